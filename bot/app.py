@@ -1,0 +1,274 @@
+"""The app: config → database → scheduler → transport → router → sender → web, and back down.
+
+`GridBot` wires the parts; the order of start-up and shut-down is written once, here. Events
+from the transport go through one queue so messages are handled in the order they arrived; each
+one is a single unit of work (message stored, parsed, handled, replies queued in the outbox)
+that is retried while the database is unavailable, so nothing that arrived is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock, SystemClock, VirtualClock
+from bot.config import Config
+from bot.domain.budget import SendLimiter
+from bot.domain.people import Directory, household_of
+from bot.jobs import Jobs
+from bot.messages import IncomingMessage, MemberEvent
+from bot.outbox import OutboxSender
+from bot.transport.base import Event, Transport
+from handlers.base import Context
+from handlers.router import RouteResult, Router
+from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
+from storage.session import Database
+
+_LOGGER = logging.getLogger(__name__)
+
+Parser = Callable[..., Any]
+
+
+def build_router() -> Router:
+    """The root router: commands first, then reports, then the catch-all for direct messages."""
+    from handlers.commands import DirectChatHandler, HelpHandler, UnknownCommandHandler
+    from handlers.report import ReportHandler
+
+    commands = Router("commands", [HelpHandler(), UnknownCommandHandler()])
+    return Router("root", [commands, ReportHandler(), DirectChatHandler()])
+
+
+def default_parser(config: Config) -> Parser | None:
+    """The message parser with the deployment's own words, or None if the parser is not installed."""
+    try:
+        from bot.domain.parsing import Lexicon, ParseContext, parse
+    except ImportError:  # pragma: no cover - the parser ships with the bot
+        _LOGGER.warning("message parser not available; messages are stored without a parse")
+        return None
+    lexicon = Lexicon.from_mapping(config.lexicon) if config.lexicon else Lexicon.default()
+
+    def run(text: str, *, room_tier: str | None = None, notice_pending: bool = False) -> Any:
+        return parse(text, ParseContext(notice_pending=notice_pending, room_tier=room_tier), lexicon)
+
+    return run
+
+
+@dataclass
+class Stats:
+    received: int = 0
+    handled: int = 0
+    errors: int = 0
+
+
+class GridBot:
+    """One bot account serving the groups of one deployment."""
+
+    def __init__(self, config: Config, transport: Transport, *, clock: Clock | None = None,
+                 database: Database | None = None, router: Router | None = None,
+                 parser: Parser | None | bool = True, rng: random.Random | None = None,
+                 scheduler: bool = True) -> None:
+        self.config = config
+        self.transport = transport
+        self.clock = clock or SystemClock()
+        self.db = database or Database(config.database_url())
+        self.router = router or build_router()
+        self.parser: Parser | None = default_parser(config) if parser is True else (parser or None)
+        self.directory = Directory(config.tree, config.people, config.roles)
+        budget = config.transport.send_budget
+        self.sender = OutboxSender(
+            self.db, transport, SendLimiter(budget.per_minute, jitter=budget.jitter, rng=rng), self.clock,
+            max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node)
+        self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler)
+        self.stats = Stats()
+        self._inbound: asyncio.Queue[Event] = asyncio.Queue()
+        self._consumer: asyncio.Task[None] | None = None
+        self._seen_rooms: set[str] = set()
+        self._topics: dict[str, str] = {}  # transport room id → topic, as last seen
+        self.started = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, *, migrate: bool = True) -> None:
+        """Bring the bot up: schema, config sync, recovery of unsent messages, transport, sender, jobs."""
+        if migrate:
+            await self.db.upgrade()
+        await self.db.run(lambda s: GridRepository(s).sync(self.config.tree, self.config.people, self.clock.now()),
+                          what="config sync")
+        await self.sender.recover()
+        self._consumer = asyncio.create_task(self._consume(), name="gridbot-inbound")
+        await self.transport.start(self.handle_event)
+        await self.refresh_rooms()
+        self.sender.start()
+        self.jobs.add_interval("refresh_rooms", self.refresh_rooms, seconds=600)
+        self.jobs.start()
+        self.started = True
+        _LOGGER.info("gridbot up: %d nodes, %d rooms, transport %s", len(self.config.tree),
+                     sum(1 for _ in self.config.tree.rooms()), self.transport.name)
+
+    async def stop(self) -> None:
+        """Shut down in reverse order; what is still queued stays in the outbox for next time."""
+        self.jobs.stop()
+        await self.sender.stop()
+        await self.transport.stop()
+        if self._consumer is not None:
+            self._consumer.cancel()
+            try:
+                await self._consumer
+            except asyncio.CancelledError:
+                pass
+            self._consumer = None
+        await self.db.dispose()
+        self.started = False
+
+    async def __aenter__(self) -> "GridBot":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- events ------------------------------------------------------------------------------------
+
+    async def handle_event(self, event: Event) -> None:
+        """The transport's sink: queue the event; it is handled in arrival order."""
+        await self._inbound.put(event)
+
+    async def idle(self) -> None:
+        """Wait until every event received so far has been handled (for tests and replays)."""
+        waiter = getattr(self.transport, "idle", None)
+        if waiter is not None:
+            await waiter()
+        await self._inbound.join()
+
+    async def settle(self, clock: VirtualClock, *, until: datetime | None = None, max_steps: int = 1_000_000) -> None:
+        """On virtual time: handle everything received, then move the clock through every due send
+        until nothing is left to send (or `until` is reached). Used by tests and `gridbot replay`."""
+        for _ in range(max_steps):
+            await self.idle()
+            await asyncio.wait_for(self.sender.waiting.wait(), timeout=30)
+            if not self._inbound.empty():
+                continue
+            pending = await self.db.run(lambda s: OutboxRepository(s).pending_count(), what="outbox count")
+            wake = clock.next_wakeup()
+            if wake is None or (until is not None and wake > until) or (not pending and until is None):
+                break
+            paused_until = self.sender.pause_until
+            if paused_until is not None and paused_until <= wake:
+                self.sender.waiting.clear()  # this advance wakes it; wait for it to pause again
+            await clock.advance_to(wake)
+        if until is not None and clock.now() < until:
+            await clock.advance_to(until)
+            await self.idle()
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self._inbound.get()
+            try:
+                if isinstance(event, IncomingMessage):
+                    await self.process_message(event)
+                elif isinstance(event, MemberEvent):
+                    await self.process_member(event)
+            except Exception:
+                self.stats.errors += 1
+                _LOGGER.exception("could not handle event %r", type(event).__name__)
+            finally:
+                self._inbound.task_done()
+
+    def _room_key_and_node(self, room_id: str) -> tuple[str | None, str | None]:
+        room = self.config.tree.room(room_id=room_id)
+        if room is None:
+            topic = self._topics.get(room_id)
+            room = self.config.tree.room(topic=topic) if topic else None
+        if room is None:
+            return room_id, None
+        return room.key, room.node_code
+
+    async def process_message(self, msg: IncomingMessage) -> RouteResult | None:
+        """Store, parse and route one message; queue the replies. None for the bot's own echoes."""
+        if msg.sender_id == self.transport.self_id:
+            return None
+        self.stats.received += 1
+        tree = self.config.tree
+        room = None
+        if msg.conversation.is_room:
+            room = tree.room(room_id=msg.conversation.id, topic=msg.room_topic)
+            if msg.room_topic:
+                self._topics[msg.conversation.id] = msg.room_topic
+        node = tree.node(room.node_code) if room is not None else None
+        room_key = room.key if room is not None else (msg.conversation.id if msg.conversation.is_room else None)
+        result = None
+        if self.parser is not None and msg.text:
+            result = self.parser(msg.text, room_tier=node.tier if node else None)
+
+        async def work(session):  # type: ignore[no-untyped-def]
+            if room_key is not None and room_key not in self._seen_rooms:
+                await GridRepository(session).room_seen(
+                    room_key, transport_id=msg.conversation.id, topic=msg.room_topic,
+                    node_code=node.code if node else None, now=self.clock.now())
+            row = await MessageRepository(session).add_incoming(
+                msg, room_key=room_key, node_code=node.code if node else None)
+            if result is not None:
+                row.kind, row.category, row.urgency = result.kind, result.category, result.urgency
+                row.parse = result.to_dict()
+            ctx = Context(session=session, config=self.config, directory=self.directory, now=self.clock.now(),
+                          bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
+                          room=room, node=node, sender=self.directory.identify(msg.sender_id, msg.sender_name),
+                          parse=result, message_row_id=row.id)
+            if room is None and msg.conversation.is_room:
+                routed = RouteResult("unknown_room")  # stored, not answered: config does not know this group
+            else:
+                routed = await self.router.route(msg, ctx)
+            row.handler = routed.handler
+            if routed.replies:
+                await OutboxRepository(session).enqueue(routed.replies, now=self.clock.now())
+            return routed
+
+        routed = await self.db.run(work, what="handling a message")
+        if room_key is not None:
+            self._seen_rooms.add(room_key)
+        if routed.error:
+            self.stats.errors += 1
+        self.stats.handled += 1
+        if routed.replies:
+            self.sender.wake()
+        return routed
+
+    async def process_member(self, event: MemberEvent) -> None:
+        room = self.config.tree.room(room_id=event.room_id) or self.config.tree.room(
+            topic=self._topics.get(event.room_id))
+        room_key = room.key if room is not None else event.room_id
+        await self.db.run(lambda s: MemberRepository(s).upsert(
+            room_key, event.member_id, event.member_name, household=household_of(event.member_name),
+            now=event.at, active=event.joined), what="membership change")
+
+    async def refresh_rooms(self) -> None:
+        """Record the rooms the account is in; unknown ones are logged for the IT person to configure."""
+        try:
+            rooms = await self.transport.rooms()
+        except Exception as exc:
+            _LOGGER.warning("could not list rooms: %s", exc)
+            return
+        unknown: list[str] = []
+        tree = self.config.tree
+
+        async def work(session):  # type: ignore[no-untyped-def]
+            repo = GridRepository(session)
+            for info in rooms:
+                room = tree.room(room_id=info.id, topic=info.topic)
+                key = room.key if room is not None else info.id
+                await repo.room_seen(key, transport_id=info.id, topic=info.topic,
+                                     node_code=room.node_code if room else None, now=self.clock.now())
+                if room is None:
+                    unknown.append(f"{info.topic} ({info.id})")
+                else:
+                    self._topics[info.id] = info.topic
+
+        await self.db.run(work, what="room refresh")
+        if unknown:
+            _LOGGER.warning("the bot is in %d group(s) config.yaml does not know; add them to a node's rooms: %s",
+                            len(unknown), "; ".join(unknown[:20]))

@@ -1,0 +1,26 @@
+"""Helpers shared by subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.config import Config, ConfigError, load_config
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", default="config.yaml", help="path of config.yaml (default: %(default)s)")
+
+
+def load_or_report(path: str) -> Config | None:
+    """Load a config, printing every error to stderr and returning None when it is broken."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"配置有误 / config has {len(exc.issues)} error(s):", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return None
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config

@@ -1,0 +1,1 @@
+"""Domain logic: pure, no transport, web or database."""

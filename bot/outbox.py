@@ -1,0 +1,176 @@
+"""The sender: drains the outbox through the transport under the account's send budget.
+
+One row is claimed at a time (status 'sending'), sent, then marked 'sent' together with the
+outgoing message record. A crash between the send and the mark leaves exactly one row 'sending';
+on restart it goes back to pending and is sent again: at most one duplicate per account process.
+Transport errors are retried with backoff; after `max_attempts` the row is marked failed and
+reported through `on_failed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain.budget import SendLimiter
+from bot.messages import Address
+from bot.transport.base import Transport, TransportError
+from storage.models import OutboxRow
+from storage.repositories import MessageRepository, OutboxRepository
+from storage.session import Database
+
+_LOGGER = logging.getLogger(__name__)
+
+FailureCallback = Callable[[OutboxRow, str], Awaitable[None]]
+
+
+def retry_delay(attempts: int) -> float:
+    """Backoff before attempt `attempts + 1`: 5 s, 10 s, 20 s ... capped at 5 minutes."""
+    return min(300.0, 5.0 * 2 ** max(0, attempts - 1))
+
+
+class OutboxSender:
+    """Sends what the outbox holds, never faster than the limiter allows."""
+
+    def __init__(self, db: Database, transport: Transport, limiter: SendLimiter, clock: Clock, *,
+                 max_attempts: int = 5, account: str | None = None, bot_name: str = "微格助手",
+                 on_failed: FailureCallback | None = None, room_keys: Callable[[str], tuple[str | None, str | None]]
+                 | None = None) -> None:
+        self.db = db
+        self.transport = transport
+        self.limiter = limiter
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.account = account
+        self.bot_name = bot_name
+        self.on_failed = on_failed
+        self.room_keys = room_keys or (lambda room_id: (room_id, None))
+        self._wake = asyncio.Event()
+        self.waiting = asyncio.Event()  # set while the sender sleeps (for virtual-clock drivers)
+        self.pause_until: datetime | None = None
+        self._pause_wakeable = False
+        self._task: asyncio.Task[None] | None = None
+        self.sent_count = 0
+        self.failed_count = 0
+
+    def wake(self) -> None:
+        """New rows were enqueued: look at the outbox now."""
+        self._wake.set()
+        if self._pause_wakeable:
+            self.waiting.clear()  # it is about to work, whatever the loop has not run yet
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def recover(self) -> int:
+        """After a restart: rows a crash left 'sending' go back to pending."""
+        count = await self.db.run(lambda s: OutboxRepository(s).recover_inflight(self.account),
+                                  what="outbox recovery")
+        if count:
+            _LOGGER.warning("%d message(s) were in flight at the last stop; they will be sent again", count)
+        return count
+
+    async def send_one(self) -> bool:
+        """Claim and send one due row, honouring the budget; False when nothing is due."""
+        now = self.clock.now()
+        wait = self.limiter.delay(now.timestamp())
+        if wait > 0:
+            await self._pause(wait, wakeable=False)
+            now = self.clock.now()
+        rows = await self.db.run(lambda s: OutboxRepository(s).claim(now=now, limit=1, account=self.account),
+                                 what="outbox claim")
+        if not rows:
+            return False
+        row = rows[0]
+        to = Address(row.to_kind, row.to_id)
+        try:
+            message_id = await self.transport.send(to, row.text, tuple(row.mentions or ()))
+        except TransportError as exc:
+            self.limiter.record(self.clock.now().timestamp())  # a failed try still costs the account
+            await self._failed_attempt(row, str(exc), retryable=exc.retryable)
+            return True
+        except Exception as exc:  # an unexpected transport bug: treat as a retryable failure
+            _LOGGER.exception("transport crashed sending outbox row %s", row.id)
+            self.limiter.record(self.clock.now().timestamp())
+            await self._failed_attempt(row, f"{type(exc).__name__}: {exc}", retryable=True)
+            return True
+        sent_at = self.clock.now()
+        self.limiter.record(sent_at.timestamp())
+        room_key, node_code = self.room_keys(to.id) if to.is_room else (None, None)
+
+        async def mark(session):  # type: ignore[no-untyped-def]
+            await OutboxRepository(session).mark_sent(row.id, at=sent_at, transport_message_id=message_id)
+            await MessageRepository(session).add_outgoing(
+                to, row.text, row.mentions or [], at=sent_at, sender_id=self.transport.self_id,
+                sender_name=self.bot_name, room_key=room_key, node_code=node_code,
+                transport_message_id=message_id)
+
+        await self.db.run(mark, what="outbox mark sent")
+        self.sent_count += 1
+        return True
+
+    async def _failed_attempt(self, row: OutboxRow, error: str, *, retryable: bool) -> None:
+        if retryable and row.attempts < self.max_attempts:
+            delay = retry_delay(row.attempts)
+            not_before = self.clock.now() + timedelta(seconds=delay)
+            _LOGGER.warning("send to %s failed (attempt %d/%d): %s; retrying in %.0fs",
+                            row.to_id, row.attempts, self.max_attempts, error, delay)
+            await self.db.run(lambda s: OutboxRepository(s).mark_retry(row.id, error=error, not_before=not_before),
+                              what="outbox retry")
+            return
+        _LOGGER.error("giving up sending to %s after %d attempt(s): %s", row.to_id, row.attempts, error)
+        await self.db.run(lambda s: OutboxRepository(s).mark_failed(row.id, error=error), what="outbox fail")
+        self.failed_count += 1
+        if self.on_failed is not None:
+            try:
+                await self.on_failed(row, error)
+            except Exception:
+                _LOGGER.exception("reporting a failed send crashed")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if await self.send_one():
+                    continue
+                due = await self.db.run(lambda s: OutboxRepository(s).seconds_until_due(self.clock.now()),
+                                        what="outbox due")
+                await self._pause(60.0 if due is None else max(0.05, due), wakeable=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep sending whatever happens to one row
+                _LOGGER.exception("outbox sender error; continuing")
+                await self._pause(1.0, wakeable=False)
+
+    async def _pause(self, seconds: float, *, wakeable: bool) -> None:
+        """Sleep on the clock; a wakeable pause ends early when new rows are enqueued."""
+        if wakeable and self._wake.is_set():
+            self._wake.clear()
+            return
+        self.pause_until = self.clock.now() + timedelta(seconds=seconds)
+        self._pause_wakeable = wakeable
+        self.waiting.set()
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        waiter = asyncio.ensure_future(self._wake.wait()) if wakeable else None
+        try:
+            await asyncio.wait({t for t in (sleeper, waiter) if t is not None}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.waiting.clear()
+            self._pause_wakeable = False
+            for task in (sleeper, waiter):
+                if task is not None and not task.done():
+                    task.cancel()
+            if wakeable:
+                self._wake.clear()

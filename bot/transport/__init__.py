@@ -1,0 +1,1 @@
+"""Transports: how gridbot talks to WeChat (or to its simulator)."""

@@ -1,0 +1,149 @@
+"""The simulator chat: the group tree on the left, a WeChat-like chat pane on the right, live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import WSMsgType, web
+
+from bot.transport.simulator import SimulatorTransport, contact_id_for
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_TEXT = 20_000
+
+
+def _bot(request: web.Request):  # type: ignore[no-untyped-def]
+    from bot.web.app import BOT_KEY
+
+    return request.app[BOT_KEY]
+
+
+def _sim(request: web.Request) -> SimulatorTransport:
+    transport = _bot(request).transport
+    assert isinstance(transport, SimulatorTransport)
+    return transport
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    from bot.web.app import STATIC_DIR
+
+    return web.FileResponse(STATIC_DIR / "simulator.html")
+
+
+async def state(request: web.Request) -> web.Response:
+    """The tree with each node's groups, for the left pane."""
+    bot = _bot(request)
+    sim = _sim(request)
+    rooms_by_node: dict[str, list[dict[str, object]]] = {}
+    for room in sim.all_rooms():
+        rooms_by_node.setdefault(room.node_code or "", []).append(
+            {"id": room.id, "topic": room.topic, "members": len(room.members)})
+    tree = bot.config.tree
+
+    def node_json(code: str) -> dict[str, object]:
+        node = tree.node(code)
+        return {"code": code, "name": node.name, "tier": node.tier, "rooms": rooms_by_node.get(code, []),
+                "children": [node_json(c) for c in node.children]}
+
+    return web.json_response({
+        "deployment": bot.config.name,
+        "tiers": list(tree.tiers),
+        "bot": {"id": sim.bot_id, "name": sim.bot_name},
+        "tree": [node_json(code) for code in tree.roots],
+        "unknown_rooms": rooms_by_node.get("", []),
+    })
+
+
+async def room(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    try:
+        found = sim.room(request.match_info["room_id"])
+    except KeyError:
+        raise web.HTTPNotFound(text="没有这个群") from None
+    node = _bot(request).config.tree.node(found.node_code) if found.node_code else None
+    members = [{"id": m.id, "name": m.name, "role": m.role} for m in found.members.values()]
+    members.sort(key=lambda m: (m["role"] is None, m["name"]))
+    return web.json_response({
+        "id": found.id, "topic": found.topic,
+        "node": {"code": node.code, "name": node.name, "tier": node.tier} if node else None,
+        "members": members, "messages": [m.to_dict() for m in found.history],
+    })
+
+
+async def post_message(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    room_id = request.match_info["room_id"]
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="请求不是合法的 JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="请求格式不对")
+    text = body.get("text")
+    sender_id = body.get("sender_id")
+    sender_name = body.get("sender_name")
+    if not isinstance(text, str) or not isinstance(sender_id, str) or not sender_id:
+        raise web.HTTPBadRequest(text="需要 text 和 sender_id")
+    if len(text) > MAX_TEXT:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_TEXT, actual_size=len(text))
+    if sender_name is not None and not isinstance(sender_name, str):
+        raise web.HTTPBadRequest(text="sender_name 必须是文字")
+    try:
+        message = await sim.post(room_id, sender_id, text, sender_name=sender_name)
+    except KeyError:
+        raise web.HTTPNotFound(text="没有这个群") from None
+    return web.json_response(message.to_dict(), status=202)
+
+
+async def add_member(request: web.Request) -> web.Response:
+    """Someone new joins a simulated group (a new tenant moving in)."""
+    sim = _sim(request)
+    body = await request.json()
+    name = str(body.get("name", "")).strip()[:50]
+    if not name:
+        raise web.HTTPBadRequest(text="需要 name")
+    member_id = contact_id_for(name)
+    try:
+        await sim.join(request.match_info["room_id"], member_id, name)
+    except KeyError:
+        raise web.HTTPNotFound(text="没有这个群") from None
+    return web.json_response({"id": member_id, "name": name}, status=201)
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    """Every message and membership change, as it happens."""
+    sim = _sim(request)
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    queue = sim.observe()
+
+    async def pump() -> None:
+        while True:
+            event = await queue.get()
+            await ws.send_json(event, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    task = asyncio.create_task(pump())
+    try:
+        async for msg in ws:
+            if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                break
+    finally:
+        task.cancel()
+        sim.unobserve(queue)
+    return ws
+
+
+def setup(app: web.Application) -> None:
+    from bot.web.app import STATIC_DIR
+
+    app.router.add_get("/", index)
+    app.router.add_get("/simulator", index)
+    app.router.add_get("/api/sim/state", state)
+    app.router.add_get("/api/sim/rooms/{room_id}", room)
+    app.router.add_post("/api/sim/rooms/{room_id}/messages", post_message)
+    app.router.add_post("/api/sim/rooms/{room_id}/members", add_member)
+    app.router.add_get("/api/sim/live", live)
+    app.router.add_static("/static/", STATIC_DIR)

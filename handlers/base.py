@@ -1,0 +1,51 @@
+"""What a handler sees (Context) and what it must provide (match, then handle)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.domain.grid import GridNode, Person, Room
+from bot.domain.people import Directory
+from bot.messages import IncomingMessage, Reply
+
+A = TypeVar("A")
+
+
+@dataclass
+class Context:
+    """One message's unit of work: the session, the deployment, the time, and what we know of it."""
+
+    session: AsyncSession
+    config: Config
+    directory: Directory
+    now: datetime
+    bot_id: str
+    bot_name: str
+    room: Room | None = None
+    node: GridNode | None = None
+    sender: Person | None = None
+    parse: Any = None  # bot.domain.parsing.ParseResult when the parser ran
+    message_row_id: int | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tree(self):  # type: ignore[no-untyped-def]
+        return self.config.tree
+
+
+class Handler(Protocol, Generic[A]):
+    """Matching is separate from handling so it can be tested on its own."""
+
+    name: str
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> A | None:
+        """The handler's typed input if this message is for it, else None."""
+        ...
+
+    async def handle(self, msg: IncomingMessage, args: A, ctx: Context) -> list[Reply]:
+        ...

@@ -1,0 +1,95 @@
+"""Leader commands typed in chat: `#帮助`, and the command-line parsing every command shares."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.messages import Address, IncomingMessage, Reply
+from handlers.base import Context
+
+# '#', full-width '＃', and the '♯' some keyboards produce; an optional space after it.
+_COMMAND = re.compile(r"^\s*(?:@\S+\s+)*[#＃♯]\s*(\S+?)(?:[\s:：,，]+(.*))?\s*$", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandArgs:
+    """A command word and the rest of the line, e.g. ('办结', '1024 已更换灯泡')."""
+
+    name: str
+    rest: str
+
+
+def parse_command(text: str) -> CommandArgs | None:
+    """Split '#办结 1024 已更换灯泡' (or '＃办结：1024 …') into its command word and the rest."""
+    if not text:
+        return None
+    normalized = unicodedata.normalize("NFKC", text[:2000])
+    match = _COMMAND.match(normalized)
+    if match is None:
+        return None
+    return CommandArgs(match.group(1), (match.group(2) or "").strip())
+
+
+def reply_to(msg: IncomingMessage, text: str, *, mention_sender: bool = True, **kwargs: object) -> Reply:
+    """A reply in the conversation the message came from, @-ing its sender in groups."""
+    mentions: tuple[str, ...] = ()
+    if mention_sender and msg.conversation.is_room:
+        mentions = (msg.sender_id,)
+        text = f"@{msg.sender_name} {text}"
+    return Reply(to=msg.conversation, text=text, mentions=mentions, **kwargs)  # type: ignore[arg-type]
+
+
+HELP_TEXT = (
+    "微格助手使用说明：\n"
+    "· 居民：直接在群里说问题（如“3号楼楼道灯不亮”），我会登记并转给负责人；\n"
+    "· 看到通知请回复“收到”；\n"
+    "· 网格长/楼道长等可用命令：#帮助"
+)
+
+
+class HelpHandler:
+    """`#帮助` / `#help`: what the bot does and which commands exist."""
+
+    name = "help"
+    words = ("帮助", "help", "菜单", "说明")
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> CommandArgs | None:
+        command = parse_command(msg.text)
+        if command is not None and command.name.lower() in self.words:
+            return command
+        return None
+
+    async def handle(self, msg: IncomingMessage, args: CommandArgs, ctx: Context) -> list[Reply]:
+        return [reply_to(msg, HELP_TEXT, mention_sender=False)]
+
+
+class UnknownCommandHandler:
+    """A '#…' line that no command took: say so, instead of silence."""
+
+    name = "unknown_command"
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> CommandArgs | None:
+        return parse_command(msg.text)
+
+    async def handle(self, msg: IncomingMessage, args: CommandArgs, ctx: Context) -> list[Reply]:
+        return [reply_to(msg, f"没有“#{args.name[:20]}”这个命令。发送 #帮助 查看可用命令。")]
+
+
+class DirectChatHandler:
+    """A private message or an @ of the bot that nothing else took: point to #帮助."""
+
+    name = "direct"
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
+        if msg.conversation.kind == "contact" or msg.mentions_self:
+            return True
+        return None
+
+    async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
+        return [reply_to(msg, "您好，我是微格助手。有问题直接说，我来登记转办；发送 #帮助 查看用法。")]
+
+
+__all__ = ["Address", "CommandArgs", "HelpHandler", "UnknownCommandHandler", "DirectChatHandler",
+           "parse_command", "reply_to"]

@@ -1,0 +1,66 @@
+"""The router: one unit of work per message, offered to handlers in order; the first match wins."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.messages import IncomingMessage, Reply
+from handlers.base import Context, Handler
+
+_LOGGER = logging.getLogger(__name__)
+
+UNHANDLED = "unhandled"
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """Which handler took the message (or 'unhandled' / 'error') and the replies it returned."""
+
+    handler: str
+    replies: list[Reply] = field(default_factory=list)
+    error: str | None = None
+
+
+class Router:
+    """An ordered list of handlers and sub-routers (feature routers included into one root)."""
+
+    def __init__(self, name: str = "root", handlers: Iterable[Handler[Any] | "Router"] = ()) -> None:
+        self.name = name
+        self._entries: list[Handler[Any] | Router] = list(handlers)
+
+    def include(self, entry: "Handler[Any] | Router") -> "Router":
+        self._entries.append(entry)
+        return self
+
+    def find(self, msg: IncomingMessage, ctx: Context) -> tuple[Handler[Any], Any] | None:
+        """The first handler that matches, with its typed input."""
+        for entry in self._entries:
+            if isinstance(entry, Router):
+                found = entry.find(msg, ctx)
+                if found is not None:
+                    return found
+                continue
+            args = entry.match(msg, ctx)
+            if args is not None:
+                return entry, args
+        return None
+
+    async def route(self, msg: IncomingMessage, ctx: Context) -> RouteResult:
+        """Hand the message to the first matching handler; a crashing handler changes nothing."""
+        found = self.find(msg, ctx)
+        if found is None:
+            return RouteResult(UNHANDLED)
+        handler, args = found
+        try:
+            async with ctx.session.begin_nested():
+                replies = await handler.handle(msg, args, ctx)
+        except Exception as exc:  # a bug in one handler must not lose the message or stop the bot
+            _LOGGER.exception("handler %s failed on message %s", handler.name, ctx.message_row_id)
+            return RouteResult("error", [], f"{handler.name}: {type(exc).__name__}: {exc}")
+        return RouteResult(handler.name, list(replies))
+
+
+HandlerFactory = Callable[[], Handler[Any]]

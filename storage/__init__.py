@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, repositories that hide SQL, and migrations."""

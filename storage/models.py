@@ -1,0 +1,210 @@
+"""Database tables. Times are stored in UTC and come back as aware datetimes on every backend."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# BigInteger ids that still autoincrement on SQLite (which only does so for INTEGER PRIMARY KEY).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the backend keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class NodeRow(Base):
+    """A grid node as last synced from config."""
+
+    __tablename__ = "nodes"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(50))
+    depth: Mapped[int] = mapped_column(Integer)
+    parent_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RoomRow(Base):
+    """A WeChat group: configured ones carry a node; unknown ones the bot sits in are kept too."""
+
+    __tablename__ = "rooms"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    room_key: Mapped[str] = mapped_column(String(200), unique=True)
+    transport_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    topic: Mapped[str | None] = mapped_column(String(200), index=True)
+    node_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    configured: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PersonRow(Base):
+    """Someone with a role, as configured."""
+
+    __tablename__ = "people"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    wechat_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    phone: Mapped[str | None] = mapped_column(String(50))
+
+
+class MemberRow(Base):
+    """A member of a room (resident or leader), with the household their nickname names."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("room_key", "member_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    room_key: Mapped[str] = mapped_column(String(200), index=True)
+    member_id: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200))
+    household: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MessageRow(Base):
+    """Every message in and out, as received or sent, with what the parser made of it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_room_at", "room_key", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" / "out"
+    conversation_kind: Mapped[str] = mapped_column(String(10))  # room / contact
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    room_key: Mapped[str | None] = mapped_column(String(200))
+    node_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    sender_id: Mapped[str] = mapped_column(String(200))
+    sender_name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(Text)  # the original, escaped, when `text` had to be cleaned
+    msg_type: Mapped[str] = mapped_column(String(20), default="text")
+    transport_message_id: Mapped[str | None] = mapped_column(String(200))
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(20))
+    urgency: Mapped[str | None] = mapped_column(String(10))
+    parse: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    handler: Mapped[str | None] = mapped_column(String(50))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    attachment: Mapped[str | None] = mapped_column(String(500))
+
+
+class OutboxRow(Base):
+    """One message to send. Rows are the durable queue: pending → sending → sent | failed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_priority", "status", "priority", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    to_kind: Mapped[str] = mapped_column(String(10))
+    to_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=5)
+    kind: Mapped[str] = mapped_column(String(20), default="reply")
+    ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    transport_message_id: Mapped[str | None] = mapped_column(String(200))
+    account: Mapped[str | None] = mapped_column(String(100))
+
+
+class TicketRow(Base):
+    """A case raised from a report; its life is in ticket_events."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    urgency: Mapped[str] = mapped_column(String(10))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    node_code: Mapped[str] = mapped_column(String(64), index=True)
+    room_key: Mapped[str | None] = mapped_column(String(200))
+    reporter_id: Mapped[str] = mapped_column(String(200))
+    reporter_name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketEventRow(Base):
+    """One step in a ticket's timeline: who did what, when, with what note."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticeRow(Base):
+    """A notice posted once by a leader, fanned out to the groups below through the outbox."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    sender_key: Mapped[str] = mapped_column(String(100))
+    node_code: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,269 @@
+"""Repositories: the only place that writes SQL. The caller owns the session and its transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.grid import GridTree, Person
+from bot.messages import Address, IncomingMessage, Reply
+from storage.models import MemberRow, MessageRow, NodeRow, OutboxRow, PersonRow, RoomRow
+
+MAX_NAME = 200
+
+
+def clean_text(text: str) -> tuple[str, str | None]:
+    """Text every database accepts, plus an escaped copy of the original when cleaning changed it.
+
+    Lone surrogates cannot be encoded as UTF-8 and PostgreSQL rejects NUL, so both become U+FFFD in
+    `text`; `raw` then keeps the original losslessly as a JSON string literal (\\ud800, \\u0000 ...).
+    """
+    if "\x00" not in text:
+        try:
+            text.encode("utf-8")
+            return text, None
+        except UnicodeEncodeError:
+            pass
+    cleaned = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text.replace("\x00", "\ufffd"))
+    return cleaned, json.dumps(text, ensure_ascii=True)
+
+
+def _name(text: str) -> str:
+    return clean_text(text)[0][:MAX_NAME]
+
+
+class GridRepository:
+    """Nodes, rooms and people as configured, and rooms the bot found itself in."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def sync(self, tree: GridTree, people: Mapping[str, Person], now: datetime) -> None:
+        """Make the node, room and people tables match the config (bulk, for trees of any size)."""
+        s = self.session
+        existing_nodes = {r.code: r for r in (await s.scalars(select(NodeRow))).all()}
+        for node in tree:
+            row = existing_nodes.pop(node.code, None)
+            if row is None:
+                s.add(NodeRow(code=node.code, name=node.name, tier=node.tier, depth=node.depth,
+                              parent_code=node.parent, active=True))
+            else:
+                row.name, row.tier, row.depth, row.parent_code, row.active = (
+                    node.name, node.tier, node.depth, node.parent, True)
+        for row in existing_nodes.values():
+            row.active = False
+
+        existing_rooms = {r.room_key: r for r in (await s.scalars(select(RoomRow))).all()}
+        for room in tree.rooms():
+            row = existing_rooms.pop(room.key, None)
+            if row is None:
+                s.add(RoomRow(room_key=room.key, transport_id=room.id, topic=room.topic, node_code=room.node_code,
+                              configured=True, active=True, first_seen=None, last_seen=None))
+            else:
+                row.transport_id = room.id or row.transport_id
+                row.topic, row.node_code, row.configured, row.active = room.topic, room.node_code, True, True
+        for row in existing_rooms.values():
+            if row.configured:
+                row.configured, row.node_code = False, None
+
+        existing_people = {r.key: r for r in (await s.scalars(select(PersonRow))).all()}
+        for person in people.values():
+            row = existing_people.pop(person.key, None)
+            if row is None:
+                s.add(PersonRow(key=person.key, name=person.name, wechat_id=person.wechat_id, phone=person.phone))
+            else:
+                row.name, row.wechat_id, row.phone = person.name, person.wechat_id, person.phone
+        await s.flush()
+
+    async def room_seen(self, room_key: str, *, transport_id: str | None, topic: str | None,
+                        node_code: str | None, now: datetime) -> RoomRow:
+        """Record that the bot is in a room; unknown rooms are kept (configured=False) for the console."""
+        row = await self.session.scalar(select(RoomRow).where(RoomRow.room_key == room_key))
+        if row is None:
+            row = RoomRow(room_key=room_key, transport_id=transport_id, topic=topic and _name(topic),
+                          node_code=node_code, configured=node_code is not None, active=True,
+                          first_seen=now, last_seen=now)
+            self.session.add(row)
+        else:
+            row.transport_id = transport_id or row.transport_id
+            row.last_seen = now
+            row.first_seen = row.first_seen or now
+        await self.session.flush()
+        return row
+
+    async def unknown_rooms(self) -> list[RoomRow]:
+        rows = await self.session.scalars(
+            select(RoomRow).where(RoomRow.configured.is_(False)).order_by(RoomRow.first_seen))
+        return list(rows)
+
+    async def node_count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(NodeRow).where(NodeRow.active)) or 0)
+
+
+class MemberRepository:
+    """Who is in which room."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(self, room_key: str, member_id: str, display_name: str, *, household: str | None,
+                     now: datetime, active: bool = True) -> MemberRow:
+        row = await self.session.scalar(
+            select(MemberRow).where(MemberRow.room_key == room_key, MemberRow.member_id == member_id))
+        if row is None:
+            row = MemberRow(room_key=room_key, member_id=member_id, display_name=_name(display_name),
+                            household=household, active=active, joined_at=now if active else None,
+                            left_at=None if active else now)
+            self.session.add(row)
+        else:
+            row.display_name = _name(display_name) or row.display_name
+            row.household = household or row.household
+            if active and not row.active:
+                row.joined_at, row.left_at = now, None
+            elif not active and row.active:
+                row.left_at = now
+            row.active = active
+        await self.session.flush()
+        return row
+
+    async def in_room(self, room_key: str, *, active_only: bool = True) -> list[MemberRow]:
+        query = select(MemberRow).where(MemberRow.room_key == room_key)
+        if active_only:
+            query = query.where(MemberRow.active.is_(True))
+        return list(await self.session.scalars(query.order_by(MemberRow.id)))
+
+
+class MessageRepository:
+    """Every message in and out."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None) -> MessageRow:
+        text, raw = clean_text(msg.text)
+        row = MessageRow(
+            direction="in", conversation_kind=msg.conversation.kind, conversation_id=msg.conversation.id,
+            room_key=room_key, node_code=node_code, sender_id=_name(msg.sender_id),
+            sender_name=_name(msg.sender_name), text=text, raw=raw, msg_type=msg.type.value,
+            transport_message_id=msg.message_id, mentions=[_name(m) for m in msg.mentions], at=msg.at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def add_outgoing(self, to: Address, text: str, mentions: Sequence[str], *, at: datetime,
+                           sender_id: str, sender_name: str, room_key: str | None = None,
+                           node_code: str | None = None, transport_message_id: str | None = None) -> MessageRow:
+        clean, raw = clean_text(text)
+        row = MessageRow(
+            direction="out", conversation_kind=to.kind, conversation_id=to.id, room_key=room_key,
+            node_code=node_code, sender_id=sender_id, sender_name=sender_name, text=clean, raw=raw,
+            msg_type="text", transport_message_id=transport_message_id, mentions=list(mentions), at=at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def recent(self, conversation_id: str, *, limit: int = 100) -> list[MessageRow]:
+        """The latest messages of a conversation, oldest first."""
+        rows = await self.session.scalars(
+            select(MessageRow).where(MessageRow.conversation_id == conversation_id)
+            .order_by(MessageRow.id.desc()).limit(limit))
+        return list(reversed(rows.all()))
+
+    async def get(self, message_id: int) -> MessageRow | None:
+        return await self.session.get(MessageRow, message_id)
+
+    async def count(self, **filters: Any) -> int:
+        query = select(func.count()).select_from(MessageRow)
+        for key, value in filters.items():
+            query = query.where(getattr(MessageRow, key) == value)
+        return int(await self.session.scalar(query) or 0)
+
+
+class OutboxRepository:
+    """The durable send queue. A row is claimed (sending), then sent, retried later, or failed."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enqueue(self, replies: Sequence[Reply], *, now: datetime, account: str | None = None) -> list[int]:
+        rows = [
+            OutboxRow(to_kind=r.to.kind, to_id=r.to.id, text=clean_text(r.text)[0], mentions=list(r.mentions),
+                      priority=r.priority, kind=r.kind, ref=r.ref, status="pending", attempts=0,
+                      created_at=now, not_before=None, account=account)
+            for r in replies
+        ]
+        self.session.add_all(rows)
+        await self.session.flush()
+        return [r.id for r in rows]
+
+    async def claim(self, *, now: datetime, limit: int, account: str | None = None) -> list[OutboxRow]:
+        """Take up to `limit` due rows, most urgent first, marking them 'sending'. Others skip locked rows."""
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.status == "pending")
+            .where((OutboxRow.not_before.is_(None)) | (OutboxRow.not_before <= now))
+            .order_by(OutboxRow.priority, OutboxRow.id)
+            .limit(limit)
+        )
+        if account is not None:
+            query = query.where((OutboxRow.account.is_(None)) | (OutboxRow.account == account))
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await self.session.scalars(query))
+        for row in rows:
+            row.status = "sending"
+            row.attempts += 1
+        await self.session.flush()
+        return rows
+
+    async def mark_sent(self, row_id: int, *, at: datetime, transport_message_id: str | None) -> None:
+        await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+            status="sent", sent_at=at, transport_message_id=transport_message_id, last_error=None))
+
+    async def mark_retry(self, row_id: int, *, error: str, not_before: datetime) -> None:
+        await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+            status="pending", last_error=error[:1000], not_before=not_before))
+
+    async def mark_failed(self, row_id: int, *, error: str) -> None:
+        await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+            status="failed", last_error=error[:1000]))
+
+    async def recover_inflight(self, account: str | None = None) -> int:
+        """Put rows left 'sending' by a crash back to pending; these are the only possible duplicates."""
+        query = update(OutboxRow).where(OutboxRow.status == "sending")
+        if account is not None:
+            query = query.where((OutboxRow.account.is_(None)) | (OutboxRow.account == account))
+        result = await self.session.execute(query.values(status="pending"))
+        return int(result.rowcount or 0)
+
+    async def seconds_until_due(self, now: datetime) -> float | None:
+        """Seconds until the earliest pending row is due: 0 if one is due now, None if none is pending."""
+        immediate = await self.session.scalar(select(OutboxRow.id).where(
+            OutboxRow.status == "pending",
+            (OutboxRow.not_before.is_(None)) | (OutboxRow.not_before <= now)).limit(1))
+        if immediate is not None:
+            return 0.0
+        earliest = await self.session.scalar(
+            select(func.min(OutboxRow.not_before)).where(OutboxRow.status == "pending"))
+        if earliest is None:
+            return None
+        return max(0.0, (earliest - now).total_seconds())
+
+    async def pending_count(self) -> int:
+        """Rows still to send (pending or claimed)."""
+        return int(await self.session.scalar(select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.status.in_(("pending", "sending")))) or 0)
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        return await self.session.get(OutboxRow, row_id)
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+        return {status: int(n) for status, n in rows.all()}

@@ -1,0 +1,140 @@
+"""The database: engine, sessions (one unit of work per message), migrations and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.errors import DatabaseUnavailable
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK = 726_001  # advisory lock key: one process migrates at a time
+
+
+class Database:
+    """An async engine and its session factory; SQLite gets WAL and immediate write locks."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5, schema: str | None = None) -> None:
+        self.url = url
+        self.schema = schema
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            _ensure_sqlite_dir(url)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            if schema:  # a PostgreSQL schema of its own (tests, several deployments on one server)
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error."""
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, what: str = "database work",
+                  attempts: int | None = None, backoff: float = 0.5, max_backoff: float = 30.0,
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
+        """Run `work` in one unit of work, retrying while the database is down or locked.
+
+        With attempts=None it retries until it succeeds: the caller would rather wait than lose data.
+        """
+        delay = backoff
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self.unit_of_work() as session:
+                    return await work(session)
+            except (OperationalError, SAInterfaceError, DBAPIError, OSError, ConnectionError) as exc:
+                if isinstance(exc, DBAPIError) and not _is_transient(exc):
+                    raise
+                if attempts is not None and attempt >= attempts:
+                    raise DatabaseUnavailable(f"{what} failed after {attempt} attempts: {_short(exc)}") from exc
+                _LOGGER.warning("database unavailable during %s (attempt %d): %s; retrying in %.1fs",
+                                what, attempt, _short(exc), delay)
+                await sleep(delay)
+                delay = min(max_backoff, delay * 2)
+
+    async def upgrade(self) -> None:
+        """Apply Alembic migrations up to head (safe to call from several processes at once)."""
+        async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            await conn.run_sync(_upgrade_sync)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Any = None) -> Any:
+    """An Alembic Config pointing at our migrations, optionally bound to an open connection."""
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade_sync(connection: Any) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL for concurrent readers, a busy timeout, and BEGIN IMMEDIATE so two processes never deadlock."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    markers = ("locked", "busy", "connection", "could not connect", "terminating", "closed",
+               "timeout", "unable to open", "server closed", "cannotconnectnow", "too many clients")
+    return isinstance(exc, (OperationalError, SAInterfaceError)) or any(m in text for m in markers)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
