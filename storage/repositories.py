@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ def clean_text(text: str) -> tuple[str, str | None]:
     """Text every database accepts, plus an escaped copy of the original when cleaning changed it.
 
     Lone surrogates cannot be encoded as UTF-8 and PostgreSQL rejects NUL, so both become U+FFFD in
-    `text`; `raw` then keeps the original losslessly as a JSON string literal (\\ud800, \\u0000 ...).
+    `text`; `raw` then keeps the original losslessly, backslash-escaped (see `original_text`).
     """
     if "\x00" not in text:
         try:
@@ -30,7 +29,12 @@ def clean_text(text: str) -> tuple[str, str | None]:
         except UnicodeEncodeError:
             pass
     cleaned = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text.replace("\x00", "\ufffd"))
-    return cleaned, json.dumps(text, ensure_ascii=True)
+    return cleaned, text.encode("unicode_escape").decode("ascii")
+
+
+def original_text(text: str, raw: str | None) -> str:
+    """The text exactly as received, from a stored (text, raw) pair."""
+    return raw.encode("ascii").decode("unicode_escape") if raw is not None else text
 
 
 def _name(text: str) -> str:

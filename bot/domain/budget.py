@@ -13,6 +13,7 @@ class SendLimiter:
     """
 
     WINDOW = 60.0
+    MARGIN = 0.001  # wait a millisecond past the window edge so rounding never lets one through early
 
     def __init__(self, per_minute: int, *, jitter: float = 0.3, rng: random.Random | None = None) -> None:
         if per_minute < 1:
@@ -30,7 +31,7 @@ class SendLimiter:
             self._sent.popleft()
         wait = 0.0
         if len(self._sent) >= self.per_minute:
-            wait = self._sent[0] + self.WINDOW - now
+            wait = self._sent[0] + self.WINDOW + self.MARGIN - now
         if self._sent:
             wait = max(wait, self._sent[-1] + self._next_gap - now)
         return max(0.0, wait)

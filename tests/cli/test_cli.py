@@ -1,0 +1,42 @@
+"""The gridbot command: db upgrade, gen-config, and `run` refusing a broken config."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_subcommand_is_registered():
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"run", "check", "db", "gen-config"} <= set(choices)
+
+
+def test_db_upgrade_creates_the_schema(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "sqlite+aiosqlite:///data/gridbot.db", "sqlite+aiosqlite:///data/x.db")
+    config.write_text(text, encoding="utf-8")
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    assert (tmp_path / "data" / "x.db").exists()
+    assert main(["db", "upgrade", "--config", str(config)]) == 0  # idempotent
+
+
+def test_gen_config_writes_a_valid_large_config(tmp_path):
+    out = tmp_path / "zone.yaml"
+    assert main(["gen-config", "--groups", "2000", "--out", str(out)]) == 0
+    assert main(["check", "--config", str(out)]) == 0
+
+
+def test_run_refuses_a_broken_config(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("nodes:\n  - code: A\n    name: x\n    tier: 星球\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"{config}:4: unknown tier '星球'" in result.stderr

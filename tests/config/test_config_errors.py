@@ -1,0 +1,137 @@
+"""Broken configs: each is refused with the file, the line and a fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_config
+
+GOOD = dedent("""\
+    deployment: {name: 测试社区, timezone: Asia/Shanghai}
+    people:
+      p1: {name: 李书记, wechat_id: wx_p1}
+      p2: {name: 陈网格长}
+    nodes:
+      - code: T
+        name: 测试社区
+        tier: 社区
+        rooms: [测试社区群]
+        roles: {社区书记: [p1]}
+        children:
+          - code: T-01
+            name: 一网格
+            tier: 网格
+            rooms: [一网格群]
+            roles: {网格长: [p2]}
+    """)
+
+# (name, config text, line expected in the error, words expected in the message)
+CASES = [
+    ("bad yaml indentation", GOOD.replace("    name: 一网格", "   name: 一网格"), 13, "bad YAML"),
+    ("tab in yaml", GOOD.replace("    tier: 社区", "\ttier: 社区"), 8, "bad YAML"),
+    ("unknown top key", GOOD + "webb: {port: 1}\n", 17, "unknown key 'webb'"),
+    ("unknown node key", GOOD.replace("    tier: 网格", "    tier: 网格\n        parnet: T"), 15, "unknown key 'parnet'"),
+    ("duplicate code", GOOD.replace("code: T-01", "code: T"), 12, "duplicate node code 'T'"),
+    ("room claimed twice", GOOD.replace("rooms: [一网格群]", "rooms: [测试社区群]"), 15, "claimed by"),
+    ("tier out of order", GOOD.replace("tier: 网格", "tier: 社区"), 14, "tier out of order"),
+    ("unknown tier", GOOD.replace("tier: 网格", "tier: 小区"), 14, "unknown tier '小区'"),
+    ("person not defined", GOOD.replace("网格长: [p2]", "网格长: [p3]"), 16, "'p3', who is not defined"),
+    ("unknown role", GOOD.replace("网格长: [p2]", "网格场: [p2]"), 16, "unknown role '网格场'"),
+    ("duplicate yaml key", GOOD.replace("    tier: 网格", "    tier: 网格\n        tier: 网格"), 15, "appears twice"),
+    ("missing name", GOOD.replace("        name: 一网格\n", ""), 12, "needs 'name'"),
+    ("bad code characters", GOOD.replace("code: T-01", "code: T 01"), 12, "characters codes may not use"),
+    ("password in database url", GOOD + "database: {url: 'postgresql+asyncpg://u:secret@db/x'}\n", 17, "contains a password"),
+    ("token in file", GOOD + "transport: {kind: wechaty, token: abc}\n", 17, "secrets must not be written"),
+    ("unknown transport", GOOD + "transport: {kind: wechat}\n", 17, "unknown transport 'wechat'"),
+    ("bad port", GOOD + "web: {port: 99999}\n", 17, "web.port must be a whole number"),
+    ("bad timezone", GOOD.replace("Asia/Shanghai", "Asia/Beijing"), 1, "unknown time zone"),
+    ("too many tiers", "tiers: [a, b, c, d, e, f, g]\n" + GOOD, 1, "at most 6"),
+    ("no nodes", "deployment: {name: x}\n", 1, "no 'nodes'"),
+    ("person without name or id", GOOD.replace("p2: {name: 陈网格长}", "p2: {phone: '123'}"), 4, "neither a name nor a wechat_id"),
+    ("room without topic or id", GOOD.replace("rooms: [一网格群]", "rooms: [{members: [a]}]"), 15, "neither topic nor id"),
+    ("not a mapping", "- just\n- a list\n", 1, "must be a mapping"),
+    ("unsupported database", GOOD + "database: {url: 'mysql://x/y'}\n", 17, "unsupported database URL"),
+    ("bad budget", GOOD + "transport: {send_budget: {per_minute: 0}}\n", 17, "per_minute must be a whole number"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "line", "words"), CASES, ids=[c[0] for c in CASES])
+def test_broken_config_names_file_line_and_fix(tmp_path: Path, name: str, text: str, line: int, words: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, cache=False)
+    issues = caught.value.issues
+    matching = [i for i in issues if words in i.message]
+    assert matching, f"no issue mentions {words!r}: {[str(i) for i in issues]}"
+    issue = matching[0]
+    assert issue.file == str(path)
+    assert issue.line == line, str(issue)
+    assert issue.fix, "every error says what to do"
+    assert f"{path}:{line}:" in str(caught.value)
+
+
+def test_good_config_loads(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    config = load_config(path, cache=False)
+    assert [n.code for n in config.tree] == ["T", "T-01"]
+
+
+def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
+    text = GOOD.replace("code: T-01", "code: T").replace("网格长: [p2]", "网格长: [p9]")
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, cache=False)
+    messages = " | ".join(i.message for i in caught.value.issues)
+    assert "duplicate node code" in messages and "'p9'" in messages
+
+
+def test_node_without_handler_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "warn.yaml"
+    path.write_text(GOOD.replace("        roles: {网格长: [p2]}\n", ""), encoding="utf-8")
+    config = load_config(path, cache=False)
+    assert any("T-01" in w and "parent answers" in w for w in config.warnings)
+
+
+def test_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_not_utf8_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(GOOD.encode("gbk"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(path, cache=False)
+
+
+def test_check_command_exits_1_and_prints_every_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(GOOD.replace("code: T-01", "code: T"), encoding="utf-8")
+    assert main(["check", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:12: duplicate node code 'T'" in err and "fix:" in err
+
+
+def test_check_command_accepts_the_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert main(["check", "--config", str(root / "config.yaml")]) == 0
+    assert "群 30 个" in capsys.readouterr().out
+
+
+def test_cache_is_used_only_for_the_same_content(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    first = load_config(path)
+    assert list((tmp_path / "data" / ".config-cache").iterdir())
+    again = load_config(path)
+    assert [n.code for n in again.tree] == [n.code for n in first.tree]
+    path.write_text(GOOD.replace("code: T-01", "code: T"), encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(path)  # an edited file is validated again, not read from the cache

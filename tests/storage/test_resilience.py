@@ -1,0 +1,94 @@
+"""A locked or unreachable database is waited for, not fatal; two processes share one SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.errors import DatabaseUnavailable
+from storage.models import MessageRow
+from storage.repositories import MessageRepository
+from storage.session import Database
+from tests.factories import make_message
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sqlite_db_path(tmp_path, sqlite_template):
+    import shutil
+
+    path = tmp_path / "shared.db"
+    shutil.copy(sqlite_template, path)
+    return path
+
+
+async def test_locked_database_is_retried_until_free(sqlite_db_path, caplog):
+    db = Database(f"sqlite+aiosqlite:///{sqlite_db_path}")
+    locker = sqlite3.connect(sqlite_db_path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+
+    # a short busy timeout so the test does not wait 30 s per attempt
+    from sqlalchemy import event
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def short(dbapi_connection, _):
+        dbapi_connection.cursor().execute("PRAGMA busy_timeout=50")
+
+    async def release_later():
+        await asyncio.sleep(0.5)
+        locker.execute("COMMIT")
+        locker.close()
+
+    async def store(session):
+        await MessageRepository(session).add_incoming(make_message("锁住时发的"), room_key=None, node_code=None)
+
+    caplog.set_level(logging.WARNING)
+    releaser = asyncio.create_task(release_later())
+    await db.run(store, what="storing a test message", backoff=0.05)
+    await releaser
+    async with db.unit_of_work() as s:
+        assert await s.scalar(select(func.count()).select_from(MessageRow)) == 1
+    assert any("database unavailable during storing a test message" in r.getMessage() for r in caplog.records)
+    await db.dispose()
+
+
+async def test_unreachable_postgres_gives_clear_error_after_limited_attempts():
+    db = Database("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnavailable, match="failed after 2 attempts"):
+        await db.run(lambda s: s.execute(select(1)), what="probe", attempts=2, backoff=0.01)
+    await db.dispose()
+
+
+def test_two_processes_write_one_sqlite_file_without_corruption(sqlite_db_path):
+    script = textwrap.dedent(f"""
+        import asyncio, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from storage.session import Database
+        from storage.repositories import MessageRepository
+        from tests.factories import make_message
+
+        async def main(tag):
+            db = Database("sqlite+aiosqlite:///{sqlite_db_path}")
+            for i in range(150):
+                async def work(s, i=i):
+                    await MessageRepository(s).add_incoming(make_message(f"{{tag}}-{{i}}"), room_key=tag, node_code=None)
+                await db.run(work, what="write")
+            await db.dispose()
+        asyncio.run(main(sys.argv[1]))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, tag]) for tag in ("a", "b")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    conn = sqlite3.connect(sqlite_db_path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    counts = dict(conn.execute("SELECT room_key, count(*) FROM messages GROUP BY room_key").fetchall())
+    assert counts == {"a": 150, "b": 150}
+    conn.close()

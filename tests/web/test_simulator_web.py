@@ -1,0 +1,76 @@
+"""The simulator web chat: the tree, a group, typing, and bot replies arriving live."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import GridBot
+from bot.clock import SystemClock
+from bot.transport.simulator import SimulatorTransport
+from bot.web.app import build_web_app
+
+
+@pytest.fixture
+async def client(sample_config, db):
+    clock = SystemClock()
+    sim = SimulatorTransport.from_config(sample_config, clock)
+    bot = GridBot(sample_config, sim, clock=clock, database=db, scheduler=False)
+    await bot.start()
+    client = TestClient(TestServer(build_web_app(bot)))
+    await client.start_server()
+    yield client, sim
+    await client.close()
+    await bot.stop()
+
+
+async def test_page_and_tree(client):
+    http, sim = client
+    page = await http.get("/")
+    assert page.status == 200 and "群聊模拟器" in await page.text()
+    state = await (await http.get("/api/sim/state")).json()
+    assert state["deployment"] == "江桥社区微格助手"
+    root = state["tree"][0]
+    assert root["code"] == "JQS" and [c["code"] for c in root["children"]] == ["JQS-01", "JQS-02", "JQS-03"]
+    assert (await http.get("/healthz")).status == 200
+
+
+async def test_typing_in_a_group_brings_a_live_reply(client):
+    http, sim = client
+    room = sim.room_by_topic("江桥花苑3号楼微网格")
+    detail = await (await http.get(f"/api/sim/rooms/{room.id}")).json()
+    leaders = [m for m in detail["members"] if m["role"]]
+    assert {"黄敏", "陈丽"} <= {m["name"] for m in leaders}
+    ws = await http.ws_connect("/api/sim/live")
+    resp = await http.post(f"/api/sim/rooms/{room.id}/messages", json={"sender_id": "sim:3-201 王芳", "text": "#帮助"})
+    assert resp.status == 202
+    seen = []
+    async with asyncio.timeout(10):
+        while not any(e["message"]["from_bot"] for e in seen):
+            event = await ws.receive_json()
+            if event["type"] == "message":
+                seen.append(event)
+    assert seen[0]["message"]["text"] == "#帮助"
+    assert "微格助手使用说明" in seen[-1]["message"]["text"]
+    await ws.close()
+
+
+async def test_bad_requests_are_refused_clearly(client):
+    http, sim = client
+    room = sim.room_by_topic("江桥花苑3号楼微网格")
+    assert (await http.post(f"/api/sim/rooms/{room.id}/messages", data="not json")).status == 400
+    assert (await http.post(f"/api/sim/rooms/{room.id}/messages", json={"text": 1})).status == 400
+    assert (await http.post("/api/sim/rooms/nope/messages", json={"sender_id": "x", "text": "hi"})).status == 404
+    big = {"sender_id": "x", "text": "长" * 20_001}
+    assert (await http.post(f"/api/sim/rooms/{room.id}/messages", json=big)).status == 413
+
+
+async def test_new_member_joins(client):
+    http, sim = client
+    room = sim.room_by_topic("东头12号房东租客群")
+    resp = await http.post(f"/api/sim/rooms/{room.id}/members", json={"name": "203 新租客"})
+    assert resp.status == 201
+    detail = await (await http.get(f"/api/sim/rooms/{room.id}")).json()
+    assert "203 新租客" in {m["name"] for m in detail["members"]}
