@@ -9,6 +9,8 @@ import logging
 from aiohttp import WSMsgType, web
 
 from bot.transport.simulator import SimulatorTransport, contact_id_for
+from storage.models import MessageRow
+from storage.repositories import MessageRepository
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,14 +65,25 @@ async def room(request: web.Request) -> web.Response:
         found = sim.room(request.match_info["room_id"])
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
-    node = _bot(request).config.tree.node(found.node_code) if found.node_code else None
+    bot = _bot(request)
+    node = bot.config.tree.node(found.node_code) if found.node_code else None
     members = [{"id": m.id, "name": m.name, "role": m.role} for m in found.members.values()]
     members.sort(key=lambda m: (m["role"] is None, m["name"]))
+    # history from the database, so it survives restarts: every message in and out is stored
+    rows = await bot.db.run(lambda s: MessageRepository(s).recent(found.id, limit=200), what="room history")
     return web.json_response({
         "id": found.id, "topic": found.topic,
         "node": {"code": node.code, "name": node.name, "tier": node.tier} if node else None,
-        "members": members, "messages": [m.to_dict() for m in found.history],
+        "members": members, "messages": [_stored(row) for row in rows],
     })
+
+
+def _stored(row: MessageRow) -> dict[str, object]:
+    return {
+        "id": f"db{row.id}", "conversation": {"kind": row.conversation_kind, "id": row.conversation_id},
+        "sender_id": row.sender_id, "sender_name": row.sender_name, "text": row.text, "at": row.at.isoformat(),
+        "mentions": list(row.mentions or ()), "from_bot": row.direction == "out", "type": row.msg_type,
+    }
 
 
 async def post_message(request: web.Request) -> web.Response:

@@ -74,3 +74,17 @@ async def test_new_member_joins(client):
     assert resp.status == 201
     detail = await (await http.get(f"/api/sim/rooms/{room.id}")).json()
     assert "203 新租客" in {m["name"] for m in detail["members"]}
+
+
+async def test_history_comes_from_the_database(client):
+    http, sim = client
+    room = sim.room_by_topic("江桥花苑1号楼微网格")
+    await http.post(f"/api/sim/rooms/{room.id}/messages", json={"sender_id": "sim:1-101 王芳", "text": "#帮助"})
+    detail = {}
+    async with asyncio.timeout(10):
+        while len(detail.get("messages", [])) < 2:
+            await asyncio.sleep(0.05)
+            detail = await (await http.get(f"/api/sim/rooms/{room.id}")).json()
+    first, reply = detail["messages"]
+    assert first["text"] == "#帮助" and not first["from_bot"]
+    assert reply["from_bot"] and "微格助手使用说明" in reply["text"]

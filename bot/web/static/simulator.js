@@ -101,6 +101,7 @@ function pickMe(id) {
 async function openRoom(id) {
   state.current = id;
   state.unread[id] = 0;
+  history.replaceState(null, "", "#room=" + encodeURIComponent(id));
   const data = await api(`/api/sim/rooms/${encodeURIComponent(id)}`);
   state.roomData = data;
   $("room-title").textContent = data.topic;
@@ -179,7 +180,9 @@ async function main() {
     $("join-name").value = "";
   });
   connect();
+  const wanted = decodeURIComponent(location.hash.replace(/^#room=/, ""));
   const first = document.querySelector(".room");
-  if (first) openRoom(first.getAttribute("data-room"));
+  if (wanted && state.rooms[wanted]) openRoom(wanted);
+  else if (first) openRoom(first.getAttribute("data-room"));
 }
 main().catch((err) => { $("messages").textContent = "加载失败：" + err.message; });
