@@ -21,8 +21,9 @@ from bot.config import Config
 from bot.domain.budget import SendLimiter
 from bot.domain.people import Directory, household_of
 from bot.jobs import Jobs
-from bot.messages import IncomingMessage, MemberEvent
+from bot.messages import Address, IncomingMessage, MemberEvent
 from bot.outbox import OutboxSender
+from bot.tickets import TicketDesk
 from bot.transport.base import Event, Transport
 from handlers.base import Context
 from handlers.router import RouteResult, Router
@@ -37,10 +38,17 @@ Parser = Callable[..., Any]
 def build_router() -> Router:
     """The root router: commands first, then reports, then the catch-all for direct messages."""
     from handlers.commands import DirectChatHandler, HelpHandler, UnknownCommandHandler
-    from handlers.report import ReportHandler
+    from handlers.tickets import (
+        ConfirmationHandler,
+        ImageHandler,
+        ReportHandler,
+        TicketCommandHandler,
+        TicketQueryHandler,
+    )
 
-    commands = Router("commands", [HelpHandler(), UnknownCommandHandler()])
-    return Router("root", [commands, ReportHandler(), DirectChatHandler()])
+    commands = Router("commands", [HelpHandler(), TicketCommandHandler(), UnknownCommandHandler()])
+    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), TicketQueryHandler(), ReportHandler()])
+    return Router("root", [commands, tickets, DirectChatHandler()])
 
 
 def default_parser(config: Config) -> Parser | None:
@@ -82,13 +90,15 @@ class GridBot:
         budget = config.transport.send_budget
         self.sender = OutboxSender(
             self.db, transport, SendLimiter(budget.per_minute, jitter=budget.jitter, rng=rng), self.clock,
-            max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node)
+            max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node,
+            resolve=self.resolve_address)
         self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler)
         self.stats = Stats()
         self._inbound: asyncio.Queue[Event] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
         self._seen_rooms: set[str] = set()
         self._topics: dict[str, str] = {}  # transport room id → topic, as last seen
+        self._room_ids: dict[str, str] = {}  # configured room key → transport room id, as learned
         self.started = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -105,6 +115,8 @@ class GridBot:
         await self.refresh_rooms()
         self.sender.start()
         self.jobs.add_interval("refresh_rooms", self.refresh_rooms, seconds=600)
+        self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60)
+        self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600)
         self.jobs.start()
         self.started = True
         _LOGGER.info("gridbot up: %d nodes, %d rooms, transport %s", len(self.config.tree),
@@ -146,21 +158,30 @@ class GridBot:
         await self._inbound.join()
 
     async def settle(self, clock: VirtualClock, *, until: datetime | None = None, max_steps: int = 1_000_000) -> None:
-        """On virtual time: handle everything received, then move the clock through every due send
-        until nothing is left to send (or `until` is reached). Used by tests and `gridbot replay`."""
+        """On virtual time: handle everything received, run jobs and due sends as the clock moves,
+        until nothing is left to send (or until `until`). Used by tests and `gridbot replay`."""
         for _ in range(max_steps):
             await self.idle()
             await asyncio.wait_for(self.sender.waiting.wait(), timeout=30)
             if not self._inbound.empty():
                 continue
+            if await self.jobs.run_due(clock.now()):
+                continue
             pending = await self.db.run(lambda s: OutboxRepository(s).pending_count(), what="outbox count")
             wake = clock.next_wakeup()
-            if wake is None or (until is not None and wake > until) or (not pending and until is None):
+            job_at = self.jobs.next_due()
+            if until is None:
+                if not pending:
+                    break
+                job_at = None  # without a horizon, only sends move the clock
+            candidates = [t for t in (wake, job_at) if t is not None]
+            step = min(candidates) if candidates else None
+            if step is None or (until is not None and step > until):
                 break
             paused_until = self.sender.pause_until
-            if paused_until is not None and paused_until <= wake:
+            if paused_until is not None and paused_until <= step and self.sender.waiting.is_set():
                 self.sender.waiting.clear()  # this advance wakes it; wait for it to pause again
-            await clock.advance_to(wake)
+            await clock.advance_to(step)
         if until is not None and clock.now() < until:
             await clock.advance_to(until)
             await self.idle()
@@ -178,6 +199,22 @@ class GridBot:
                 _LOGGER.exception("could not handle event %r", type(event).__name__)
             finally:
                 self._inbound.task_done()
+
+    def resolve_address(self, to: Address) -> Address:
+        """Outbox rows may name a group by its configured key (topic); map it to the transport's id."""
+        if not to.is_room or to.id in self._topics:
+            return to
+        room_id = self._room_ids.get(to.id)
+        if room_id is None:
+            room = self.config.tree.room(topic=to.id)
+            room_id = room.id if room is not None and room.id else None
+        return Address.room(room_id) if room_id else to
+
+    def _learn_room(self, room_id: str, topic: str | None, key: str | None) -> None:
+        if topic:
+            self._topics[room_id] = topic
+        if key:
+            self._room_ids[key] = room_id
 
     def _room_key_and_node(self, room_id: str) -> tuple[str | None, str | None]:
         room = self.config.tree.room(room_id=room_id)
@@ -197,8 +234,7 @@ class GridBot:
         room = None
         if msg.conversation.is_room:
             room = tree.room(room_id=msg.conversation.id, topic=msg.room_topic)
-            if msg.room_topic:
-                self._topics[msg.conversation.id] = msg.room_topic
+            self._learn_room(msg.conversation.id, msg.room_topic, room.key if room else None)
         node = tree.node(room.node_code) if room is not None else None
         room_key = room.key if room is not None else (msg.conversation.id if msg.conversation.is_room else None)
         result = None
@@ -246,6 +282,26 @@ class GridBot:
             room_key, event.member_id, event.member_name, household=household_of(event.member_name),
             now=event.at, active=event.joined), what="membership change")
 
+    async def _ticket_job(self, what: str, run: Callable[[TicketDesk], Any]) -> int:
+        async def work(session):  # type: ignore[no-untyped-def]
+            desk = TicketDesk(session, self.config, self.directory, self.clock.now())
+            replies = await run(desk)
+            if replies:
+                await OutboxRepository(session).enqueue(replies, now=self.clock.now())
+            return len(replies)
+
+        count = await self.db.run(work, what=what)
+        if count:
+            self.sender.wake()
+        return count
+
+    async def check_deadlines(self) -> int:
+        """Escalate tickets whose deadline passed (from stored state: a restart misses none, repeats none)."""
+        return await self._ticket_job("deadline check", lambda desk: desk.check_deadlines())
+
+    async def auto_close(self) -> int:
+        return await self._ticket_job("auto close", lambda desk: desk.auto_close())
+
     async def refresh_rooms(self) -> None:
         """Record the rooms the account is in; unknown ones are logged for the IT person to configure."""
         try:
@@ -266,7 +322,7 @@ class GridBot:
                 if room is None:
                     unknown.append(f"{info.topic} ({info.id})")
                 else:
-                    self._topics[info.id] = info.topic
+                    self._learn_room(info.id, info.topic, room.key)
 
         await self.db.run(work, what="room refresh")
         if unknown:

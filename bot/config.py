@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,9 +25,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.domain.grid import GridError, GridNode, GridTree, Person, RoleType, Room
+from bot.domain.sla import DEFAULT_LIMITS, Limits, QuietHours, SlaPolicy, parse_duration
 
 _LOGGER = logging.getLogger(__name__)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 DEFAULT_TIERS = ("社区", "网格", "微网格", "楼道", "房东群")
 MAX_TIERS = 6
@@ -90,6 +92,24 @@ class WebConfig:
     enabled: bool = True
 
 
+CATEGORIES = ("safety", "sanitation", "repair", "dispute", "assistance", "security", "health", "inquiry", "other")
+RELAY_SCOPES = ("all", "urgent_escalated", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketConfig:
+    """How tickets are numbered, merged, routed, timed and relayed."""
+
+    first_number: int = 1001
+    merge_window: timedelta = timedelta(hours=12)
+    photo_window: timedelta = timedelta(minutes=5)
+    auto_close_after: timedelta = timedelta(days=3)
+    relay: str = "all"  # what the group of the tier above is told: all, urgent_escalated, none
+    routing: Mapping[str, str] = field(default_factory=dict)  # category → preferred role
+    sla: SlaPolicy = SlaPolicy()
+    attachments_dir: str = "data/attachments"
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """One deployment, validated."""
@@ -104,6 +124,7 @@ class Config:
     transport: TransportConfig
     web: WebConfig
     lexicon: Mapping[str, Any] | None = None
+    tickets: TicketConfig = TicketConfig()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -229,9 +250,9 @@ def load_config(path: str | os.PathLike[str], *, cache: bool = True) -> Config:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError([ConfigIssue(str(file), line, f"not UTF-8 text ({exc.reason})",
                                        "save the file as UTF-8")]) from None
-    config = parse_config(text.removeprefix("\ufeff"), file)
+    config, data = _parse(text.removeprefix("\ufeff"), file)
     if cache_file is not None:
-        _write_cache(cache_file, config)
+        _write_cache(cache_file, config, data)
     return config
 
 
@@ -240,24 +261,35 @@ def _cache_path(file: Path, raw: bytes) -> Path:
     return file.resolve().parent / "data" / ".config-cache" / f"{digest}.json"
 
 
+@dataclass(frozen=True, slots=True)
+class _Prebuilt:
+    """The validated heavy part of a config (tree and people), as kept in the cache."""
+
+    tiers: tuple[str, ...]
+    roles: tuple[RoleType, ...]
+    people: dict[str, Person]
+    nodes: list[GridNode]
+    warnings: tuple[str, ...]
+
+
+_HEAVY_KEYS = ("tiers", "roles", "people", "nodes")
+
+
 def _read_cache(cache_file: Path, file: Path) -> Config | None:
+    """The cached tree plus the small sections validated again (they hold types JSON cannot)."""
     try:
         data = json.loads(cache_file.read_text(encoding="utf-8"))
         if data.get("version") != CACHE_VERSION:
             return None
-        tiers = tuple(data["tiers"])
         nodes = [GridNode(code=n[0], name=n[1], tier=n[2], depth=n[3], parent=n[4],
                           rooms=tuple(Room(node_code=n[0], topic=r[0], id=r[1], members=tuple(r[2])) for r in n[5]),
                           roles=tuple((role, tuple(keys)) for role, keys in n[6]))
                  for n in data["nodes"]]
-        return Config(
-            path=file, name=data["name"], timezone=data["timezone"], tree=GridTree(tiers, nodes),
-            people={p["key"]: Person(**p) for p in data["people"]},
-            roles={r["name"]: RoleType(**r) for r in data["roles"]},
-            database=DatabaseConfig(**data["database"]),
-            transport=TransportConfig(**{**data["transport"], "send_budget": SendBudget(**data["transport"]["send_budget"])}),
-            web=WebConfig(**data["web"]), lexicon=data["lexicon"], warnings=tuple(data["warnings"]),
-        )
+        prebuilt = _Prebuilt(tuple(data["tiers"]), tuple(RoleType(**r) for r in data["roles"]),
+                             {p["key"]: Person(**p) for p in data["people"]}, nodes, tuple(data["warnings"]))
+        checker = _Checker(file)
+        config = checker.check(_lined(data["rest"]), prebuilt=prebuilt)
+        return None if checker.issues else config
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, GridError) as exc:
@@ -265,29 +297,44 @@ def _read_cache(cache_file: Path, file: Path) -> Config | None:
         return None
 
 
-def _write_cache(cache_file: Path, config: Config) -> None:
+def _write_cache(cache_file: Path, config: Config, raw: Mapping[str, Any]) -> None:
     data = {
-        "version": CACHE_VERSION, "name": config.name, "timezone": config.timezone,
-        "tiers": list(config.tree.tiers),
+        "version": CACHE_VERSION, "tiers": list(config.tree.tiers),
         "nodes": [[n.code, n.name, n.tier, n.depth, n.parent, [[r.topic, r.id, list(r.members)] for r in n.rooms],
                    [[role, list(keys)] for role, keys in n.roles]] for n in config.tree],
         "people": [dataclasses.asdict(p) for p in config.people.values()],
         "roles": [dataclasses.asdict(r) for r in config.roles.values()],
-        "database": dataclasses.asdict(config.database), "transport": dataclasses.asdict(config.transport),
-        "web": dataclasses.asdict(config.web), "lexicon": config.lexicon, "warnings": list(config.warnings),
+        "warnings": list(config.warnings),
+        "rest": {key: value for key, value in raw.items() if key not in _HEAVY_KEYS},
     }
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
         os.replace(tmp, cache_file)
     except (OSError, TypeError, ValueError) as exc:  # a read-only disk only costs speed
         _LOGGER.debug("could not write config cache %s: %s", cache_file, exc)
 
 
+def _lined(value: Any) -> Any:
+    """Plain JSON data → the line-aware containers the checker expects (lines unknown)."""
+    if isinstance(value, dict):
+        result = _LinedDict((k, _lined(v)) for k, v in value.items())
+        result.line, result.key_lines = 0, {}
+        return result
+    if isinstance(value, list):
+        items = _LinedList(_lined(v) for v in value)
+        items.line, items.item_lines = 0, [0] * len(items)
+        return items
+    return value
+
+
 def parse_config(text: str, file: Path | str = "config.yaml") -> Config:
     """Validate config text as if read from `file`."""
-    file = Path(file)
+    return _parse(text, Path(file))[0]
+
+
+def _parse(text: str, file: Path) -> tuple[Config, Any]:
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as dup:
@@ -304,10 +351,10 @@ def parse_config(text: str, file: Path | str = "config.yaml") -> Config:
     if checker.issues:
         raise ConfigError(checker.issues)
     assert config is not None
-    return config
+    return config, data
 
 
-_TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon")
+_TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets")
 
 
 class _Checker:
@@ -384,7 +431,8 @@ class _Checker:
                            f"remove it and set the environment variable instead (e.g. {key}_env: NAME)")
 
     # sections
-    def check(self, data: Any) -> Config | None:
+    def check(self, data: Any, *, prebuilt: "_Prebuilt | None" = None) -> Config | None:
+        """Validate every section; `prebuilt` supplies an already validated tree (from the cache)."""
         if data is None:
             self.error(1, "the config file is empty", "start from the sample config.yaml in the repository")
             return None
@@ -394,14 +442,19 @@ class _Checker:
             return None
         self.known_keys(data, _TOP_KEYS, "the top level")
         name, timezone = self.check_deployment(data)
-        tiers = self.check_tiers(data)
-        roles = self.check_roles(data)
-        people = self.check_people(data)
-        nodes = self.check_nodes(data, tiers, roles, people)
+        if prebuilt is None:
+            tiers = self.check_tiers(data)
+            roles = self.check_roles(data)
+            people = self.check_people(data)
+            nodes = self.check_nodes(data, tiers, roles, people)
+        else:
+            tiers, roles, people, nodes = prebuilt.tiers, prebuilt.roles, prebuilt.people, prebuilt.nodes
+            self.warnings.extend(prebuilt.warnings)
         database = self.check_database(data)
         transport = self.check_transport(data)
         web = self.check_web(data)
         lexicon = self.check_lexicon(data)
+        tickets = self.check_tickets(data, timezone, roles)
         if self.issues:
             return None
         try:
@@ -412,8 +465,95 @@ class _Checker:
         return Config(
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
-            lexicon=lexicon, warnings=tuple(self.warnings),
+            lexicon=lexicon, tickets=tickets, warnings=tuple(self.warnings),
         )
+
+    def duration(self, mapping: _LinedDict, key: str, where: str, default: timedelta) -> timedelta:
+        value = mapping.get(key)
+        if value is None:
+            return default
+        try:
+            result = parse_duration(value)
+        except ValueError:
+            self.error(self.line_of(mapping, key), f"{where}.{key} is not a duration: {value!r}",
+                       "write a number with a unit: 10m, 4h, 3d")
+            return default
+        if result <= timedelta(0):
+            self.error(self.line_of(mapping, key), f"{where}.{key} must be longer than zero", "e.g. 30m")
+            return default
+        return result
+
+    def check_tickets(self, data: _LinedDict, timezone: str, roles: tuple[RoleType, ...]) -> TicketConfig:
+        section = self.mapping(data.get("tickets"), self.line_of(data, "tickets"), "tickets")
+        quiet_default = QuietHours(timezone=timezone)
+        if section is None:
+            return TicketConfig(sla=SlaPolicy(quiet=quiet_default))
+        keys = ("first_number", "merge_window", "photo_window", "auto_close_after", "relay", "routing",
+                "deadlines", "category_deadlines", "quiet_hours", "attachments_dir")
+        self.known_keys(section, keys, "tickets")
+        first = self.integer(section, "first_number", "tickets", 1001, 1, 10_000_000)
+        merge = self.duration(section, "merge_window", "tickets", timedelta(hours=12))
+        photo = self.duration(section, "photo_window", "tickets", timedelta(minutes=5))
+        auto_close = self.duration(section, "auto_close_after", "tickets", timedelta(days=3))
+        relay = self.string(section, "relay", "tickets", default="all") or "all"
+        if relay not in RELAY_SCOPES:
+            self.error(self.line_of(section, "relay"), f"tickets.relay must be one of {', '.join(RELAY_SCOPES)}",
+                       "write relay: all")
+            relay = "all"
+        routing: dict[str, str] = {}
+        routing_map = self.mapping(section.get("routing"), self.line_of(section, "routing"), "tickets.routing")
+        role_names = {r.name for r in roles}
+        for category, role in (routing_map or {}).items():
+            line = self.line_of(routing_map, category)
+            if category not in CATEGORIES:
+                self.error(line, f"unknown category {category!r} in tickets.routing",
+                           f"use one of: {', '.join(CATEGORIES)}")
+            elif str(role) not in role_names:
+                self.error(line, f"tickets.routing.{category} names unknown role {role!r}",
+                           "use a role defined under roles: (e.g. 民警)")
+            else:
+                routing[category] = str(role)
+        limits = dict(DEFAULT_LIMITS)
+        deadlines = self.mapping(section.get("deadlines"), self.line_of(section, "deadlines"), "tickets.deadlines")
+        for urgency, spec in (deadlines or {}).items():
+            line = self.line_of(deadlines, urgency)
+            if urgency not in DEFAULT_LIMITS:
+                self.error(line, f"unknown urgency {urgency!r} in tickets.deadlines", "use urgent, normal or low")
+                continue
+            spec_map = self.mapping(spec, line, f"tickets.deadlines.{urgency}")
+            if spec_map is None:
+                continue
+            self.known_keys(spec_map, ("accept", "resolve"), f"tickets.deadlines.{urgency}")
+            base = DEFAULT_LIMITS[urgency]
+            limits[urgency] = Limits(self.duration(spec_map, "accept", f"deadlines.{urgency}", base.accept),
+                                     self.duration(spec_map, "resolve", f"deadlines.{urgency}", base.resolve))
+        by_category: dict[str, dict[str, timedelta]] = {}
+        per_cat = self.mapping(section.get("category_deadlines"), self.line_of(section, "category_deadlines"),
+                               "tickets.category_deadlines")
+        for category, spec in (per_cat or {}).items():
+            line = self.line_of(per_cat, category)
+            if category not in CATEGORIES:
+                self.error(line, f"unknown category {category!r} in tickets.category_deadlines",
+                           f"use one of: {', '.join(CATEGORIES)}")
+                continue
+            spec_map = self.mapping(spec, line, f"tickets.category_deadlines.{category}")
+            if spec_map is None:
+                continue
+            self.known_keys(spec_map, ("accept", "resolve"), f"tickets.category_deadlines.{category}")
+            by_category[category] = {k: self.duration(spec_map, k, f"category_deadlines.{category}", timedelta(1))
+                                     for k in ("accept", "resolve") if k in spec_map}
+        quiet = quiet_default
+        quiet_text = self.string(section, "quiet_hours", "tickets")
+        if quiet_text:
+            try:
+                quiet = QuietHours.parse(quiet_text, timezone)
+            except ValueError:
+                self.error(self.line_of(section, "quiet_hours"), f"tickets.quiet_hours is not a time window: "
+                           f"{quiet_text!r}", "write e.g. quiet_hours: \"22:00-07:00\" (or off)")
+        attachments = self.string(section, "attachments_dir", "tickets", default="data/attachments")
+        return TicketConfig(first_number=first, merge_window=merge, photo_window=photo, auto_close_after=auto_close,
+                            relay=relay, routing=routing, sla=SlaPolicy(limits, by_category, quiet),
+                            attachments_dir=attachments or "data/attachments")
 
     def check_deployment(self, data: _LinedDict) -> tuple[str, str]:
         section = self.mapping(data.get("deployment"), self.line_of(data, "deployment"), "deployment")

@@ -1,14 +1,17 @@
-"""APScheduler wiring: one entry point for every scheduled job, one error path for all of them.
+"""Scheduled jobs: one entry point for every job, one error path for all of them.
 
-Jobs receive plain data and read what they need from the database, so a restart loses nothing:
-whatever is due is computed from stored state on the next run. With a virtual clock (tests,
-`gridbot replay`) the scheduler is off and callers run jobs through `run_now`.
+On the wall clock the jobs run on APScheduler 3 (AsyncIOScheduler). On a virtual clock (tests,
+`gridbot replay`) the same jobs run when the driver moves time past their next run (`run_due`).
+Jobs take no arguments and read what they need from the database, so a restart loses nothing:
+whatever is due is computed from stored state on the next run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,18 +25,27 @@ _LOGGER = logging.getLogger(__name__)
 JobFunc = Callable[[], Awaitable[Any]]
 
 
+@dataclass
+class _Job:
+    name: str
+    func: JobFunc
+    interval: timedelta | None = None
+    cron: dict[str, Any] | None = None
+    next_at: datetime | None = None
+
+
 class Jobs:
-    """Named async jobs on an AsyncIOScheduler (APScheduler 3), each wrapped in the same error handling."""
+    """Named async jobs, each wrapped in the same error handling; real or virtual scheduling."""
 
     def __init__(self, clock: Clock, timezone: str, *, enabled: bool = True) -> None:
         self.clock = clock
         self.timezone = timezone
-        self.enabled = enabled
-        self._funcs: dict[str, JobFunc] = {}
+        self.enabled = enabled  # False: virtual scheduling through run_due()
+        self._jobs: dict[str, _Job] = {}
         self.runs: dict[str, int] = {}
         self.failures: dict[str, int] = {}
         self._scheduler: AsyncIOScheduler | None = None
-        self._pending: list[tuple[str, JobFunc, Any]] = []  # added before start()
+        self._started = False
 
     def _wrap(self, name: str, func: JobFunc) -> JobFunc:
         async def run() -> Any:
@@ -49,40 +61,67 @@ class Jobs:
         return run
 
     def add_interval(self, name: str, func: JobFunc, *, seconds: float) -> None:
-        self._add(name, func, IntervalTrigger(seconds=seconds, timezone=self.timezone))
+        self._add(_Job(name, self._wrap(name, func), interval=timedelta(seconds=seconds)))
 
     def add_cron(self, name: str, func: JobFunc, **cron: Any) -> None:
         """E.g. add_cron('daily_digest', f, hour=18, minute=0) in the deployment's time zone."""
-        self._add(name, func, CronTrigger(timezone=self.timezone, **cron))
+        self._add(_Job(name, self._wrap(name, func), cron=cron))
 
-    def _add(self, name: str, func: JobFunc, trigger: Any) -> None:
-        wrapped = self._wrap(name, func)
-        self._funcs[name] = wrapped
+    def _add(self, job: _Job) -> None:
+        self._jobs[job.name] = job
+        if self._started:
+            self._schedule(job)
+
+    def _schedule(self, job: _Job) -> None:
         if self._scheduler is not None:
-            self._scheduler.add_job(wrapped, trigger, id=name, replace_existing=True, coalesce=True,
+            trigger = (IntervalTrigger(seconds=job.interval.total_seconds(), timezone=self.timezone)
+                       if job.interval is not None else CronTrigger(timezone=self.timezone, **(job.cron or {})))
+            self._scheduler.add_job(job.func, trigger, id=job.name, replace_existing=True, coalesce=True,
                                     max_instances=1, misfire_grace_time=3600)
         else:
-            self._pending.append((name, wrapped, trigger))
+            job.next_at = self._next_virtual(job, self.clock.now())
+
+    def _next_virtual(self, job: _Job, after: datetime) -> datetime | None:
+        if job.interval is not None:
+            return after + job.interval
+        trigger = CronTrigger(timezone=self.timezone, **(job.cron or {}))
+        return trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
 
     def start(self) -> None:
-        if not self.enabled or self._scheduler is not None:
+        if self._started:
             return
-        self._scheduler = AsyncIOScheduler(timezone=self.timezone)
-        for name, wrapped, trigger in self._pending:
-            self._scheduler.add_job(wrapped, trigger, id=name, replace_existing=True, coalesce=True,
-                                    max_instances=1, misfire_grace_time=3600)
-        self._pending = []
-        self._scheduler.start()
+        self._started = True
+        if self.enabled:
+            self._scheduler = AsyncIOScheduler(timezone=self.timezone)
+            self._scheduler.start()
+        for job in self._jobs.values():
+            self._schedule(job)
 
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        self._started = False
 
     async def run_now(self, name: str) -> Any:
-        """Run a job at once (virtual-clock runs and tests), through the same error path."""
-        return await self._funcs[name]()
+        """Run a job at once through the same error path."""
+        return await self._jobs[name].func()
+
+    def next_due(self) -> datetime | None:
+        """Virtual scheduling: when the next job wants to run."""
+        times = [j.next_at for j in self._jobs.values() if j.next_at is not None]
+        return min(times) if times else None
+
+    async def run_due(self, now: datetime) -> int:
+        """Virtual scheduling: run every job whose time has come (once, even if several runs were missed)."""
+        ran = 0
+        for job in sorted(self._jobs.values(), key=lambda j: j.name):
+            if job.next_at is not None and job.next_at <= now:
+                job.next_at = self._next_virtual(job, now)
+                await job.func()
+                ran += 1
+        return ran
 
     @property
     def names(self) -> list[str]:
-        return sorted(self._funcs)
+        return sorted(self._jobs)

@@ -38,7 +38,7 @@ class OutboxSender:
     def __init__(self, db: Database, transport: Transport, limiter: SendLimiter, clock: Clock, *,
                  max_attempts: int = 5, account: str | None = None, bot_name: str = "微格助手",
                  on_failed: FailureCallback | None = None, room_keys: Callable[[str], tuple[str | None, str | None]]
-                 | None = None) -> None:
+                 | None = None, resolve: Callable[[Address], Address] | None = None) -> None:
         self.db = db
         self.transport = transport
         self.limiter = limiter
@@ -48,6 +48,7 @@ class OutboxSender:
         self.bot_name = bot_name
         self.on_failed = on_failed
         self.room_keys = room_keys or (lambda room_id: (room_id, None))
+        self.resolve = resolve or (lambda address: address)
         self._wake = asyncio.Event()
         self.waiting = asyncio.Event()  # set while the sender sleeps (for virtual-clock drivers)
         self.pause_until: datetime | None = None
@@ -95,7 +96,7 @@ class OutboxSender:
         if not rows:
             return False
         row = rows[0]
-        to = Address(row.to_kind, row.to_id)
+        to = self.resolve(Address(row.to_kind, row.to_id))
         try:
             message_id = await self.transport.send(to, row.text, tuple(row.mentions or ()))
         except TransportError as exc:

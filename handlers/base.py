@@ -44,7 +44,7 @@ class Handler(Protocol, Generic[A]):
     name: str
 
     def match(self, msg: IncomingMessage, ctx: Context) -> A | None:
-        """The handler's typed input if this message is for it, else None."""
+        """The handler's typed input if this message is for it, else None (may be async if it must look up)."""
         ...
 
     async def handle(self, msg: IncomingMessage, args: A, ctx: Context) -> list[Reply]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,22 +36,24 @@ class Router:
         self._entries.append(entry)
         return self
 
-    def find(self, msg: IncomingMessage, ctx: Context) -> tuple[Handler[Any], Any] | None:
-        """The first handler that matches, with its typed input."""
+    async def find(self, msg: IncomingMessage, ctx: Context) -> tuple[Handler[Any], Any] | None:
+        """The first handler that matches, with its typed input (a match may look things up: await it)."""
         for entry in self._entries:
             if isinstance(entry, Router):
-                found = entry.find(msg, ctx)
+                found = await entry.find(msg, ctx)
                 if found is not None:
                     return found
                 continue
             args = entry.match(msg, ctx)
+            if inspect.isawaitable(args):
+                args = await args
             if args is not None:
                 return entry, args
         return None
 
     async def route(self, msg: IncomingMessage, ctx: Context) -> RouteResult:
         """Hand the message to the first matching handler; a crashing handler changes nothing."""
-        found = self.find(msg, ctx)
+        found = await self.find(msg, ctx)
         if found is None:
             return RouteResult(UNHANDLED)
         handler, args = found

@@ -166,6 +166,10 @@ class TicketRow(Base):
     """A case raised from a report; its life is in ticket_events."""
 
     __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_state_check", "state", "next_check_at"),
+        Index("ix_tickets_room_category", "room_key", "category", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
@@ -173,14 +177,51 @@ class TicketRow(Base):
     urgency: Mapped[str] = mapped_column(String(10))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     node_code: Mapped[str] = mapped_column(String(64), index=True)
+    node_path: Mapped[str | None] = mapped_column(String(800), index=True)  # "/JQS/JQS-01/JQS-01-03/": subtree = prefix
     room_key: Mapped[str | None] = mapped_column(String(200))
+    room_id: Mapped[str | None] = mapped_column(String(200))  # the transport's id, to reply into
     reporter_id: Mapped[str] = mapped_column(String(200))
     reporter_name: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    assignee: Mapped[str | None] = mapped_column(String(100))
+    building: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    room_no: Mapped[str | None] = mapped_column(String(20))
+    place: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100))  # person key
+    assignee_node: Mapped[str | None] = mapped_column(String(64))
+    reporter_count: Mapped[int] = mapped_column(Integer, default=1)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)  # ever passed up (the "77 of 412")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # deadline of the current stage
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when the deadline job looks again
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketReporterRow(Base):
+    """Everyone who reported the same problem ("+1 我家也是")."""
+
+    __tablename__ = "ticket_reporters"
+    __table_args__ = (UniqueConstraint("ticket_id", "reporter_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[str] = mapped_column(String(200), index=True)
+    reporter_name: Mapped[str] = mapped_column(String(200))
+    room_key: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CounterRow(Base):
+    """Short sequential numbers people can type (ticket 1024, notice 17)."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class TicketEventRow(Base):

@@ -231,3 +231,8 @@ def _with_children(node: GridNode, children: tuple[str, ...]) -> GridNode:
         roles=node.roles,
         children=children,
     )
+
+
+def node_path(tree: GridTree, code: str) -> str:
+    """'/JQS/JQS-01/JQS-01-03/': a node's place in the tree; a subtree is every path with this prefix."""
+    return "/" + "/".join(reversed([code, *tree.ancestor_codes(code)])) + "/"

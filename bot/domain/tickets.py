@@ -1,0 +1,133 @@
+"""The life of a ticket: a transition table, and who answers for a ticket at each escalation level.
+
+new → accepted → resolved → closed, with reopened and cancelled. Escalation is a level kept
+alongside the state: it changes who answers, not where the ticket stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.domain.grid import GridNode, GridTree
+from bot.domain.people import Directory, Holder
+
+
+class State(str, Enum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+
+
+class Action(str, Enum):
+    ACCEPT = "accept"
+    RESOLVE = "resolve"
+    CONFIRM = "confirm"  # the reporter says it is fixed
+    REOPEN = "reopen"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    ESCALATE = "escalate"
+    REASSIGN = "reassign"
+    MERGE = "merge"  # another reporter joined
+    ATTACH = "attach"  # a photo was attached
+
+
+OPEN_STATES = frozenset({State.NEW, State.ACCEPTED, State.REOPENED})
+ACTIVE_STATES = frozenset({State.NEW, State.ACCEPTED, State.REOPENED, State.RESOLVED})
+
+# (state, action) → next state. Actions that leave the state alone map to the same state.
+TRANSITIONS: Mapping[tuple[State, Action], State] = {
+    (State.NEW, Action.ACCEPT): State.ACCEPTED,
+    (State.REOPENED, Action.ACCEPT): State.ACCEPTED,
+    (State.NEW, Action.RESOLVE): State.RESOLVED,
+    (State.ACCEPTED, Action.RESOLVE): State.RESOLVED,
+    (State.REOPENED, Action.RESOLVE): State.RESOLVED,
+    (State.RESOLVED, Action.CONFIRM): State.CLOSED,
+    (State.RESOLVED, Action.REOPEN): State.REOPENED,
+    (State.CLOSED, Action.REOPEN): State.REOPENED,
+    (State.NEW, Action.CLOSE): State.CLOSED,
+    (State.ACCEPTED, Action.CLOSE): State.CLOSED,
+    (State.REOPENED, Action.CLOSE): State.CLOSED,
+    (State.RESOLVED, Action.CLOSE): State.CLOSED,
+    (State.NEW, Action.CANCEL): State.CANCELLED,
+    (State.ACCEPTED, Action.CANCEL): State.CANCELLED,
+    (State.REOPENED, Action.CANCEL): State.CANCELLED,
+    **{(s, Action.ESCALATE): s for s in OPEN_STATES},
+    **{(s, Action.REASSIGN): s for s in OPEN_STATES},
+    **{(s, Action.MERGE): s for s in ACTIVE_STATES},
+    **{(s, Action.ATTACH): s for s in State},
+}
+
+STATE_NAMES = {
+    State.NEW: "待受理", State.ACCEPTED: "处理中", State.RESOLVED: "已办结待确认", State.CLOSED: "已关闭",
+    State.REOPENED: "已重开", State.CANCELLED: "已撤销",
+}
+
+
+class TransitionError(ValueError):
+    """The action is not allowed in the ticket's current state."""
+
+    def __init__(self, state: State, action: Action) -> None:
+        super().__init__(f"cannot {action.value} a ticket that is {state.value}")
+        self.state, self.action = state, action
+
+
+def next_state(state: State | str, action: Action | str) -> State:
+    """The state after `action`, or TransitionError if the table does not allow it."""
+    state, action = State(state), Action(action)
+    try:
+        return TRANSITIONS[(state, action)]
+    except KeyError:
+        raise TransitionError(state, action) from None
+
+
+def allowed_actions(state: State | str) -> list[Action]:
+    state = State(state)
+    return [action for (s, action) in TRANSITIONS if s == state]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Who answers for a ticket at its current level, and on which node."""
+
+    holder: Holder | None
+    node: GridNode
+    level: int
+
+
+def escalation_node(tree: GridTree, node_code: str, level: int) -> GridNode:
+    """The node a ticket of `node_code` answers to at escalation `level` (0 = its own node)."""
+    lineage = tree.lineage(node_code)
+    return lineage[min(level, len(lineage) - 1)]
+
+
+def max_level(tree: GridTree, node_code: str) -> int:
+    """The highest escalation level: the top of the tree."""
+    return len(tree.ancestor_codes(node_code))
+
+
+def assign(directory: Directory, node_code: str, level: int, *, prefer_role: str | None = None) -> Assignment:
+    """Who handles a ticket of `node_code` at `level`: the nearest handler at or above that tier.
+
+    At level 0 a category's preferred role (e.g. security → 民警) is looked for first, up the whole lineage.
+    """
+    target = escalation_node(directory.tree, node_code, level)
+    holder = None
+    if prefer_role and level == 0:
+        holder = directory.responsible(node_code, prefer_role=prefer_role)
+        if holder is not None and holder.role != prefer_role:
+            holder = None
+    if holder is None:
+        holder = directory.responsible(target.code)
+        # at a higher level, skip someone who already answered below (the same person on two tiers)
+        if holder is not None and level > 0:
+            below = directory.responsible(escalation_node(directory.tree, node_code, level - 1).code)
+            if below is not None and below.person.key == holder.person.key:
+                parent = directory.tree.parent(holder.node.code)
+                if parent is not None:
+                    holder = directory.responsible(parent.code) or holder
+    return Assignment(holder, target, level)

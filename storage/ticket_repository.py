@@ -1,0 +1,165 @@
+"""Tickets, their reporters and timelines; the short numbers people type."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow
+
+OPEN = ("new", "accepted", "reopened")
+ACTIVE = ("new", "accepted", "reopened", "resolved")
+
+
+class CounterRepository:
+    """Sequential numbers, safe across processes (one row per counter, bumped in the caller's transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next(self, name: str, *, start: int = 1) -> int:
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self.session.execute(
+            insert(CounterRow).values(name=name, value=start - 1).on_conflict_do_nothing(index_elements=["name"]))
+        result = await self.session.execute(
+            update(CounterRow).where(CounterRow.name == name).values(value=CounterRow.value + 1)
+            .returning(CounterRow.value))
+        return int(result.scalar_one())
+
+
+class TicketRepository:
+    """All SQL about tickets."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, *, number: int, fields: dict[str, Any], reporter_id: str, reporter_name: str,
+                     message_id: int | None, at: datetime) -> TicketRow:
+        ticket = TicketRow(number=number, reporter_id=reporter_id, reporter_name=reporter_name, created_at=at,
+                           updated_at=at, reporter_count=1, escalation_level=0, escalated=False, **fields)
+        self.session.add(ticket)
+        await self.session.flush()
+        self.session.add(TicketReporterRow(ticket_id=ticket.id, reporter_id=reporter_id, reporter_name=reporter_name,
+                                           room_key=fields.get("room_key"), message_id=message_id, at=at))
+        await self.session.flush()
+        return ticket
+
+    async def by_number(self, number: int) -> TicketRow:
+        ticket = await self.session.scalar(select(TicketRow).where(TicketRow.number == number))
+        if ticket is None:
+            raise NotFound(f"ticket {number}")
+        return ticket
+
+    async def find_by_number(self, number: int) -> TicketRow | None:
+        return await self.session.scalar(select(TicketRow).where(TicketRow.number == number))
+
+    async def merge_candidates(self, *, room_key: str | None, node_code: str, category: str | None,
+                               since: datetime, limit: int = 20) -> list[TicketRow]:
+        """Active tickets of the same room or node (and category, if given) since `since`, newest first."""
+        place = or_(TicketRow.room_key == room_key, TicketRow.node_code == node_code) if room_key else (
+            TicketRow.node_code == node_code)
+        query = select(TicketRow).where(place, TicketRow.state.in_(ACTIVE), TicketRow.created_at >= since)
+        if category is not None:
+            query = query.where(TicketRow.category == category)
+        return list(await self.session.scalars(query.order_by(TicketRow.created_at.desc()).limit(limit)))
+
+    async def add_reporter(self, ticket: TicketRow, *, reporter_id: str, reporter_name: str,
+                           room_key: str | None, message_id: int | None, at: datetime) -> bool:
+        """Add a reporter; False if they had already reported this ticket."""
+        exists = await self.session.scalar(select(TicketReporterRow.id).where(
+            TicketReporterRow.ticket_id == ticket.id, TicketReporterRow.reporter_id == reporter_id))
+        if exists is not None:
+            return False
+        self.session.add(TicketReporterRow(ticket_id=ticket.id, reporter_id=reporter_id, reporter_name=reporter_name,
+                                           room_key=room_key, message_id=message_id, at=at))
+        ticket.reporter_count = (ticket.reporter_count or 1) + 1
+        ticket.updated_at = at
+        await self.session.flush()
+        return True
+
+    async def reporters(self, ticket_id: int) -> list[TicketReporterRow]:
+        return list(await self.session.scalars(
+            select(TicketReporterRow).where(TicketReporterRow.ticket_id == ticket_id).order_by(TicketReporterRow.id)))
+
+    async def add_event(self, ticket: TicketRow, *, at: datetime, actor: str, action: str, from_state: str | None,
+                        to_state: str | None, note: str | None = None) -> None:
+        self.session.add(TicketEventRow(ticket_id=ticket.id, at=at, actor=actor, action=action,
+                                        from_state=from_state, to_state=to_state, note=note))
+        await self.session.flush()
+
+    async def timeline(self, ticket_id: int) -> list[TicketEventRow]:
+        return list(await self.session.scalars(
+            select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)))
+
+    async def due_for_check(self, now: datetime, *, limit: int = 200) -> list[TicketRow]:
+        """Open tickets whose deadline job time has come, oldest first."""
+        return list(await self.session.scalars(
+            select(TicketRow).where(TicketRow.state.in_(OPEN), TicketRow.next_check_at.is_not(None),
+                                    TicketRow.next_check_at <= now)
+            .order_by(TicketRow.next_check_at).limit(limit)))
+
+    async def next_check_time(self) -> datetime | None:
+        return await self.session.scalar(select(func.min(TicketRow.next_check_at)).where(
+            TicketRow.state.in_(OPEN), TicketRow.next_check_at.is_not(None)))
+
+    async def resolved_before(self, cutoff: datetime, *, limit: int = 200) -> list[TicketRow]:
+        return list(await self.session.scalars(
+            select(TicketRow).where(TicketRow.state == "resolved", TicketRow.resolved_at <= cutoff)
+            .order_by(TicketRow.resolved_at).limit(limit)))
+
+    async def oldest_resolved_at(self) -> datetime | None:
+        return await self.session.scalar(select(func.min(TicketRow.resolved_at)).where(TicketRow.state == "resolved"))
+
+    async def open_in_subtree(self, path_prefix: str, *, now: datetime, limit: int = 10) -> tuple[list[TicketRow], int]:
+        """Open tickets under a node, overdue first then oldest; and how many there are in all."""
+        where = and_(TicketRow.node_path.startswith(path_prefix, autoescape=True), TicketRow.state.in_(OPEN))
+        overdue_first = (TicketRow.due_at.is_not(None) & (TicketRow.due_at <= now)).desc()
+        rows = list(await self.session.scalars(
+            select(TicketRow).where(where).order_by(overdue_first, TicketRow.created_at).limit(limit)))
+        total = int(await self.session.scalar(select(func.count()).select_from(TicketRow).where(where)) or 0)
+        return rows, total
+
+    async def latest_for_reporter(self, reporter_id: str, *, limit: int = 3) -> list[TicketRow]:
+        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id)
+        return list(await self.session.scalars(
+            select(TicketRow).where(TicketRow.id.in_(ids)).order_by(TicketRow.created_at.desc()).limit(limit)))
+
+    async def awaiting_confirmation(self, reporter_id: str, room_key: str | None) -> TicketRow | None:
+        """The reporter's most recent resolved ticket in this room, waiting for their word."""
+        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id)
+        query = select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state == "resolved")
+        if room_key is not None:
+            query = query.where(TicketRow.room_key == room_key)
+        return await self.session.scalar(query.order_by(TicketRow.resolved_at.desc()).limit(1))
+
+    async def recent_by_reporter_in_room(self, reporter_id: str, room_key: str, since: datetime) -> TicketRow | None:
+        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id,
+                                                        TicketReporterRow.at >= since,
+                                                        TicketReporterRow.room_key == room_key)
+        return await self.session.scalar(
+            select(TicketRow).where(TicketRow.id.in_(ids)).order_by(TicketRow.created_at.desc()).limit(1))
+
+    async def loose_images(self, sender_id: str, room_key: str, since: datetime) -> list[MessageRow]:
+        """Images the sender posted in the room since `since` that belong to no ticket yet."""
+        return list(await self.session.scalars(
+            select(MessageRow).where(MessageRow.sender_id == sender_id, MessageRow.room_key == room_key,
+                                     MessageRow.msg_type == "image", MessageRow.ticket_id.is_(None),
+                                     MessageRow.at >= since).order_by(MessageRow.id)))
+
+    async def attachments(self, ticket_id: int) -> list[MessageRow]:
+        return list(await self.session.scalars(
+            select(MessageRow).where(MessageRow.ticket_id == ticket_id, MessageRow.attachment.is_not(None))
+            .order_by(MessageRow.id)))
+
+    async def counts_by_state(self, numbers: Sequence[int] | None = None) -> dict[str, int]:
+        query = select(TicketRow.state, func.count()).group_by(TicketRow.state)
+        if numbers is not None:
+            query = query.where(TicketRow.number.in_(numbers))
+        return {state: int(n) for state, n in (await self.session.execute(query)).all()}
