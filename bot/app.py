@@ -29,6 +29,7 @@ from handlers.base import Context
 from handlers.router import RouteResult, Router
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
 from storage.session import Database
+from storage.ticket_repository import TicketRepository
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,9 +115,9 @@ class GridBot:
         await self.transport.start(self.handle_event)
         await self.refresh_rooms()
         self.sender.start()
-        self.jobs.add_interval("refresh_rooms", self.refresh_rooms, seconds=600)
-        self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60)
-        self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600)
+        self.jobs.add_interval("refresh_rooms", self.refresh_rooms, seconds=600, virtual=False)
+        self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60, hint=self._next_deadline)
+        self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600, hint=self._next_auto_close)
         self.jobs.start()
         self.started = True
         _LOGGER.info("gridbot up: %d nodes, %d rooms, transport %s", len(self.config.tree),
@@ -169,11 +170,13 @@ class GridBot:
                 continue
             pending = await self.db.run(lambda s: OutboxRepository(s).pending_count(), what="outbox count")
             wake = clock.next_wakeup()
-            job_at = self.jobs.next_due()
+            job_at = await self.jobs.next_due()
             if until is None:
                 if not pending:
                     break
                 job_at = None  # without a horizon, only sends move the clock
+            if not pending:
+                wake = None  # an idle sender's periodic look is not worth stepping the clock for
             candidates = [t for t in (wake, job_at) if t is not None]
             step = min(candidates) if candidates else None
             if step is None or (until is not None and step > until):
@@ -294,6 +297,13 @@ class GridBot:
         if count:
             self.sender.wake()
         return count
+
+    async def _next_deadline(self) -> datetime | None:
+        return await self.db.run(lambda s: TicketRepository(s).next_check_time(), what="next deadline")
+
+    async def _next_auto_close(self) -> datetime | None:
+        oldest = await self.db.run(lambda s: TicketRepository(s).oldest_resolved_at(), what="next auto close")
+        return None if oldest is None else oldest + self.config.tickets.auto_close_after
 
     async def check_deadlines(self) -> int:
         """Escalate tickets whose deadline passed (from stored state: a restart misses none, repeats none)."""

@@ -32,6 +32,8 @@ class _Job:
     interval: timedelta | None = None
     cron: dict[str, Any] | None = None
     next_at: datetime | None = None
+    hint: Callable[[], Awaitable[datetime | None]] | None = None  # virtual: when there is work at the earliest
+    virtual: bool = True  # False: not run on a virtual clock (e.g. polling the transport)
 
 
 class Jobs:
@@ -60,8 +62,12 @@ class Jobs:
 
         return run
 
-    def add_interval(self, name: str, func: JobFunc, *, seconds: float) -> None:
-        self._add(_Job(name, self._wrap(name, func), interval=timedelta(seconds=seconds)))
+    def add_interval(self, name: str, func: JobFunc, *, seconds: float,
+                     hint: Callable[[], Awaitable[datetime | None]] | None = None, virtual: bool = True) -> None:
+        """Run every `seconds`. On a virtual clock, `hint` lets idle ticks be skipped: it says when the
+        job will first have work (None: none now), and the job runs at the first tick from then."""
+        self._add(_Job(name, self._wrap(name, func), interval=timedelta(seconds=seconds), hint=hint,
+                       virtual=virtual))
 
     def add_cron(self, name: str, func: JobFunc, **cron: Any) -> None:
         """E.g. add_cron('daily_digest', f, hour=18, minute=0) in the deployment's time zone."""
@@ -78,7 +84,7 @@ class Jobs:
                        if job.interval is not None else CronTrigger(timezone=self.timezone, **(job.cron or {})))
             self._scheduler.add_job(job.func, trigger, id=job.name, replace_existing=True, coalesce=True,
                                     max_instances=1, misfire_grace_time=3600)
-        else:
+        elif job.virtual:
             job.next_at = self._next_virtual(job, self.clock.now())
 
     def _next_virtual(self, job: _Job, after: datetime) -> datetime | None:
@@ -107,9 +113,22 @@ class Jobs:
         """Run a job at once through the same error path."""
         return await self._jobs[name].func()
 
-    def next_due(self) -> datetime | None:
-        """Virtual scheduling: when the next job wants to run."""
-        times = [j.next_at for j in self._jobs.values() if j.next_at is not None]
+    async def next_due(self) -> datetime | None:
+        """Virtual scheduling: when the next job has something to do."""
+        times = []
+        for job in self._jobs.values():
+            if job.next_at is None:
+                continue
+            if job.hint is None or job.interval is None:
+                times.append(job.next_at)
+                continue
+            earliest = await job.hint()
+            if earliest is None:
+                continue
+            if earliest > job.next_at:  # skip the ticks that would find nothing
+                ticks = -(-(earliest - job.next_at) // job.interval)
+                job.next_at += job.interval * ticks
+            times.append(job.next_at)
         return min(times) if times else None
 
     async def run_due(self, now: datetime) -> int:
