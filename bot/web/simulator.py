@@ -8,6 +8,7 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from bot.messages import MessageType
 from bot.transport.simulator import SimulatorTransport, contact_id_for
 from storage.models import MessageRow
 from storage.repositories import MessageRepository
@@ -111,6 +112,33 @@ async def post_message(request: web.Request) -> web.Response:
     return web.json_response(message.to_dict(), status=202)
 
 
+MAX_IMAGE = 5 * 1024 * 1024
+
+
+async def post_image(request: web.Request) -> web.Response:
+    """A member sends a photo (multipart form: sender_id, sender_name, image)."""
+    sim = _sim(request)
+    room_id = request.match_info["room_id"]
+    try:
+        form = await request.post()
+    except ValueError:
+        raise web.HTTPBadRequest(text="请求格式不对") from None
+    sender_id = form.get("sender_id")
+    image = form.get("image")
+    if not isinstance(sender_id, str) or not sender_id or not hasattr(image, "file"):
+        raise web.HTTPBadRequest(text="需要 sender_id 和 image")
+    payload = image.file.read(MAX_IMAGE + 1)  # type: ignore[union-attr]
+    if len(payload) > MAX_IMAGE:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_IMAGE, actual_size=len(payload))
+    name = form.get("sender_name")
+    try:
+        message = await sim.post(room_id, sender_id, "[图片]", sender_name=name if isinstance(name, str) else None,
+                                 type=MessageType.IMAGE, payload=payload)
+    except KeyError:
+        raise web.HTTPNotFound(text="没有这个群") from None
+    return web.json_response(message.to_dict(), status=202)
+
+
 async def add_member(request: web.Request) -> web.Response:
     """Someone new joins a simulated group (a new tenant moving in)."""
     sim = _sim(request)
@@ -157,6 +185,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/sim/state", state)
     app.router.add_get("/api/sim/rooms/{room_id}", room)
     app.router.add_post("/api/sim/rooms/{room_id}/messages", post_message)
+    app.router.add_post("/api/sim/rooms/{room_id}/images", post_image)
     app.router.add_post("/api/sim/rooms/{room_id}/members", add_member)
     app.router.add_get("/api/sim/live", live)
     app.router.add_static("/static/", STATIC_DIR)

@@ -233,3 +233,37 @@ async def test_photo_attaches_to_the_report(ticket_bot, db, clock, tmp_path):
         assert path.exists() and path.stat().st_size > 0
         path.unlink()
     assert "照片已附到工单 #1001" in bot_lines(room)[-1].text
+
+
+async def test_restart_in_the_middle_of_a_deadline_misses_nothing_repeats_nothing(sample_config, db_spec, clock):
+    from bot.app import GridBot
+    from bot.transport.simulator import SimulatorTransport
+    from tests.tickets.conftest import scripted
+
+    start = clock.now()
+    sim = SimulatorTransport.from_config(sample_config, clock)
+    first = GridBot(sample_config, sim, clock=clock, database=db_spec.database(), parser=scripted, scheduler=False)
+    await first.start()
+    await say(first, sim, clock, LANDLORD_ROOM, TENANT, "3号楼楼道灯坏了")
+    await first.settle(clock, until=start + timedelta(minutes=20))
+    await first.stop()  # down from 09:20 ...
+    await clock.advance_to(start + timedelta(minutes=50))  # ... past the 09:30 deadline
+    sim2 = SimulatorTransport.from_config(sample_config, clock)
+    second = GridBot(sample_config, sim2, clock=clock, database=db_spec.database(), parser=scripted,
+                     scheduler=False)
+    await second.start()
+    await second.settle(clock, until=start + timedelta(minutes=55))
+    db = second.db
+    assert (await tickets(db))[0].escalation_level == 1  # the missed breach, found from stored state
+    await second.stop()
+    sim3 = SimulatorTransport.from_config(sample_config, clock)  # and a second restart repeats nothing
+    third = GridBot(sample_config, sim3, clock=clock, database=db_spec.database(), parser=scripted, scheduler=False)
+    await third.start()
+    await third.settle(clock, until=start + timedelta(minutes=58))
+    db = third.db
+    assert (await tickets(db))[0].escalation_level == 1
+    micro2 = [m for m in bot_lines(sim2.room_by_topic("老村东片微网格")) if "超时未受理" in m.text]
+    micro3 = [m for m in bot_lines(sim3.room_by_topic("老村东片微网格")) if "超时未受理" in m.text]
+    assert len(micro2) == 1 and micro3 == []
+    assert await events(db, 1001) == ["open", "escalate"]
+    await third.stop()

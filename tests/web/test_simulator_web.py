@@ -88,3 +88,31 @@ async def test_history_comes_from_the_database(client):
     first, reply = detail["messages"]
     assert first["text"] == "#帮助" and not first["from_bot"]
     assert reply["from_bot"] and "微格助手使用说明" in reply["text"]
+
+
+async def test_photo_upload_is_stored_as_an_image(client):
+    import aiohttp
+    from sqlalchemy import select
+
+    from storage.models import MessageRow
+
+    http, sim = client
+    room = sim.room_by_topic("东头12号房东租客群")
+    form = aiohttp.FormData()
+    form.add_field("sender_id", "sim:201 小刘")
+    form.add_field("image", b"\x89PNG\r\n\x1a\nfake", filename="p.png", content_type="image/png")
+    resp = await http.post(f"/api/sim/rooms/{room.id}/images", data=form)
+    assert resp.status == 202
+    bot = http.server.app[__import__("bot.web.app", fromlist=["BOT_KEY"]).BOT_KEY]
+    async with asyncio.timeout(10):
+        while True:
+            async with bot.db.unit_of_work() as s:
+                row = await s.scalar(select(MessageRow).where(MessageRow.msg_type == "image"))
+            if row is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert row.attachment and row.attachment.endswith(".png")
+    path = bot.config.base_dir / row.attachment
+    assert path.read_bytes() == b"\x89PNG\r\n\x1a\nfake"
+    path.unlink()
+    assert (await http.post(f"/api/sim/rooms/{room.id}/images", data={"sender_id": "x"})).status == 400

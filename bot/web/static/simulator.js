@@ -171,6 +171,18 @@ async function main() {
   $("who").addEventListener("change", (e) => pickMe(e.target.value));
   $("send").addEventListener("click", send);
   $("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); } });
+  $("photo").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    if (!file || !state.current || !state.me) return;
+    const form = new FormData();
+    form.append("sender_id", state.me.id);
+    form.append("sender_name", state.me.name);
+    form.append("image", file);
+    try {
+      await api(`/api/sim/rooms/${encodeURIComponent(state.current)}/images`, { method: "POST", body: form });
+    } catch (err) { alert("图片发送失败：" + err.message); }
+    e.target.value = "";
+  });
   $("join").addEventListener("submit", async (e) => {
     e.preventDefault();
     const name = $("join-name").value.trim();
