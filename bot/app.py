@@ -26,7 +26,7 @@ from bot.outbox import OutboxSender
 from bot.tickets import TicketDesk
 from bot.transport.base import Event, Transport
 from handlers.base import Context
-from handlers.router import RouteResult, Router
+from handlers.router import HandlerFailed, RouteResult, Router
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
 from storage.session import Database
 from storage.ticket_repository import TicketRepository
@@ -67,6 +67,16 @@ def default_parser(config: Config) -> Parser | None:
     return run
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    msg: IncomingMessage
+    room: Any
+    node: Any
+    room_key: str | None
+    result: Any
+    parsed: dict[str, Any] | None
+
+
 @dataclass
 class Stats:
     received: int = 0
@@ -97,6 +107,7 @@ class GridBot:
         self.stats = Stats()
         self._inbound: asyncio.Queue[Event] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
+        self.batch_size = 64  # messages waiting together are handled in one transaction
         self._seen_rooms: set[str] = set()
         self._topics: dict[str, str] = {}  # transport room id → topic, as last seen
         self._room_ids: dict[str, str] = {}  # configured room key → transport room id, as learned
@@ -191,17 +202,28 @@ class GridBot:
 
     async def _consume(self) -> None:
         while True:
-            event = await self._inbound.get()
+            batch = [await self._inbound.get()]
+            while len(batch) < self.batch_size and not self._inbound.empty():
+                batch.append(self._inbound.get_nowait())
             try:
-                if isinstance(event, IncomingMessage):
-                    await self.process_message(event)
-                elif isinstance(event, MemberEvent):
-                    await self.process_member(event)
+                messages: list[IncomingMessage] = []
+                for event in batch:
+                    if isinstance(event, IncomingMessage):
+                        messages.append(event)
+                        continue
+                    if messages:
+                        await self.process_messages(messages)
+                        messages = []
+                    if isinstance(event, MemberEvent):
+                        await self.process_member(event)
+                if messages:
+                    await self.process_messages(messages)
             except Exception:
                 self.stats.errors += 1
-                _LOGGER.exception("could not handle event %r", type(event).__name__)
+                _LOGGER.exception("could not handle %d event(s)", len(batch))
             finally:
-                self._inbound.task_done()
+                for _ in batch:
+                    self._inbound.task_done()
 
     def resolve_address(self, to: Address) -> Address:
         """Outbox rows may name a group by its configured key (topic); map it to the transport's id."""
@@ -230,9 +252,10 @@ class GridBot:
 
     async def process_message(self, msg: IncomingMessage) -> RouteResult | None:
         """Store, parse and route one message; queue the replies. None for the bot's own echoes."""
-        if msg.sender_id == self.transport.self_id:
-            return None
-        self.stats.received += 1
+        return (await self.process_messages([msg]))[0]
+
+    def _prepare(self, msg: IncomingMessage) -> _Prepared:
+        """What is known of a message before the database: its group, node and parse (pure, fast)."""
         tree = self.config.tree
         room = None
         if msg.conversation.is_room:
@@ -242,40 +265,76 @@ class GridBot:
         room_key = room.key if room is not None else (msg.conversation.id if msg.conversation.is_room else None)
         result = None
         if self.parser is not None and msg.text:
-            result = self.parser(msg.text, room_tier=node.tier if node else None)
+            try:
+                result = self.parser(msg.text, room_tier=node.tier if node else None)
+            except Exception:  # the parser is built never to raise; if it does, the message still counts
+                _LOGGER.exception("parser failed on a message; storing it unparsed")
+        return _Prepared(msg, room, node, room_key, result, result.to_dict() if result is not None else None)
+
+    async def _store(self, session: Any, p: _Prepared, handler: str) -> Any:
+        if p.room_key is not None and p.room_key not in self._seen_rooms:
+            await GridRepository(session).room_seen(
+                p.room_key, transport_id=p.msg.conversation.id, topic=p.msg.room_topic,
+                node_code=p.node.code if p.node else None, now=self.clock.now())
+            self._seen_rooms.add(p.room_key)
+        row = await MessageRepository(session).add_incoming(
+            p.msg, room_key=p.room_key, node_code=p.node.code if p.node else None, parse=p.parsed, flush=False)
+        row.handler = handler
+        return row
+
+    async def _handle(self, session: Any, p: _Prepared) -> RouteResult:
+        msg = p.msg
+        row = await self._store(session, p, "")
+        ctx = Context(session=session, config=self.config, directory=self.directory, now=self.clock.now(),
+                      bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
+                      room=p.room, node=p.node, sender=self.directory.identify(msg.sender_id, msg.sender_name),
+                      parse=p.result, message_row=row)
+        if p.room is None and msg.conversation.is_room:
+            routed = RouteResult("unknown_room")  # stored, not answered: config does not know this group
+        else:
+            routed = await self.router.route(msg, ctx)
+        row.handler = routed.handler
+        if routed.replies:
+            await OutboxRepository(session).enqueue(routed.replies, now=self.clock.now())
+        return routed
+
+    async def process_messages(self, messages: list[IncomingMessage]) -> list[RouteResult | None]:
+        """Handle messages in arrival order in ONE unit of work (group commit under load).
+
+        If a handler crashes, the batch is rolled back and its messages are handled one by one, so
+        only the crashing one is stored as an error and the others are answered as usual.
+        """
+        prepared = [self._prepare(m) if m.sender_id != self.transport.self_id else None for m in messages]
+        todo = [p for p in prepared if p is not None]
+        self.stats.received += len(todo)
+        if not todo:
+            return [None] * len(messages)
 
         async def work(session):  # type: ignore[no-untyped-def]
-            if room_key is not None and room_key not in self._seen_rooms:
-                await GridRepository(session).room_seen(
-                    room_key, transport_id=msg.conversation.id, topic=msg.room_topic,
-                    node_code=node.code if node else None, now=self.clock.now())
-            row = await MessageRepository(session).add_incoming(
-                msg, room_key=room_key, node_code=node.code if node else None)
-            if result is not None:
-                row.kind, row.category, row.urgency = result.kind, result.category, result.urgency
-                row.parse = result.to_dict()
-            ctx = Context(session=session, config=self.config, directory=self.directory, now=self.clock.now(),
-                          bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
-                          room=room, node=node, sender=self.directory.identify(msg.sender_id, msg.sender_name),
-                          parse=result, message_row_id=row.id)
-            if room is None and msg.conversation.is_room:
-                routed = RouteResult("unknown_room")  # stored, not answered: config does not know this group
-            else:
-                routed = await self.router.route(msg, ctx)
-            row.handler = routed.handler
-            if routed.replies:
-                await OutboxRepository(session).enqueue(routed.replies, now=self.clock.now())
-            return routed
+            return [await self._handle(session, p) for p in todo]
 
-        routed = await self.db.run(work, what="handling a message")
-        if room_key is not None:
-            self._seen_rooms.add(room_key)
-        if routed.error:
-            self.stats.errors += 1
-        self.stats.handled += 1
-        if routed.replies:
+        try:
+            results = await self.db.run(work, what="handling messages")
+        except HandlerFailed as failed:
+            if len(todo) > 1:
+                self._seen_rooms.difference_update(p.room_key for p in todo if p.room_key)
+                self.stats.received -= len(todo)
+                return [await self.process_message(m) for m in messages]
+            # a bug in one handler: what it half did is rolled back, the message is kept, the bot goes on
+            _LOGGER.error("handler failed on a message from %s: %s", todo[0].msg.sender_name, failed,
+                          exc_info=failed.__cause__)
+            self._seen_rooms.discard(todo[0].room_key or "")
+            await self.db.run(lambda s: self._store(s, todo[0], "error"), what="storing a message")
+            results = [RouteResult("error", [], str(failed))]
+        self.stats.handled += len(results)
+        self.stats.errors += sum(1 for r in results if r.error)
+        if any(r.replies for r in results):
             self.sender.wake()
-        return routed
+        out: list[RouteResult | None] = []
+        it = iter(results)
+        for p in prepared:
+            out.append(None if p is None else next(it))
+        return out
 
     async def process_member(self, event: MemberEvent) -> None:
         room = self.config.tree.room(room_id=event.room_id) or self.config.tree.room(

@@ -12,6 +12,7 @@ from bot.config import Config
 from bot.domain.grid import GridNode, Person, Room
 from bot.domain.people import Directory
 from bot.messages import IncomingMessage, Reply
+from storage.models import MessageRow
 
 A = TypeVar("A")
 
@@ -30,8 +31,16 @@ class Context:
     node: GridNode | None = None
     sender: Person | None = None
     parse: Any = None  # bot.domain.parsing.ParseResult when the parser ran
-    message_row_id: int | None = None
+    message_row: MessageRow | None = None  # the stored message; its INSERT waits until an id is needed
     extras: dict[str, Any] = field(default_factory=dict)
+
+    async def message_id(self) -> int | None:
+        """The stored message's id (flushing its INSERT now if it has not happened yet)."""
+        if self.message_row is None:
+            return None
+        if self.message_row.id is None:
+            await self.session.flush()
+        return self.message_row.id
 
     @property
     def tree(self):  # type: ignore[no-untyped-def]

@@ -8,7 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.messages import IncomingMessage, Reply
+from storage.errors import StorageError
 from handlers.base import Context, Handler
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,18 +55,30 @@ class Router:
         return None
 
     async def route(self, msg: IncomingMessage, ctx: Context) -> RouteResult:
-        """Hand the message to the first matching handler; a crashing handler changes nothing."""
+        """Hand the message to the first matching handler.
+
+        A handler that crashes raises HandlerFailed: the caller rolls the unit of work back (so nothing
+        half-done stays) and stores the message on its own.
+        """
         found = await self.find(msg, ctx)
         if found is None:
             return RouteResult(UNHANDLED)
         handler, args = found
         try:
-            async with ctx.session.begin_nested():
-                replies = await handler.handle(msg, args, ctx)
-        except Exception as exc:  # a bug in one handler must not lose the message or stop the bot
-            _LOGGER.exception("handler %s failed on message %s", handler.name, ctx.message_row_id)
-            return RouteResult("error", [], f"{handler.name}: {type(exc).__name__}: {exc}")
+            replies = await handler.handle(msg, args, ctx)
+        except (DBAPIError, StorageError):
+            raise  # the database's trouble, not the handler's: the whole unit of work is retried
+        except Exception as exc:
+            raise HandlerFailed(handler.name, exc) from exc
         return RouteResult(handler.name, list(replies))
+
+
+class HandlerFailed(Exception):
+    """A handler raised; the message must still be stored and the bot go on."""
+
+    def __init__(self, handler: str, error: Exception) -> None:
+        super().__init__(f"{handler}: {type(error).__name__}: {error}")
+        self.handler = handler
 
 
 HandlerFactory = Callable[[], Handler[Any]]

@@ -52,11 +52,10 @@ def parse_ticket_command(text: str) -> TicketCommand | None:
     return TicketCommand(COMMANDS[word], int(number) if number else None, rest.strip())
 
 
-def _reporter(msg: IncomingMessage, ctx: Context) -> Reporter | None:
-    if ctx.node is None:
-        return None
+async def _reporter(msg: IncomingMessage, ctx: Context) -> Reporter:
+    assert ctx.node is not None
     return Reporter(id=msg.sender_id, name=msg.sender_name, room_id=msg.room_id,
-                    room_key=ctx.room.key if ctx.room else None, node=ctx.node, message_row_id=ctx.message_row_id)
+                    room_key=ctx.room.key if ctx.room else None, node=ctx.node, message_row_id=await ctx.message_id())
 
 
 def _desk(ctx: Context) -> TicketDesk:
@@ -136,10 +135,8 @@ class ImageHandler:
         return True if msg.type == MessageType.IMAGE else None
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
-        from storage.repositories import MessageRepository
-
-        row = await MessageRepository(ctx.session).get(ctx.message_row_id) if ctx.message_row_id else None
-        if row is None:
+        row = ctx.message_row
+        if row is None or await ctx.message_id() is None:
             return []
         ticket = await _desk(ctx).attach_image(row, msg.payload)
         if ticket is None:
@@ -180,14 +177,17 @@ class ReportHandler:
 
     name = "report"
 
-    def match(self, msg: IncomingMessage, ctx: Context) -> Reporter | None:
+    def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
         result = ctx.parse
-        if result is None or result.kind != "report":
+        if result is None or result.kind != "report" or ctx.node is None:
             return None
-        return _reporter(msg, ctx)
+        return True
 
-    async def handle(self, msg: IncomingMessage, args: Reporter, ctx: Context) -> list[Reply]:
-        ticket, _merged, replies = await _desk(ctx).report(args, ctx.parse, msg.text)
+    async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
+        reporter = await _reporter(msg, ctx)
+        ticket, _merged, replies = await _desk(ctx).report(reporter, ctx.parse, msg.text)
+        if ctx.message_row is not None:
+            ctx.message_row.ticket_id = ticket.id
         ctx.extras["ticket_id"] = ticket.id
         return replies
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
 # BigInteger ids that still autoincrement on SQLite (which only does so for INTEGER PRIMARY KEY).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -200,6 +200,9 @@ class TicketRow(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # write-only collections: new reporters and events go in with the ticket's own flush
+    reporter_rows: WriteOnlyMapped["TicketReporterRow"] = relationship(passive_deletes=True)
+    event_rows: WriteOnlyMapped["TicketEventRow"] = relationship(passive_deletes=True)
 
 
 class TicketReporterRow(Base):

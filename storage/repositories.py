@@ -148,7 +148,9 @@ class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None) -> MessageRow:
+    async def add_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
+                           parse: dict[str, Any] | None = None, flush: bool = True) -> MessageRow:
+        """Store a received message (with what the parser made of it); flush=False defers the INSERT."""
         text, raw = clean_text(msg.text)
         row = MessageRow(
             direction="in", conversation_kind=msg.conversation.kind, conversation_id=msg.conversation.id,
@@ -156,8 +158,12 @@ class MessageRepository:
             sender_name=_name(msg.sender_name), text=text, raw=raw, msg_type=msg.type.value,
             transport_message_id=msg.message_id, mentions=[_name(m) for m in msg.mentions], at=msg.at,
         )
+        if parse is not None:
+            row.kind, row.category, row.urgency, row.parse = (
+                parse.get("kind"), parse.get("category"), parse.get("urgency"), parse)
         self.session.add(row)
-        await self.session.flush()
+        if flush:
+            await self.session.flush()
         return row
 
     async def add_outgoing(self, to: Address, text: str, mentions: Sequence[str], *, at: datetime,

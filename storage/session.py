@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_inline
 from storage.errors import DatabaseUnavailable
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,8 +33,11 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            _ensure_sqlite_dir(url)
-            kwargs["connect_args"] = {"timeout": 30}
+            path = _ensure_sqlite_dir(url)
+            if path is not None:  # a file: run statements inline (see storage/sqlite_inline.py)
+                kwargs["async_creator"] = sqlite_inline.creator(path)
+            else:
+                kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             if schema:  # a PostgreSQL schema of its own (tests, several deployments on one server)
@@ -42,13 +46,21 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer: units of work of this process take turns instead of waiting in SQLite
+        self._turn: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error."""
-        async with self.sessions() as session:
-            async with session.begin():
-                yield session
+        if self._turn is None:
+            async with self.sessions() as session:
+                async with session.begin():
+                    yield session
+            return
+        async with self._turn:
+            async with self.sessions() as session:
+                async with session.begin():
+                    yield session
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, what: str = "database work",
                   attempts: int | None = None, backoff: float = 0.5, max_backoff: float = 30.0,
@@ -102,10 +114,13 @@ def _upgrade_sync(connection: Any) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    path = url.split(":///", 1)[-1]
+def _ensure_sqlite_dir(url: str) -> str | None:
+    """Create the folder of a SQLite file; its path, or None for an in-memory database."""
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
     if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return path
+    return None
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -113,10 +128,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(sqlite_inline.LOCK_WAIT * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

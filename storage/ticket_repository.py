@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,11 +26,10 @@ class CounterRepository:
     async def next(self, name: str, *, start: int = 1) -> int:
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self.session.execute(
-            insert(CounterRow).values(name=name, value=start - 1).on_conflict_do_nothing(index_elements=["name"]))
-        result = await self.session.execute(
-            update(CounterRow).where(CounterRow.name == name).values(value=CounterRow.value + 1)
-            .returning(CounterRow.value))
+        statement = insert(CounterRow).values(name=name, value=start)
+        statement = statement.on_conflict_do_update(index_elements=["name"],
+                                                    set_={"value": CounterRow.value + 1})
+        result = await self.session.execute(statement.returning(CounterRow.value))
         return int(result.scalar_one())
 
 
@@ -44,11 +43,9 @@ class TicketRepository:
                      message_id: int | None, at: datetime) -> TicketRow:
         ticket = TicketRow(number=number, reporter_id=reporter_id, reporter_name=reporter_name, created_at=at,
                            updated_at=at, reporter_count=1, escalation_level=0, escalated=False, **fields)
+        ticket.reporter_rows.add(TicketReporterRow(reporter_id=reporter_id, reporter_name=reporter_name,
+                                                   room_key=fields.get("room_key"), message_id=message_id, at=at))
         self.session.add(ticket)
-        await self.session.flush()
-        self.session.add(TicketReporterRow(ticket_id=ticket.id, reporter_id=reporter_id, reporter_name=reporter_name,
-                                           room_key=fields.get("room_key"), message_id=message_id, at=at))
-        await self.session.flush()
         return ticket
 
     async def by_number(self, number: int) -> TicketRow:
@@ -77,11 +74,10 @@ class TicketRepository:
             TicketReporterRow.ticket_id == ticket.id, TicketReporterRow.reporter_id == reporter_id))
         if exists is not None:
             return False
-        self.session.add(TicketReporterRow(ticket_id=ticket.id, reporter_id=reporter_id, reporter_name=reporter_name,
-                                           room_key=room_key, message_id=message_id, at=at))
+        ticket.reporter_rows.add(TicketReporterRow(reporter_id=reporter_id, reporter_name=reporter_name,
+                                                   room_key=room_key, message_id=message_id, at=at))
         ticket.reporter_count = (ticket.reporter_count or 1) + 1
         ticket.updated_at = at
-        await self.session.flush()
         return True
 
     async def reporters(self, ticket_id: int) -> list[TicketReporterRow]:
@@ -90,9 +86,8 @@ class TicketRepository:
 
     async def add_event(self, ticket: TicketRow, *, at: datetime, actor: str, action: str, from_state: str | None,
                         to_state: str | None, note: str | None = None) -> None:
-        self.session.add(TicketEventRow(ticket_id=ticket.id, at=at, actor=actor, action=action,
-                                        from_state=from_state, to_state=to_state, note=note))
-        await self.session.flush()
+        ticket.event_rows.add(TicketEventRow(at=at, actor=actor, action=action, from_state=from_state,
+                                             to_state=to_state, note=note))
 
     async def timeline(self, ticket_id: int) -> list[TicketEventRow]:
         return list(await self.session.scalars(

@@ -1,0 +1,111 @@
+"""Benchmark: messages per second end to end, and latency from message in to reply queued.
+
+The whole bot runs on the simulator with SQLite (a temporary file) and the real parser: each message is
+stored, parsed, routed (reports open or join tickets, queries look them up, commands act) and its replies
+are committed to the outbox. Throughput: a burst of messages into the simulator until all are handled.
+Latency: one message at a time, from `post` to its unit of work being committed.
+
+Run: .venv/bin/python bench/bench_pipeline.py [--messages 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._machine import describe  # noqa: E402
+from bot.app import GridBot  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.transport.simulator import SimulatorTransport  # noqa: E402
+from storage.session import Database  # noqa: E402
+
+FALLBACK = ["3号楼楼道灯坏了好几天了", "收到", "+1 我家也是", "谢谢物业", "垃圾桶满了没人清", "我昨天报的路灯修了没",
+            "电梯又停了 老人下不了楼", "好的", "有人在小区里发广告", "楼上天天半夜装修太吵了"]
+
+
+def corpus() -> list[str]:
+    texts: list[str] = []
+    for name in ("messages.jsonl", "messages_heldout.jsonl"):
+        path = ROOT / "tests" / "data" / name
+        if path.exists():
+            texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return texts or FALLBACK
+
+
+async def run(count: int, latency_samples: int) -> None:
+    logging.disable(logging.WARNING)
+    config = load_config(ROOT / "config.yaml")
+    texts = corpus()
+    rng = random.Random(5)
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = SystemClock()
+        sim = SimulatorTransport.from_config(config, clock)
+        bot = GridBot(config, sim, clock=clock, database=Database(f"sqlite+aiosqlite:///{tmp}/bench.db"),
+                      scheduler=False)
+        if bot.parser is None:
+            raise SystemExit("the message parser is not installed")
+        await bot.start()
+        rooms = [r for r in sim.all_rooms()]
+        plan = []
+        for i in range(count + latency_samples):
+            room = rng.choice(rooms)
+            residents = [m for m in room.members.values() if m.role is None] or list(room.members.values())
+            plan.append((room.id, rng.choice(residents).id, rng.choice(texts)))
+        # warm-up
+        for room_id, sender, text in plan[:50]:
+            await sim.post(room_id, sender, text)
+        await bot.idle()
+        # throughput: a burst
+        start = time.perf_counter()
+        for room_id, sender, text in plan[:count]:
+            await sim.post(room_id, sender, text)
+        await bot.idle()
+        elapsed = time.perf_counter() - start
+        # latency: one at a time, post → committed
+        latencies = []
+        for room_id, sender, text in plan[count:]:
+            t0 = time.perf_counter()
+            await sim.post(room_id, sender, text)
+            await bot.idle()
+            latencies.append((time.perf_counter() - t0) * 1000)
+        stats = bot.stats
+        async with bot.db.unit_of_work() as s:
+            from sqlalchemy import func, select
+
+            from storage.models import OutboxRow, TicketRow
+
+            tickets = await s.scalar(select(func.count()).select_from(TicketRow))
+            queued = await s.scalar(select(func.count()).select_from(OutboxRow))
+        await bot.stop()
+    latencies.sort()
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    print(f"machine: {describe()}")
+    print(f"messages: {count} burst + {latency_samples} one by one, {len(texts)} distinct texts, 30 groups, SQLite")
+    print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count})")
+    print(f"latency in → reply queued: p50 {p(0.50):.2f} ms, p99 {p(0.99):.2f} ms, "
+          f"max {latencies[-1]:.2f} ms, mean {statistics.mean(latencies):.2f} ms")
+    print(f"handled {stats.handled}, errors {stats.errors}, tickets {tickets}, replies queued {queued}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--latency-samples", type=int, default=1000)
+    args = parser.parse_args()
+    asyncio.run(run(args.messages, args.latency_samples))
+
+
+if __name__ == "__main__":
+    main()
