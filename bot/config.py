@@ -543,6 +543,8 @@ class _Checker:
             by_category[category] = {k: self.duration(spec_map, k, f"category_deadlines.{category}", timedelta(1))
                                      for k in ("accept", "resolve") if k in spec_map}
         quiet = quiet_default
+        if section.get("quiet_hours") is False:  # YAML reads a bare `off` / `no` as false
+            section["quiet_hours"] = "off"
         quiet_text = self.string(section, "quiet_hours", "tickets")
         if quiet_text:
             try:

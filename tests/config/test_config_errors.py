@@ -56,6 +56,11 @@ CASES = [
     ("not a mapping", "- just\n- a list\n", 1, "must be a mapping"),
     ("unsupported database", GOOD + "database: {url: 'mysql://x/y'}\n", 17, "unsupported database URL"),
     ("bad budget", GOOD + "transport: {send_budget: {per_minute: 0}}\n", 17, "per_minute must be a whole number"),
+    ("bad duration", GOOD + "tickets:\n  merge_window: soon\n", 18, "not a duration"),
+    ("routing to unknown category", GOOD + "tickets:\n  routing: {theft: 民警}\n", 18, "unknown category 'theft'"),
+    ("routing to unknown role", GOOD + "tickets:\n  routing: {security: 警察}\n", 18, "unknown role '警察'"),
+    ("bad quiet hours", GOOD + "tickets:\n  quiet_hours: night\n", 18, "not a time window"),
+    ("bad urgency", GOOD + "tickets:\n  deadlines:\n    critical: {accept: 5m}\n", 19, "unknown urgency"),
 ]
 
 
@@ -135,3 +140,15 @@ def test_cache_is_used_only_for_the_same_content(tmp_path: Path) -> None:
     path.write_text(GOOD.replace("code: T-01", "code: T"), encoding="utf-8")
     with pytest.raises(ConfigError):
         load_config(path)  # an edited file is validated again, not read from the cache
+
+
+def test_ticket_settings_survive_the_cache(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(GOOD + "tickets:\n  merge_window: 2h\n  routing: {security: 民警}\n  quiet_hours: off\n",
+                    encoding="utf-8")
+    fresh = load_config(path)
+    cached = load_config(path)
+    for config in (fresh, cached):
+        assert config.tickets.merge_window.total_seconds() == 7200
+        assert config.tickets.routing == {"security": "民警"}
+        assert config.tickets.sla.quiet.start == config.tickets.sla.quiet.end
