@@ -1,0 +1,126 @@
+"""The parser on the issue's own examples, numbers, places, community words and explanations."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.domain.parsing import Lexicon, LexiconError, ParseContext, cn_number, parse
+
+
+@pytest.mark.parametrize(("text", "kind", "category", "urgency"), [
+    ("33号楼消防通道又堆满纸箱了", "report", "safety", "normal"),
+    ("3-1-201 燃气表一直嘶嘶响 怎么办", "report", "safety", "urgent"),
+    ("我妈电话一直打不通 住5幢601 谁能上去敲下门", "report", "assistance", "urgent"),
+    ("收到", "ack", None, None),
+    ("+1 我家也停水了 8栋的", "report", "repair", "normal"),
+    ("电梯修好了 谢谢物业", "chat", None, None),
+    ("我昨天报的路灯修了没", "query", None, None),
+    ("医保什么时候截止", "report", "inquiry", "low"),
+    ("收到，但是我们楼的电梯又坏了", "report", "repair", "normal"),
+    ("[红包]恭喜发财", "chat", None, None),
+])
+def test_issue_examples(text, kind, category, urgency):
+    result = parse(text)
+    assert (result.kind, result.category, result.urgency) == (kind, category, urgency)
+
+
+def test_location_forms():
+    assert parse("三十三号楼消防通道堵了").location.building == "33"
+    assert parse("33栋楼道灯坏了").location.building == "33"
+    assert parse("33幢楼道灯坏了").location.building == "33"
+    assert parse("33#楼道灯坏了").location.building == "33"
+    loc = parse("3-1-201 燃气表一直嘶嘶响").location
+    assert (loc.building, loc.unit, loc.room) == ("3", "1", "201")
+    loc = parse("三号楼二单元五零二室水管漏水").location
+    assert (loc.building, loc.unit, loc.room) == ("3", "2", "502")
+    assert parse("301室水管漏水").location.room == "301"
+    loc = parse("15楼漏水了")
+    assert loc.location.room is None and loc.location.building is None  # a floor is not a room
+    assert parse("通仙路的路灯坏了").location.place == "通仙路"
+    assert parse("南门停车场有人乱停车").location.place == "南门停车场"
+    assert parse("村东头池塘边有人倒垃圾").location.place == "村东头池塘边"
+    assert parse("地下车库积水了好深").location.place == "地下车库"
+    assert parse("楼道灯坏了").location.to_dict() == {"building": None, "unit": None, "room": None, "place": None}
+
+
+def test_chinese_numbers():
+    assert cn_number("三十三") == "33"
+    assert cn_number("五零二") == "502"
+    assert cn_number("二十") == "20"
+    assert cn_number("十二") == "12"
+    assert cn_number("一百零一") == "101"
+    assert cn_number("abc") is None
+
+
+def test_full_width_traditional_and_emoji():
+    assert parse("３３號樓消防通道堵了🔥").location.building == "33"
+    assert parse("電梯壞了").category == "repair"
+    assert parse("👌", ParseContext(notice_pending=True)).kind == "ack"
+    assert parse("👌").kind == "chat"
+
+
+def test_ack_depends_on_a_pending_notice_for_weak_words():
+    assert parse("好的", ParseContext(notice_pending=True)).kind == "ack"
+    assert parse("好的").kind == "chat"
+    assert parse("已转发给租客").kind == "ack"
+
+
+def test_me_too_and_ticket_reference():
+    assert parse("+1 我家也是").me_too
+    assert parse("查询 1024").ticket_ref == "1024"
+    assert parse("1045号工单处理到哪一步了").ticket_ref == "1045"
+
+
+def test_explanation_names_the_cues():
+    result = parse("7栋2单元有很浓的煤气味")
+    text = " ".join(result.explanation)
+    assert "煤气" in text or "燃气" in text
+    assert "7栋" in text and 0 < result.confidence <= 1
+    assert result.to_dict()["location"]["unit"] == "2"
+
+
+def test_community_words_from_config():
+    lexicon = Lexicon.from_mapping({
+        "places": ["龙王庙"],
+        "aliases": {"电驴子": "电动车"},
+        "categories": {"safety": ["烧秸秆"]},
+        "urgent": ["水漫金山"],
+        "ack": ["晓得了"],
+    })
+    assert parse("龙王庙那里有人烧秸秆", lexicon=lexicon).location.place == "龙王庙"
+    assert parse("龙王庙那里有人烧秸秆", lexicon=lexicon).category == "safety"
+    assert parse("有人烧秸秆").category != "safety" or parse("有人烧秸秆").kind != "report"
+    assert parse("地下室水漫金山了", lexicon=lexicon).urgency == "urgent"
+    assert parse("晓得了", ParseContext(notice_pending=True), lexicon).kind == "ack"
+
+
+@pytest.mark.parametrize(("data", "path"), [
+    ({"categries": {}}, "lexicon.categries"),
+    ({"categories": {"safty": ["x"]}}, "lexicon.categories.safty"),
+    ({"categories": {"safety": "not-a-list-of-dicts", "repair": [{"a": 1}]}}, "lexicon.categories.repair"),
+    ({"aliases": ["a", "b"]}, "lexicon.aliases"),
+    ({"places": [""]}, "lexicon.places"),
+])
+def test_lexicon_errors_name_the_path(data, path):
+    with pytest.raises(LexiconError) as caught:
+        Lexicon.from_mapping(data)
+    assert caught.value.path == path
+
+
+def test_lexicon_error_in_config_names_the_line(tmp_path):
+    from bot.config import ConfigError, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("nodes:\n  - {code: A, name: 甲, tier: 社区}\nlexicon:\n  categories:\n    safty: [火]\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, cache=False)
+    assert caught.value.issues[0].line == 5 and "safty" in caught.value.issues[0].message
+
+
+def test_builds_fast():
+    start = time.perf_counter()
+    Lexicon.from_mapping({"places": ["某某路"], "categories": {"repair": ["某某坏了"]}})
+    assert time.perf_counter() - start < 0.5
