@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.domain.budget import SendLimiter
 from bot.domain.people import Directory, household_of
 from bot.jobs import Jobs
-from bot.messages import Address, IncomingMessage, MemberEvent
+from bot.messages import Address, IncomingMessage, MemberEvent, MessageType
 from bot.outbox import OutboxSender
 from bot.tickets import TicketDesk
 from bot.transport.base import Event, Transport
@@ -111,6 +111,7 @@ class GridBot:
         self._seen_rooms: set[str] = set()
         self._topics: dict[str, str] = {}  # transport room id → topic, as last seen
         self._room_ids: dict[str, str] = {}  # configured room key → transport room id, as learned
+        self._images: dict[tuple[str, str], datetime] = {}  # (sender, room) → last photo, to spare a query
         self.started = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -122,6 +123,10 @@ class GridBot:
         await self.db.run(lambda s: GridRepository(s).sync(self.config.tree, self.config.people, self.clock.now()),
                           what="config sync")
         await self.sender.recover()
+        since = self.clock.now() - self.config.tickets.photo_window
+        for sender, room_key, at in await self.db.run(lambda s: MessageRepository(s).images_since(since),
+                                                      what="recent photos"):
+            self._images[(sender, room_key)] = at
         self._consumer = asyncio.create_task(self._consume(), name="gridbot-inbound")
         await self.transport.start(self.handle_event)
         await self.refresh_rooms()
@@ -288,7 +293,9 @@ class GridBot:
         ctx = Context(session=session, config=self.config, directory=self.directory, now=self.clock.now(),
                       bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
                       room=p.room, node=p.node, sender=self.directory.identify(msg.sender_id, msg.sender_name),
-                      parse=p.result, message_row=row)
+                      parse=p.result, message_row=row, recent_image=self._recent_image)
+        if msg.type == MessageType.IMAGE and p.room_key is not None:
+            self._images[(msg.sender_id, p.room_key)] = self.clock.now()
         if p.room is None and msg.conversation.is_room:
             routed = RouteResult("unknown_room")  # stored, not answered: config does not know this group
         else:
@@ -297,6 +304,15 @@ class GridBot:
         if routed.replies:
             await OutboxRepository(session).enqueue(routed.replies, now=self.clock.now())
         return routed
+
+    def _recent_image(self, sender_id: str, room_key: str) -> bool:
+        at = self._images.get((sender_id, room_key))
+        if at is None:
+            return False
+        if at < self.clock.now() - self.config.tickets.photo_window:
+            del self._images[(sender_id, room_key)]
+            return False
+        return True
 
     async def process_messages(self, messages: list[IncomingMessage]) -> list[RouteResult | None]:
         """Handle messages in arrival order in ONE unit of work (group commit under load).

@@ -79,7 +79,8 @@ def local_time(moment: datetime | None, tz: Any) -> str:
 class TicketDesk:
     """Ticket actions for one unit of work."""
 
-    def __init__(self, session: AsyncSession, config: Config, directory: Directory, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, config: Config, directory: Directory, now: datetime,
+                 recent_image: Any = None) -> None:
         self.session = session
         self.config = config
         self.directory = directory
@@ -87,6 +88,7 @@ class TicketDesk:
         self.repo = TicketRepository(session)
         self.settings = config.tickets
         self.tree = config.tree
+        self.recent_image = recent_image  # optional hint: skip looking for photos nobody sent
 
     # -- people and places ----------------------------------------------------------------------
 
@@ -183,15 +185,10 @@ class TicketDesk:
         return ticket, False, self._opened_replies(ticket, reporter, holder)
 
     async def _merge_target(self, reporter: Reporter, category: str, loc: Any, me_too: bool) -> TicketRow | None:
-        since = self.now - self.settings.merge_window
-        candidates = await self.repo.merge_candidates(room_key=reporter.room_key, node_code=reporter.node.code,
-                                                      category=None if me_too else category, since=since)
-        for ticket in candidates:
-            if me_too and ticket.room_key == reporter.room_key and (category in ("other", ticket.category)):
-                return ticket
-            if ticket.category == category and _overlaps(ticket, loc):
-                return ticket
-        return None
+        return await self.repo.find_duplicate(
+            room_key=reporter.room_key, node_code=reporter.node.code, category=category,
+            building=getattr(loc, "building", None), unit=getattr(loc, "unit", None),
+            room_no=getattr(loc, "room", None), since=self.now - self.settings.merge_window, me_too=me_too)
 
     def _opened_replies(self, ticket: TicketRow, reporter: Reporter, holder: Holder | None) -> list[Reply]:
         tz = self.config.tz
@@ -239,6 +236,8 @@ class TicketDesk:
 
     async def _attach_loose_images(self, ticket: TicketRow, reporter: Reporter) -> None:
         if reporter.room_key is None:
+            return
+        if self.recent_image is not None and not self.recent_image(reporter.id, reporter.room_key):
             return
         since = self.now - self.settings.photo_window
         for image in await self.repo.loose_images(reporter.id, reporter.room_key, since):
@@ -503,17 +502,6 @@ class TicketDesk:
         if total == 0:
             return "您负责的网格目前没有未办结的工单。👍"
         return "\n".join(lines)
-
-
-def _overlaps(ticket: TicketRow, loc: Any) -> bool:
-    """Two locations overlap unless they name different buildings, units or rooms (unknown matches anything)."""
-    if loc is None:
-        return True
-    for mine, theirs in ((ticket.building, getattr(loc, "building", None)), (ticket.unit, getattr(loc, "unit", None)),
-                         (ticket.room_no, getattr(loc, "room", None))):
-        if mine and theirs and mine != theirs:
-            return False
-    return True
 
 
 def _verb(action: Action) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -32,6 +33,7 @@ class Context:
     sender: Person | None = None
     parse: Any = None  # bot.domain.parsing.ParseResult when the parser ran
     message_row: MessageRow | None = None  # the stored message; its INSERT waits until an id is needed
+    recent_image: Callable[[str, str], bool] | None = None  # did this sender post a photo here lately?
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def message_id(self) -> int | None:

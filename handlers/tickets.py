@@ -59,7 +59,7 @@ async def _reporter(msg: IncomingMessage, ctx: Context) -> Reporter:
 
 
 def _desk(ctx: Context) -> TicketDesk:
-    return TicketDesk(ctx.session, ctx.config, ctx.directory, ctx.now)
+    return TicketDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.recent_image)
 
 
 class TicketCommandHandler:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.grid import GridTree, Person
@@ -189,6 +189,13 @@ class MessageRepository:
     async def get(self, message_id: int) -> MessageRow | None:
         return await self.session.get(MessageRow, message_id)
 
+    async def images_since(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        """(sender, room, time) of photos received since `since`."""
+        rows = await self.session.execute(
+            select(MessageRow.sender_id, MessageRow.room_key, MessageRow.at)
+            .where(MessageRow.msg_type == "image", MessageRow.at >= since, MessageRow.room_key.is_not(None)))
+        return [(sender, room, at) for sender, room, at in rows.all()]
+
     async def count(self, **filters: Any) -> int:
         query = select(func.count()).select_from(MessageRow)
         for key, value in filters.items():
@@ -203,15 +210,15 @@ class OutboxRepository:
         self.session = session
 
     async def enqueue(self, replies: Sequence[Reply], *, now: datetime, account: str | None = None) -> list[int]:
-        rows = [
-            OutboxRow(to_kind=r.to.kind, to_id=r.to.id, text=clean_text(r.text)[0], mentions=list(r.mentions),
-                      priority=r.priority, kind=r.kind, ref=r.ref, status="pending", attempts=0,
-                      created_at=now, not_before=None, account=account)
-            for r in replies
-        ]
-        self.session.add_all(rows)
-        await self.session.flush()
-        return [r.id for r in rows]
+        """Queue replies (one multi-row INSERT); returns their ids in order."""
+        if not replies:
+            return []
+        rows = [dict(to_kind=r.to.kind, to_id=r.to.id, text=clean_text(r.text)[0], mentions=list(r.mentions),
+                     priority=r.priority, kind=r.kind, ref=r.ref, status="pending", attempts=0, created_at=now,
+                     not_before=None, account=account) for r in replies]
+        result = await self.session.execute(
+            insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True), rows)
+        return list(result.scalars())
 
     async def claim(self, *, now: datetime, limit: int, account: str | None = None) -> list[OutboxRow]:
         """Take up to `limit` due rows, most urgent first, marking them 'sending'. Others skip locked rows."""

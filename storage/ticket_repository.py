@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,8 @@ from storage.errors import NotFound
 from storage.models import CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow
 
 OPEN = ("new", "accepted", "reopened")
+
+
 ACTIVE = ("new", "accepted", "reopened", "resolved")
 
 
@@ -57,15 +59,35 @@ class TicketRepository:
     async def find_by_number(self, number: int) -> TicketRow | None:
         return await self.session.scalar(select(TicketRow).where(TicketRow.number == number))
 
-    async def merge_candidates(self, *, room_key: str | None, node_code: str, category: str | None,
-                               since: datetime, limit: int = 20) -> list[TicketRow]:
-        """Active tickets of the same room or node (and category, if given) since `since`, newest first."""
+    async def find_duplicate(self, *, room_key: str | None, node_code: str, category: str,
+                             building: str | None, unit: str | None, room_no: str | None, since: datetime,
+                             me_too: bool) -> TicketRow | None:
+        """The newest active ticket a new report repeats, found in one query.
+
+        Same room or node, since `since`, and either the same category with no conflicting building, unit
+        or room (unknown matches anything), or — for a "+1 我家也是" — any ticket of the same room.
+        """
         place = or_(TicketRow.room_key == room_key, TicketRow.node_code == node_code) if room_key else (
             TicketRow.node_code == node_code)
-        query = select(TicketRow).where(place, TicketRow.state.in_(ACTIVE), TicketRow.created_at >= since)
-        if category is not None:
-            query = query.where(TicketRow.category == category)
-        return list(await self.session.scalars(query.order_by(TicketRow.created_at.desc()).limit(limit)))
+
+        def agrees(column, value):  # type: ignore[no-untyped-def]
+            return true() if value is None else or_(column.is_(None), column == value)
+
+        same_problem = and_(TicketRow.category == category, agrees(TicketRow.building, building),
+                            agrees(TicketRow.unit, unit), agrees(TicketRow.room_no, room_no))
+        if me_too and room_key is not None:
+            echo = and_(TicketRow.room_key == room_key,
+                        true() if category == "other" else TicketRow.category == category)
+            same_problem = or_(same_problem, echo)
+        return await self.session.scalar(
+            select(TicketRow).where(place, TicketRow.state.in_(ACTIVE), TicketRow.created_at >= since, same_problem)
+            .order_by(TicketRow.created_at.desc()).limit(1))
+
+    async def get(self, ticket_id: int) -> TicketRow:
+        ticket = await self.session.get(TicketRow, ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket id {ticket_id}")
+        return ticket
 
     async def add_reporter(self, ticket: TicketRow, *, reporter_id: str, reporter_name: str,
                            room_key: str | None, message_id: int | None, at: datetime) -> bool:
