@@ -295,7 +295,7 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     reportish = best >= 2 or (best >= 1 and (help_cue or me_too or location.building or location.place))
     if me_too and not reportish and len(stripped) <= 20:
         reportish = True  # "+1 我家也是": joins whatever was just reported
-    if urgent_hits:
+    if sum(lexicon.urgent[h] for h in urgent_hits) >= 2:
         reportish = True
     if chat_hits and best < 2 and not urgent_hits and not me_too:
         return ParseResult("chat", None, None, location, (f"闲聊/致谢『{chat_hits[0]}』",), 0.75,
@@ -326,7 +326,7 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     if category == "inquiry":
         urgency = "low"
         why.append("咨询类一律不急")
-    elif urgent_hits and not _negated(text, urgent_hits[0]):
+    elif sum(lexicon.urgent[h] for h in urgent_hits) >= 2 and not _negated(text, urgent_hits[0]):
         urgency = "urgent"
         why.append("紧急: 命中" + "".join(f"『{h}』" for h in dict.fromkeys(urgent_hits)))
     elif low_hits:
