@@ -23,12 +23,14 @@ from bot.domain.people import Directory, household_of
 from bot.jobs import Jobs
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType
 from bot.outbox import OutboxSender
+from bot.notices import NoticeDesk
 from bot.tickets import TicketDesk
 from bot.transport.base import Event, Transport
 from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
 from storage.session import Database
+from storage.notice_repository import NoticeRepository
 from storage.ticket_repository import TicketRepository
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,9 +49,12 @@ def build_router() -> Router:
         TicketQueryHandler,
     )
 
-    commands = Router("commands", [HelpHandler(), TicketCommandHandler(), UnknownCommandHandler()])
+    from handlers.notice import AckHandler, NoticeHandler, ReceiptHandler
+
+    commands = Router("commands", [HelpHandler(), NoticeHandler(), ReceiptHandler(), TicketCommandHandler(),
+                                   UnknownCommandHandler()])
     tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), TicketQueryHandler(), ReportHandler()])
-    return Router("root", [commands, tickets, DirectChatHandler()])
+    return Router("root", [commands, AckHandler(), tickets, DirectChatHandler()])
 
 
 def default_parser(config: Config) -> Parser | None:
@@ -102,7 +107,7 @@ class GridBot:
         self.sender = OutboxSender(
             self.db, transport, SendLimiter(budget.per_minute, jitter=budget.jitter, rng=rng), self.clock,
             max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node,
-            resolve=self.resolve_address)
+            resolve=self.resolve_address, on_sent=self._sent, on_failed=self._failed)
         self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler)
         self.stats = Stats()
         self._inbound: asyncio.Queue[Event] = asyncio.Queue()
@@ -112,6 +117,7 @@ class GridBot:
         self._topics: dict[str, str] = {}  # transport room id → topic, as last seen
         self._room_ids: dict[str, str] = {}  # configured room key → transport room id, as learned
         self._images: dict[tuple[str, str], datetime] = {}  # (sender, room) → last photo, to spare a query
+        self._notice_rooms: dict[str, datetime] = {}  # room key → when it last received a notice
         self.started = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -127,6 +133,10 @@ class GridBot:
         for sender, room_key, at in await self.db.run(lambda s: MessageRepository(s).images_since(since),
                                                       what="recent photos"):
             self._images[(sender, room_key)] = at
+        window = self.clock.now() - self.config.notices.ack_window
+        for room_key, at in await self.db.run(lambda s: NoticeRepository(s).rooms_with_notices_since(window),
+                                              what="recent notices"):
+            self._notice_rooms[room_key] = at
         self._consumer = asyncio.create_task(self._consume(), name="gridbot-inbound")
         await self.transport.start(self.handle_event)
         await self.refresh_rooms()
@@ -134,6 +144,7 @@ class GridBot:
         self.jobs.add_interval("refresh_rooms", self.refresh_rooms, seconds=600, virtual=False)
         self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60, hint=self._next_deadline)
         self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600, hint=self._next_auto_close)
+        self.jobs.add_interval("notice_reminders", self.remind, seconds=60, hint=self._next_reminder)
         self.jobs.start()
         self.started = True
         _LOGGER.info("gridbot up: %d nodes, %d rooms, transport %s", len(self.config.tree),
@@ -270,8 +281,10 @@ class GridBot:
         room_key = room.key if room is not None else (msg.conversation.id if msg.conversation.is_room else None)
         result = None
         if self.parser is not None and msg.text:
+            pending = room_key is not None and room_key in self._notice_rooms and (
+                self._notice_rooms[room_key] >= self.clock.now() - self.config.notices.ack_window)
             try:
-                result = self.parser(msg.text, room_tier=node.tier if node else None)
+                result = self.parser(msg.text, room_tier=node.tier if node else None, notice_pending=pending)
             except Exception:  # the parser is built never to raise; if it does, the message still counts
                 _LOGGER.exception("parser failed on a message; storing it unparsed")
         return _Prepared(msg, room, node, room_key, result, result.to_dict() if result is not None else None)
@@ -373,6 +386,36 @@ class GridBot:
             self.sender.wake()
         return count
 
+    async def _sent(self, row: Any) -> None:
+        if row.kind == "notice":
+            key, _ = self._room_key_and_node(row.to_id)
+            self._notice_rooms[key or row.to_id] = self.clock.now()
+
+    async def _failed(self, row: Any, error: str) -> None:
+        async def work(session):  # type: ignore[no-untyped-def]
+            replies = await NoticeDesk(session, self.config, self.directory, self.clock.now()).report_failure(row, error)
+            if replies:
+                await OutboxRepository(session).enqueue(replies, now=self.clock.now())
+
+        await self.db.run(work, what="reporting a failed send")
+        self.sender.wake()
+
+    async def remind(self) -> int:
+        async def work(session):  # type: ignore[no-untyped-def]
+            desk = NoticeDesk(session, self.config, self.directory, self.clock.now(), self.transport.self_id)
+            replies = await desk.remind()
+            if replies:
+                await OutboxRepository(session).enqueue(replies, now=self.clock.now())
+            return len(replies)
+
+        count = await self.db.run(work, what="notice reminders")
+        if count:
+            self.sender.wake()
+        return count
+
+    async def _next_reminder(self) -> datetime | None:
+        return await self.db.run(lambda s: NoticeRepository(s).next_reminder(), what="next reminder")
+
     async def _next_deadline(self) -> datetime | None:
         return await self.db.run(lambda s: TicketRepository(s).next_check_time(), what="next deadline")
 
@@ -396,6 +439,7 @@ class GridBot:
             return
         unknown: list[str] = []
         tree = self.config.tree
+        members: list[tuple[str, str, str, str | None]] = []
 
         async def work(session):  # type: ignore[no-untyped-def]
             repo = GridRepository(session)
@@ -408,6 +452,10 @@ class GridBot:
                     unknown.append(f"{info.topic} ({info.id})")
                 else:
                     self._learn_room(info.id, info.topic, room.key)
+                    names = info.member_names or info.member_ids
+                    members.extend((room.key, member, name, household_of(name))
+                                   for member, name in zip(info.member_ids, names) if member != self.transport.self_id)
+            await MemberRepository(session).add_missing(members, now=self.clock.now())
 
         await self.db.run(work, what="room refresh")
         if unknown:

@@ -111,6 +111,16 @@ class TicketConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeConfig:
+    """When and how the bot reminds groups that have not acknowledged a notice."""
+
+    remind_before: timedelta = timedelta(hours=2)  # reminder this long before the deadline
+    threshold: float = 0.8  # groups below this share of members acknowledged get a reminder
+    mention_chunk: int = 20  # @s per reminder message
+    ack_window: timedelta = timedelta(days=7)  # how long after delivery a "收到" still counts
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """One deployment, validated."""
 
@@ -125,6 +135,7 @@ class Config:
     web: WebConfig
     lexicon: Mapping[str, Any] | None = None
     tickets: TicketConfig = TicketConfig()
+    notices: NoticeConfig = NoticeConfig()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -354,7 +365,7 @@ def _parse(text: str, file: Path) -> tuple[Config, Any]:
     return config, data
 
 
-_TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets")
+_TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices")
 
 
 class _Checker:
@@ -455,6 +466,7 @@ class _Checker:
         web = self.check_web(data)
         lexicon = self.check_lexicon(data)
         tickets = self.check_tickets(data, timezone, roles)
+        notices = self.check_notices(data)
         if self.issues:
             return None
         try:
@@ -465,7 +477,7 @@ class _Checker:
         return Config(
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
-            lexicon=lexicon, tickets=tickets, warnings=tuple(self.warnings),
+            lexicon=lexicon, tickets=tickets, notices=notices, warnings=tuple(self.warnings),
         )
 
     def duration(self, mapping: _LinedDict, key: str, where: str, default: timedelta) -> timedelta:
@@ -482,6 +494,22 @@ class _Checker:
             self.error(self.line_of(mapping, key), f"{where}.{key} must be longer than zero", "e.g. 30m")
             return default
         return result
+
+    def check_notices(self, data: _LinedDict) -> NoticeConfig:
+        section = self.mapping(data.get("notices"), self.line_of(data, "notices"), "notices")
+        if section is None:
+            return NoticeConfig()
+        self.known_keys(section, ("remind_before", "threshold", "mention_chunk", "ack_window"), "notices")
+        threshold = section.get("threshold", 0.8)
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+            self.error(self.line_of(section, "threshold"), "notices.threshold must be a number from 0 to 1",
+                       "e.g. threshold: 0.8 (remind groups where fewer than 80 % acknowledged)")
+            threshold = 0.8
+        return NoticeConfig(
+            remind_before=self.duration(section, "remind_before", "notices", timedelta(hours=2)),
+            threshold=float(threshold),
+            mention_chunk=self.integer(section, "mention_chunk", "notices", 20, 1, 100),
+            ack_window=self.duration(section, "ack_window", "notices", timedelta(days=7)))
 
     def check_tickets(self, data: _LinedDict, timezone: str, roles: tuple[RoleType, ...]) -> TicketConfig:
         section = self.mapping(data.get("tickets"), self.line_of(data, "tickets"), "tickets")

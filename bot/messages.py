@@ -92,3 +92,4 @@ class RoomInfo:
     id: str
     topic: str
     member_ids: tuple[str, ...] = field(default=())
+    member_names: tuple[str, ...] = field(default=())  # parallel to member_ids, when the transport knows them

@@ -38,7 +38,8 @@ class OutboxSender:
     def __init__(self, db: Database, transport: Transport, limiter: SendLimiter, clock: Clock, *,
                  max_attempts: int = 5, account: str | None = None, bot_name: str = "微格助手",
                  on_failed: FailureCallback | None = None, room_keys: Callable[[str], tuple[str | None, str | None]]
-                 | None = None, resolve: Callable[[Address], Address] | None = None) -> None:
+                 | None = None, resolve: Callable[[Address], Address] | None = None,
+                 on_sent: Callable[[OutboxRow], Awaitable[None]] | None = None) -> None:
         self.db = db
         self.transport = transport
         self.limiter = limiter
@@ -49,6 +50,7 @@ class OutboxSender:
         self.on_failed = on_failed
         self.room_keys = room_keys or (lambda room_id: (room_id, None))
         self.resolve = resolve or (lambda address: address)
+        self.on_sent = on_sent
         self._wake = asyncio.Event()
         self.waiting = asyncio.Event()  # set while the sender sleeps (for virtual-clock drivers)
         self.pause_until: datetime | None = None
@@ -121,6 +123,8 @@ class OutboxSender:
 
         await self.db.run(mark, what="outbox mark sent")
         self.sent_count += 1
+        if self.on_sent is not None:
+            await self.on_sent(row)
         return True
 
     async def _failed_attempt(self, row: OutboxRow, error: str, *, retryable: bool) -> None:

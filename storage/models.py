@@ -242,13 +242,38 @@ class TicketEventRow(Base):
 
 
 class NoticeRow(Base):
-    """A notice posted once by a leader, fanned out to the groups below through the outbox."""
+    """A notice posted once by a leader, fanned out to the groups below through the outbox.
+
+    Each group's copy is an outbox row with ref "notice:<id>": its status is the delivery record.
+    """
 
     __tablename__ = "notices"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     sender_key: Mapped[str] = mapped_column(String(100))
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    reply_kind: Mapped[str | None] = mapped_column(String(10))  # where the sender hears back: room / contact
+    reply_id: Mapped[str | None] = mapped_column(String(200))
     node_code: Mapped[str] = mapped_column(String(64), index=True)
     text: Mapped[str] = mapped_column(Text)
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    priority: Mapped[int] = mapped_column(Integer, default=6)
+    room_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NoticeAckRow(Base):
+    """A member acknowledged a notice in a group; once per member."""
+
+    __tablename__ = "notice_acks"
+    __table_args__ = (UniqueConstraint("notice_id", "room_key", "member_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    room_key: Mapped[str] = mapped_column(String(200))
+    member_id: Mapped[str] = mapped_column(String(200))
+    member_name: Mapped[str] = mapped_column(String(200))
+    household: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -135,6 +135,19 @@ class MemberRepository:
         await self.session.flush()
         return row
 
+    async def add_missing(self, members: Sequence[tuple[str, str, str, str | None]], *, now: datetime) -> int:
+        """Bulk: (room, member id, nickname, household) rows not stored yet are added as active members."""
+        if not members:
+            return 0
+        rooms = {room for room, _, _, _ in members}
+        existing = set((await self.session.execute(
+            select(MemberRow.room_key, MemberRow.member_id).where(MemberRow.room_key.in_(rooms)))).all())
+        rows = [dict(room_key=room, member_id=member, display_name=_name(name), household=household, active=True,
+                     joined_at=now) for room, member, name, household in members if (room, member) not in existing]
+        for start in range(0, len(rows), 2000):
+            await self.session.execute(insert(MemberRow), rows[start:start + 2000])
+        return len(rows)
+
     async def in_room(self, room_key: str, *, active_only: bool = True) -> list[MemberRow]:
         query = select(MemberRow).where(MemberRow.room_key == room_key)
         if active_only:

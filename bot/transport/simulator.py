@@ -146,7 +146,8 @@ class SimulatorTransport:
         return message.id
 
     async def rooms(self) -> list[RoomInfo]:
-        return [RoomInfo(r.id, r.topic, tuple(r.members)) for r in self._rooms.values()]
+        return [RoomInfo(r.id, r.topic, tuple(r.members), tuple(m.name for m in r.members.values()))
+                for r in self._rooms.values()]
 
     # -- what people do ------------------------------------------------------------------------
 

@@ -1,0 +1,179 @@
+"""The notice desk: post once to every group below, count acknowledgements, remind the rest.
+
+Like the ticket desk, each method works in the caller's unit of work and returns replies to queue.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.domain.fanout import NoticeSyntaxError, by_tier, chunk_mentions, parse_draft, plan_fanout
+from bot.domain.grid import GridNode, Person
+from bot.domain.people import Directory
+from bot.messages import Address, Reply
+from storage.models import NoticeRow, OutboxRow
+from storage.notice_repository import NoticeRepository
+from storage.ticket_repository import CounterRepository
+
+NOTICE_PRIORITY = {True: 1, False: 6}  # urgent notices go ahead of routine ones (replies to people are 3–5)
+
+
+def _local(moment: datetime | None, tz: Any) -> str:
+    return "—" if moment is None else moment.astimezone(tz).strftime("%m月%d日 %H:%M")
+
+
+class NoticeDesk:
+    def __init__(self, session: AsyncSession, config: Config, directory: Directory, now: datetime,
+                 bot_id: str = "") -> None:
+        self.session = session
+        self.config = config
+        self.directory = directory
+        self.now = now
+        self.repo = NoticeRepository(session)
+        self.tree = config.tree
+        self.bot_id = bot_id
+
+    def origin_for(self, person: Person, node: GridNode | None) -> str | None:
+        """Where a leader's notice starts: the group's node, or (in a private chat) their highest node."""
+        if node is not None:
+            return node.code if self.directory.leads(person.key, node.code) else None
+        leading = [code for code, role in self.directory.positions(person.key)
+                   if role in self.config.roles and self.config.roles[role].leads]
+        if not leading:
+            return None
+        return min(leading, key=lambda c: self.tree.node(c).depth)
+
+    async def post(self, person: Person | None, node: GridNode | None, rest: str, *, reply_to: Address,
+                   posted_in_origin: bool) -> list[Reply]:
+        """`#通知`: plan the cascade, queue one copy per group, tell the sender what will happen."""
+        if person is None:
+            return [Reply(reply_to, "抱歉，只有网格长、楼道长、房东等负责人可以发通知。")]
+        origin = self.origin_for(person, node)
+        if origin is None:
+            return [Reply(reply_to, f"抱歉，{person.name}在这里没有发通知的权限，只能向自己负责的网格发。")]
+        try:
+            draft = parse_draft(rest, now=self.now, tz=self.config.tz, tiers=self.tree.tiers)
+            deliveries = plan_fanout(self.tree, origin, draft.target, include_origin=not posted_in_origin)
+        except NoticeSyntaxError as exc:
+            return [Reply(reply_to, str(exc))]
+        if not deliveries:
+            return [Reply(reply_to, f"按“{draft.target.describe()}”没有找到下级群，通知没有发出。")]
+        number = await CounterRepository(self.session).next("notice", start=1)
+        origin_node = self.tree.node(origin)
+        role = next((r for c, r in self.directory.positions(person.key) if self.tree.is_within(origin, c)), "负责人")
+        remind_at = None
+        if draft.deadline is not None:
+            remind_at = max(self.now, draft.deadline - self.config.notices.remind_before)
+        notice = await self.repo.create(
+            number=number, sender_key=person.key, sender_name=person.name, reply_kind=reply_to.kind,
+            reply_id=reply_to.id, node_code=origin, text=draft.text, target=draft.target.to_dict(),
+            priority=NOTICE_PRIORITY[draft.urgent], room_count=len(deliveries), created_at=self.now,
+            deadline=draft.deadline, remind_at=remind_at)
+        head = "【紧急通知" if draft.urgent else "【通知"
+        body = (f"{head} #{number}】{origin_node.name}·{role} {person.name}：\n{draft.text}\n"
+                f"请回复“收到”" + (f"（{_local(draft.deadline, self.config.tz)}前）" if draft.deadline else "") + "。")
+        await self.repo.enqueue_deliveries(notice, [d.room_key for d in deliveries], body, now=self.now)
+        budget = self.config.transport.send_budget.per_minute
+        minutes = math.ceil(len(deliveries) / budget)
+        tiers = "，".join(f"{tier} {count} 个" for tier, count in by_tier(deliveries, self.tree.tiers))
+        confirm = (f"通知 #{number} 已安排发送到 {len(deliveries)} 个群（{tiers}），"
+                   f"按每分钟 {budget} 条约需 {minutes} 分钟发完。发送“#回执 {number}”查看回执情况。")
+        return [Reply(reply_to, confirm, priority=2, kind="notice_confirm", ref=f"notice:{notice.id}")]
+
+    async def record_ack(self, room_key: str, member_id: str, member_name: str, household: str | None) -> bool:
+        """A member's "收到" in a group that received a notice lately; counted once."""
+        notice = await self.repo.delivered_to(room_key, self.now - self.config.notices.ack_window)
+        if notice is None:
+            return False
+        return await self.repo.record_ack(notice, room_key=room_key, member_id=member_id, member_name=member_name,
+                                          household=household, at=self.now)
+
+    def _exclude(self, notice: NoticeRow) -> list[str]:
+        sender = self.config.people.get(notice.sender_key)
+        return [self.bot_id] + ([sender.wechat_id or sender.key] if sender else [])
+
+    async def rollup(self, notice: NoticeRow, *, detail_rooms: int = 10) -> str:
+        """Per tier: groups, members and households acknowledged; the groups lagging most, with who is missing."""
+        stats = await self.repo.room_stats(notice.id, exclude=self._exclude(notice))
+        counts = await self.repo.delivery_counts(notice.id)
+        tiers: dict[str, list[int]] = {}
+        for row in stats:
+            node = self.tree.node_for_room(room_id=row["room_key"], topic=row["room_key"])
+            tier = node.tier if node else "其他"
+            t = tiers.setdefault(tier, [0, 0, 0, 0, 0])
+            t[0] += 1
+            t[1] += row["acked"]
+            t[2] += row["members"]
+            t[3] += row["acked_households"]
+            t[4] += row["households"]
+        lines = [f"通知 #{notice.number} 回执（{_local(self.now, self.config.tz)}）：已送达 {counts.get('sent', 0)}/"
+                 f"{notice.room_count} 个群" + (f"，失败 {counts['failed']} 个" if counts.get("failed") else "")]
+        for tier in [*self.tree.tiers, "其他"]:
+            if tier in tiers:
+                n, a, m, ah, h = tiers[tier]
+                lines.append(f"· {tier}：{n} 个群，{a}/{m} 人、{ah}/{h} 户已回复")
+        lagging = sorted(stats, key=lambda r: (r["acked"] / r["members"]) if r["members"] else 1.0)
+        shown = 0
+        for row in lagging:
+            if shown >= detail_rooms or not row["members"] or row["acked"] >= row["members"]:
+                continue
+            missing = await self.repo.missing(notice.id, row["room_key"], exclude=self._exclude(notice))
+            names = "、".join(name for _, name in missing[:8]) + ("等" if len(missing) > 8 else "")
+            lines.append(f"  {row['room_key']}：{row['acked']}/{row['members']}，未回复：{names}")
+            shown += 1
+        return "\n".join(lines)
+
+    async def receipt(self, person: Person | None, number: int | None, reply_to: Address) -> list[Reply]:
+        """`#回执 [编号]`: the sender's (or an ancestor leader's) view of acknowledgements."""
+        if person is None:
+            return [Reply(reply_to, "#回执 是发通知的负责人用的命令。")]
+        notice = await (self.repo.by_number(number) if number is not None else self.repo.latest_by(person.key))
+        if notice is None:
+            return [Reply(reply_to, "没有找到这条通知。" if number is not None else "您还没有发过通知。")]
+        if notice.sender_key != person.key and not self.directory.leads(person.key, notice.node_code):
+            return [Reply(reply_to, f"通知 #{notice.number} 不是您发的，也不在您负责的范围内。")]
+        return [Reply(reply_to, await self.rollup(notice), priority=2, kind="notice_receipt")]
+
+    async def remind(self) -> list[Reply]:
+        """At the reminder time: groups below the threshold get one reminder @-ing who has not replied."""
+        replies: list[Reply] = []
+        settings = self.config.notices
+        quiet = self.config.tickets.sla.quiet
+        for notice in await self.repo.due_reminders(self.now):
+            urgent = notice.priority <= NOTICE_PRIORITY[True]
+            if not urgent and quiet.contains(self.now):
+                notice.remind_at = quiet.next_end(self.now)
+                continue
+            notice.reminded_at = self.now
+            exclude = self._exclude(notice)
+            for row in await self.repo.room_stats(notice.id, exclude=exclude):
+                if not row["members"] or row["acked"] / row["members"] >= settings.threshold:
+                    continue
+                missing = await self.repo.missing(notice.id, row["room_key"], exclude=exclude)
+                for chunk in chunk_mentions(missing, settings.mention_chunk):
+                    names = " ".join(f"@{name}" for _, name in chunk)
+                    replies.append(Reply(Address.room(row["room_key"]),
+                                         f"{names} 提醒：通知 #{notice.number} 还没有回复，请看后回复“收到”。"
+                                         f"（截止 {_local(notice.deadline, self.config.tz)}）",
+                                         tuple(member for member, _ in chunk), priority=notice.priority,
+                                         kind="notice_reminder", ref=f"notice:{notice.id}"))
+            if notice.reply_kind and notice.reply_id:
+                replies.append(Reply(Address(notice.reply_kind, notice.reply_id), await self.rollup(notice),
+                                     priority=2, kind="notice_receipt", ref=f"notice:{notice.id}"))
+        return replies
+
+    async def report_failure(self, row: OutboxRow, error: str) -> list[Reply]:
+        """A copy that could not be delivered: the sender is told which group and why."""
+        if not row.ref or not row.ref.startswith("notice:"):
+            return []
+        notice = await self.session.get(NoticeRow, int(row.ref.split(":", 1)[1]))
+        if notice is None or not notice.reply_kind or not notice.reply_id:
+            return []
+        return [Reply(Address(notice.reply_kind, notice.reply_id),
+                      f"通知 #{notice.number} 没能发到“{row.to_id}”：{error[:100]}。已重试 {row.attempts} 次，"
+                      "请检查机器人是否还在该群。", priority=2, kind="notice_failure", ref=row.ref)]

@@ -1,0 +1,67 @@
+"""Notices in chat: `#通知` down the tree, `#回执` for the roll-up, and residents' "收到"."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.people import household_of
+from bot.messages import IncomingMessage, Reply
+from bot.notices import NoticeDesk
+from handlers.base import Context
+from handlers.commands import CommandArgs, parse_command, reply_to
+
+
+def _desk(ctx: Context) -> NoticeDesk:
+    return NoticeDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.bot_id)
+
+
+class NoticeHandler:
+    """`#通知 [只发房东群] [截止 明天18点] 正文` from a leader, in a group they lead or privately."""
+
+    name = "notice"
+    words = ("通知", "公告", "发通知")
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> CommandArgs | None:
+        command = parse_command(msg.text)
+        return command if command is not None and command.name in self.words else None
+
+    async def handle(self, msg: IncomingMessage, args: CommandArgs, ctx: Context) -> list[Reply]:
+        node = ctx.node if msg.conversation.is_room else None
+        return await _desk(ctx).post(ctx.sender, node, args.rest, reply_to=msg.conversation,
+                                     posted_in_origin=node is not None)
+
+
+class ReceiptHandler:
+    """`#回执 [编号]`: who has acknowledged a notice, per group and per tier."""
+
+    name = "receipt"
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> CommandArgs | None:
+        command = parse_command(msg.text)
+        if command is None:
+            return None
+        joined = f"{command.name} {command.rest}"
+        return command if re.match(r"^回执", joined) else None
+
+    async def handle(self, msg: IncomingMessage, args: CommandArgs, ctx: Context) -> list[Reply]:
+        found = re.search(r"\d+", f"{args.name} {args.rest}")
+        return await _desk(ctx).receipt(ctx.sender, int(found.group(0)) if found else None, msg.conversation)
+
+
+class AckHandler:
+    """A member's "收到 / 已阅 / 👌" in a group that received a notice: counted once per member."""
+
+    name = "ack"
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
+        if ctx.parse is None or ctx.parse.kind != "ack" or ctx.room is None:
+            return None
+        return True
+
+    async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
+        assert ctx.room is not None
+        await _desk(ctx).record_ack(ctx.room.key, msg.sender_id, msg.sender_name, household_of(msg.sender_name))
+        return []  # acknowledgements are counted, not answered: a reply to every "收到" would flood the group
+
+
+__all__ = ["AckHandler", "NoticeHandler", "ReceiptHandler", "reply_to"]

@@ -1,0 +1,118 @@
+"""Notices, their per-group deliveries (outbox rows) and acknowledgements: SQL with aggregates, not loops."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow
+
+
+def notice_ref(notice_id: int) -> str:
+    return f"notice:{notice_id}"
+
+
+class NoticeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, **fields: Any) -> NoticeRow:
+        notice = NoticeRow(**fields)
+        self.session.add(notice)
+        await self.session.flush()
+        return notice
+
+    async def enqueue_deliveries(self, notice: NoticeRow, room_keys: Sequence[str], text: str, *,
+                                 now: datetime) -> int:
+        """One outbox row per group, in a single multi-row INSERT (11,000 groups in well under a second)."""
+        ref = notice_ref(notice.id)
+        rows = [dict(to_kind="room", to_id=key, text=text, mentions=[], priority=notice.priority, kind="notice",
+                     ref=ref, status="pending", attempts=0, created_at=now) for key in room_keys]
+        for start in range(0, len(rows), 2000):
+            await self.session.execute(insert(OutboxRow), rows[start:start + 2000])
+        return len(rows)
+
+    async def by_number(self, number: int) -> NoticeRow | None:
+        return await self.session.scalar(select(NoticeRow).where(NoticeRow.number == number))
+
+    async def latest_by(self, sender_key: str) -> NoticeRow | None:
+        return await self.session.scalar(select(NoticeRow).where(NoticeRow.sender_key == sender_key)
+                                         .order_by(NoticeRow.id.desc()).limit(1))
+
+    async def delivered_to(self, room_key: str, since: datetime) -> NoticeRow | None:
+        """The latest notice sent to this group since `since` (what a "收到" there acknowledges)."""
+        notice_id = await self.session.scalar(
+            select(OutboxRow.ref).where(OutboxRow.kind == "notice", OutboxRow.to_id == room_key,
+                                        OutboxRow.status == "sent", OutboxRow.sent_at >= since)
+            .order_by(OutboxRow.sent_at.desc()).limit(1))
+        if notice_id is None:
+            return None
+        return await self.session.get(NoticeRow, int(notice_id.split(":", 1)[1]))
+
+    async def rooms_with_notices_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        rows = await self.session.execute(
+            select(OutboxRow.to_id, func.max(OutboxRow.sent_at)).where(
+                OutboxRow.kind == "notice", OutboxRow.status == "sent", OutboxRow.sent_at >= since)
+            .group_by(OutboxRow.to_id))
+        return [(room, at) for room, at in rows.all()]
+
+    async def record_ack(self, notice: NoticeRow, *, room_key: str, member_id: str, member_name: str,
+                         household: str | None, at: datetime) -> bool:
+        """Record an acknowledgement once per member and group; False if it was already there."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NoticeAckRow).values(
+            notice_id=notice.id, room_key=room_key, member_id=member_id, member_name=member_name,
+            household=household, at=at).on_conflict_do_nothing(index_elements=["notice_id", "room_key", "member_id"])
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)
+
+    async def delivery_counts(self, notice_id: int) -> dict[str, int]:
+        rows = await self.session.execute(select(OutboxRow.status, func.count()).where(
+            OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice").group_by(OutboxRow.status))
+        return {status: int(n) for status, n in rows.all()}
+
+    async def failed_rooms(self, notice_id: int) -> list[tuple[str, str | None]]:
+        rows = await self.session.execute(select(OutboxRow.to_id, OutboxRow.last_error).where(
+            OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice", OutboxRow.status == "failed"))
+        return [(room, error) for room, error in rows.all()]
+
+    async def room_stats(self, notice_id: int, *, exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Per delivered group: members, acknowledged members, households and acknowledged households."""
+        sent = (select(OutboxRow.to_id.label("room_key")).where(
+            OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice", OutboxRow.status == "sent")).subquery()
+        member_filter = and_(MemberRow.active.is_(True), MemberRow.member_id.not_in(list(exclude) or [""]))
+        members = (select(MemberRow.room_key, func.count().label("members"),
+                          func.count(func.distinct(MemberRow.household)).label("households"))
+                   .where(member_filter).group_by(MemberRow.room_key)).subquery()
+        acks = (select(NoticeAckRow.room_key, func.count().label("acked"),
+                       func.count(func.distinct(NoticeAckRow.household)).label("acked_households"))
+                .where(NoticeAckRow.notice_id == notice_id).group_by(NoticeAckRow.room_key)).subquery()
+        query = (select(sent.c.room_key, func.coalesce(members.c.members, 0), func.coalesce(members.c.households, 0),
+                        func.coalesce(acks.c.acked, 0), func.coalesce(acks.c.acked_households, 0))
+                 .select_from(sent).outerjoin(members, members.c.room_key == sent.c.room_key)
+                 .outerjoin(acks, acks.c.room_key == sent.c.room_key))
+        return [{"room_key": r, "members": m, "households": h, "acked": a, "acked_households": ah}
+                for r, m, h, a, ah in (await self.session.execute(query)).all()]
+
+    async def missing(self, notice_id: int, room_key: str, *, exclude: Sequence[str] = ()) -> list[tuple[str, str]]:
+        """(member id, nickname) of active members of the group who have not acknowledged."""
+        acked = select(NoticeAckRow.member_id).where(NoticeAckRow.notice_id == notice_id,
+                                                     NoticeAckRow.room_key == room_key)
+        rows = await self.session.execute(
+            select(MemberRow.member_id, MemberRow.display_name).where(
+                MemberRow.room_key == room_key, MemberRow.active.is_(True), MemberRow.member_id.not_in(acked),
+                MemberRow.member_id.not_in(list(exclude) or [""])).order_by(MemberRow.id))
+        return [(m, n) for m, n in rows.all()]
+
+    async def due_reminders(self, now: datetime) -> list[NoticeRow]:
+        return list(await self.session.scalars(select(NoticeRow).where(
+            NoticeRow.remind_at.is_not(None), NoticeRow.remind_at <= now, NoticeRow.reminded_at.is_(None))))
+
+    async def next_reminder(self) -> datetime | None:
+        return await self.session.scalar(select(func.min(NoticeRow.remind_at)).where(
+            NoticeRow.remind_at.is_not(None), NoticeRow.reminded_at.is_(None)))
