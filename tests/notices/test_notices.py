@@ -194,3 +194,18 @@ async def test_kill_and_restart_mid_delivery_loses_nothing_repeats_only_in_fligh
         rows = list(await s.scalars(select(OutboxRow).where(OutboxRow.kind == "notice")))
     assert {r.status for r in rows} == {"sent"}
     await second.stop()
+
+
+async def test_routine_reminder_waits_for_morning_but_urgent_does_not(bot, clock):
+    b, sim = bot
+    await b.settle(clock, until=clock.now().replace(hour=21))
+    # deadline 01:00 → reminders due at 23:00, inside the 22:00–07:00 quiet hours
+    await say(b, sim, clock, "老村西巷微网格", "wxid_mawei", "#通知 截止 明天1点 夜间测试")
+    await say(b, sim, clock, "老村西巷微网格", "wxid_mawei", "#通知 紧急 截止 明天1点 燃气检修")
+    await b.settle(clock, until=(clock.now()).replace(hour=23, minute=30))
+    room = sim.room_by_topic("西巷3号房东群")
+    reminders = [m for m in room.history if m.from_bot and "提醒" in m.text]
+    assert [("#2" in m.text) for m in reminders] == [True]  # only the urgent one reminded at 23:00
+    await b.settle(clock, until=(clock.now() + timedelta(days=1)).replace(hour=7, minute=5))
+    reminders = [m for m in room.history if m.from_bot and "提醒" in m.text]
+    assert len(reminders) == 2 and "#1" in reminders[-1].text and reminders[-1].at.hour == 7
