@@ -50,13 +50,16 @@ function renderTree(nodes, filter) {
   for (const root of nodes) tree.append(...walk(root, 0));
 }
 
+function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
 function renderText(text, mentions) {
-  // Highlight @names without ever treating resident text as HTML.
+  // Highlight @names (nicknames may contain spaces) without ever treating resident text as HTML.
   const span = el("span");
-  const parts = text.split(/(@[^\s@]+)/g);
-  for (const part of parts) {
+  const names = (state.roomData ? state.roomData.members.map((m) => m.name) : []).sort((a, b) => b.length - a.length);
+  const pattern = names.length ? new RegExp("(@(?:" + names.map(escapeRe).join("|") + "|[^\\s@]+))", "g") : /(@[^\s@]+)/g;
+  for (const part of text.split(pattern)) {
     if (part.startsWith("@")) span.append(el("span", { class: "mention" }, part));
-    else span.append(document.createTextNode(part));
+    else if (part) span.append(document.createTextNode(part));
   }
   return span;
 }
