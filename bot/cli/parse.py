@@ -1,9 +1,18 @@
-"""`gridbot parse`: JSON Lines in (each with "text"), one JSON object out per line, in order."""
+"""`gridbot parse`: JSON Lines in (each with "text"), one JSON object out per line, in order.
+
+Each input object comes back with its own keys unchanged plus `kind`, `category`, `urgency`, `location`,
+`explanation`, `confidence`, `me_too` and `ticket_ref` (see bot.domain.parsing.ParseResult.to_dict). An
+optional `"context": {"notice_pending": true}` on a line tells the parser a notice awaits acknowledgement.
+A line that is not UTF-8, not JSON, not an object with a "text" string, or blank yields `{"error": "line N:
+..."}` in its place, so output line N always answers input line N; parsing goes on. Input is read in
+blocks of whatever is ready and each block's answers are written and flushed together.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -15,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.domain.parsing import Lexicon, ParseContext, parse
+    from bot.domain.parsing import Lexicon, LexiconError, ParseContext, parse
 
     lexicon = Lexicon.default()
     if args.config:
@@ -24,38 +33,55 @@ def run(args: argparse.Namespace) -> int:
         config = load_or_report(args.config)
         if config is None:
             return 1
-        lexicon = Lexicon.from_mapping(config.lexicon)
-    out = sys.stdout
+        try:
+            lexicon = Lexicon.from_mapping(config.lexicon)
+        except LexiconError as exc:  # the loader validates it; this guards a loader that did not
+            print(f"{args.config}: {exc}", file=sys.stderr)
+            return 1
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    loads = json.loads
-    pending_lines: list[str] = []
-    write = pending_lines.append
-    contexts: dict[bool, ParseContext] = {False: ParseContext(), True: ParseContext(notice_pending=True)}
-    for number, raw in enumerate(sys.stdin.buffer, 1):
-        if len(pending_lines) >= 2048:  # write in blocks: one call per line costs more than parsing
-            out.write("".join(pending_lines))
-            pending_lines.clear()
+    contexts = {False: ParseContext(), True: ParseContext(notice_pending=True)}
+
+    def answer(number: int, raw: bytes) -> str:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            write(json.dumps({"error": f"line {number}: not UTF-8 ({exc.reason})"}, ensure_ascii=False) + "\n")
-            continue
+            return encode({"error": f"line {number}: not UTF-8 ({exc.reason} at byte {exc.start})"})
         if not line.strip():
-            write(json.dumps({"error": f"line {number}: empty line"}) + "\n")
-            continue
+            return encode({"error": f"line {number}: empty line"})
         try:
-            item = loads(line)
-        except json.JSONDecodeError as exc:
-            write(json.dumps({"error": f"line {number}: not valid JSON ({exc.msg})"}, ensure_ascii=False) + "\n")
-            continue
+            item = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            return encode({"error": f"line {number}: not valid JSON ({reason})"})
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            write(json.dumps({"error": f"line {number}: expected an object with a \"text\" string"}) + "\n")
-            continue
+            return encode({"error": f"line {number}: expected an object with a \"text\" string"})
         context = item.get("context")
         pending = bool(context.get("notice_pending")) if isinstance(context, dict) else False
-        result = parse(item["text"], contexts[pending], lexicon).to_dict()
-        item.update(result)
-        write(encode(item) + "\n")
-    out.write("".join(pending_lines))
+        item.update(parse(item["text"], contexts[pending], lexicon).to_dict())
+        return encode(item)
+
+    # Read whatever stdin has ready and answer it as one batch, flushed: fast on a big file, and a caller
+    # that writes one line and waits for its answer gets it at once.
+    out = sys.stdout.buffer
+    fd = sys.stdin.buffer.fileno()
+    number = 0
+    partial = b""
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        lines = (partial + chunk).split(b"\n")
+        partial = lines.pop()
+        answers = []
+        for raw in lines:
+            number += 1
+            answers.append(answer(number, raw.removesuffix(b"\r")))
+        if answers:
+            # a JSON string may hold a lone surrogate ("\ud800" in the input): written back as that escape
+            out.write(("\n".join(answers) + "\n").encode("utf-8", "backslashreplace"))
+            out.flush()
+    if partial:  # a last line without its newline
+        number += 1
+        out.write((answer(number, partial.removesuffix(b"\r")) + "\n").encode("utf-8", "backslashreplace"))
     out.flush()
     return 0

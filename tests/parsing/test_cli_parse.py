@@ -50,3 +50,32 @@ def test_broken_config_exits_1(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot", "parse", "--config", str(config)], input=b"",
                             capture_output=True, timeout=60, cwd=ROOT)
     assert result.returncode == 1 and b"bad.yaml:1" in result.stderr
+
+
+def test_odd_lines_keep_their_place():
+    stdin = (b'{"id": 1, "text": "\\ud800 \\u0000 33\\u53f7\\u697c\\u7740\\u706b\\u4e86"}\n'  # lone surrogate, NUL
+             + b"\n"  # blank: an error object, so output line N still answers input line N
+             + b"[" * 100_000 + b"\n"  # nested too deeply for the JSON decoder
+             + b'"just a string"\n'
+             + b'{"id": 5, "text": "\xe6\x94\xb6\xe5\x88\xb0"}')  # 收到, and no newline at the end
+    out = run(stdin)
+    assert len(out) == 5
+    assert out[0]["id"] == 1 and out[0]["text"].startswith("\ud800") and out[0]["kind"] == "report"
+    assert out[0]["location"]["building"] == "33" and out[0]["urgency"] == "urgent"
+    assert "empty" in out[1]["error"] and "line 3" in out[2]["error"] and "line 4" in out[3]["error"]
+    assert out[4]["id"] == 5 and out[4]["kind"] == "ack"
+
+
+def test_answers_each_line_without_waiting_for_the_end():
+    """A caller may keep the process open, write one line and read its answer (a co-process)."""
+    process = subprocess.Popen([sys.executable, "-m", "bot", "parse"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, cwd=ROOT)
+    try:
+        for text, kind in (("电梯坏了", "report"), ("谢谢物业", "chat")):
+            process.stdin.write(json.dumps({"text": text}, ensure_ascii=False).encode("utf-8") + b"\n")
+            process.stdin.flush()
+            assert json.loads(process.stdout.readline())["kind"] == kind
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+    assert process.returncode == 0

@@ -42,6 +42,10 @@ def test_location_forms():
     assert parse("南门停车场有人乱停车").location.place == "南门停车场"
     assert parse("村东头池塘边有人倒垃圾").location.place == "村东头池塘边"
     assert parse("地下车库积水了好深").location.place == "地下车库"
+    assert parse("学府路边上有人烧树叶").location.place == "学府路"
+    assert parse("养老金认证在手机上怎么弄").location.place is None
+    loc = parse("9-2-1302 卫生间顶上往下滴水").location
+    assert (loc.building, loc.unit, loc.room) == ("9", "2", "1302")
     assert parse("楼道灯坏了").location.to_dict() == {"building": None, "unit": None, "room": None, "place": None}
 
 
@@ -85,15 +89,45 @@ def test_community_words_from_config():
     lexicon = Lexicon.from_mapping({
         "places": ["龙王庙"],
         "aliases": {"电驴子": "电动车"},
-        "categories": {"safety": ["烧秸秆"]},
-        "urgent": ["水漫金山"],
+        "categories": {"safety": ["孔明灯"]},
+        "urgent": ["管涌"],
         "ack": ["晓得了"],
     })
-    assert parse("龙王庙那里有人烧秸秆", lexicon=lexicon).location.place == "龙王庙"
-    assert parse("龙王庙那里有人烧秸秆", lexicon=lexicon).category == "safety"
-    assert parse("有人烧秸秆").category != "safety" or parse("有人烧秸秆").kind != "report"
-    assert parse("地下室水漫金山了", lexicon=lexicon).urgency == "urgent"
+    assert parse("龙王庙那边有人在放孔明灯", lexicon=lexicon).location.place == "龙王庙"
+    assert parse("龙王庙那边有人在放孔明灯").location.place is None
+    result = parse("龙王庙那边有人在放孔明灯", lexicon=lexicon)
+    assert (result.kind, result.category) == ("report", "safety")
+    assert "孔明灯" in " ".join(result.explanation)
+    assert parse("龙王庙那边有人在放孔明灯").category != "safety"
+    assert parse("河堤那边出现管涌了", lexicon=lexicon).urgency == "urgent"
+    assert parse("河堤那边出现管涌了").urgency != "urgent"
     assert parse("晓得了", ParseContext(notice_pending=True), lexicon).kind == "ack"
+    assert parse("楼道里好多电驴子在充电", lexicon=lexicon).category == "safety"
+
+
+def test_longest_word_wins_in_the_compiled_lexicon():
+    from bot.domain.parsing.lexicon import _alternation
+
+    pattern = _alternation(["电梯", "电", "电梯坏了", "梯子", "坏"])
+    assert [m.group(0) for m in pattern.finditer("电梯坏了电梯子坏")] == ["电梯坏了", "电梯", "坏"]
+    assert [m.group(0) for m in pattern.finditer("电梯坏了 电 梯子")] == ["电梯坏了", "电", "梯子"]
+    assert _alternation([]).search("任何文字") is None
+
+
+def test_notices_pass_ons_and_ticket_queries():
+    assert parse("【停电通知】因线路检修，明天上午9点到下午5点停电，请大家做好准备").kind == "chat"
+    assert parse("收到，马上转告楼里的租客", ParseContext(notice_pending=True)).kind == "ack"
+    result = parse("2048号工单现在到哪了")
+    assert (result.kind, result.ticket_ref) == ("query", "2048")
+    assert parse("楼道灯修好了吗？还是不亮啊").kind == "report"
+
+
+def test_result_shape_is_the_cli_shape():
+    data = parse("3-1-201 燃气表一直嘶嘶响").to_dict()
+    assert set(data) == {"kind", "category", "urgency", "location", "explanation", "confidence", "me_too",
+                         "ticket_ref"}
+    assert set(data["location"]) == {"building", "unit", "room", "place"}
+    assert isinstance(data["explanation"], list) and all(isinstance(x, str) for x in data["explanation"])
 
 
 @pytest.mark.parametrize(("data", "path"), [

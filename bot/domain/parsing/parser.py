@@ -40,6 +40,8 @@ class ParseContext:
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where a report is: canonical digits for building, unit and room; a place as written; None if unsaid."""
+
     building: str | None = None
     unit: str | None = None
     room: str | None = None
@@ -51,6 +53,8 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
+    """What a message is, with the cues that decided it; `to_dict()` is one line of `gridbot parse` output."""
+
     kind: str
     category: str | None
     urgency: str | None
@@ -102,33 +106,37 @@ _BUILDING_PLAIN_LOU = re.compile(rf"(?<![\d{_CN}])(\d{{1,2}}|[{_CN}]{{1,3}})\s*�
 _UNIT = re.compile(rf"{_NUM}\s*单元")
 _ROOM = re.compile(rf"(?:(?<=[栋幢座#号楼元\s-])|^|(?<=[住在的是]))\s*(\d{{3,4}}|[{_CN}]{{3,4}})\s*(?:室|房|号房|户)?(?![\d楼层号栋幢])")
 _ROOM_EXPLICIT = re.compile(rf"(\d{{3,4}}|[{_CN}]{{3,4}})\s*(?:室|房间|号房)")
-_ROAD = re.compile(r"([\u4e00-\u9fff]{1,5}?(?<![见的条走修过上来去回带让挡堵绕马公小])(?:路|街|大道|巷|弄|胡同))"
-                   r"(?![灯面口边过况线费牌])(\d{1,4}号)?")
+_ROAD = re.compile(r"([\u4e00-\u9fff]{1,5}?(?<![见的条走修过上来去回带让挡堵绕马公小])(?:路|街|大道|巷|胡同))"
+                   r"(?![灯面口过况线费牌])(\d{1,4}[号弄])?")
 _TICKET = re.compile(r"(?:查询|工单|编号|单号|#)\s*[#号:]?\s*(\d{3,9})|(\d{3,9})\s*号?工单")
 _EMOJI_ONLY = re.compile(r"^[\W_\s\d]*$")
+_NOTICE_TITLE = re.compile(r"^\s*(?:【[^】]{0,12}(?:通知|公告|提示|提醒|告知|通告)[^】]{0,4}】|(?:转发|转)[:：])")
+_PASS_ON = re.compile(r"(通知|提醒|转告|告诉|转发|告知|传达|转给|转到|在家等|会配合|配合)")
 
 
 def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
     """Building, unit, room and place as the text gives them; the cues found."""
     building = unit = room = place = None
     why: list[str] = []
-    m = _ADDRESS.search(text)
+    # cheap guards first: most messages carry no address at all
+    has_dash, has_unit = "-" in text, "单元" in text
+    m = _ADDRESS.search(text) if has_dash else None
     if m:
         building, unit, room = str(int(m.group(1))), str(int(m.group(2))), m.group(3)
         why.append(f"地址『{m.group(0)}』")
     else:
-        m2 = _ADDRESS2.search(text)
+        m2 = _ADDRESS2.search(text) if has_dash else None
         if m2:
             building, room = str(int(m2.group(1))), m2.group(2)
             why.append(f"地址『{m2.group(0)}』")
     if building is None:
-        b = _BUILDING.search(text) or _BUILDING_PLAIN_LOU.search(text)
+        b = _BUILDING.search(text) or (_BUILDING_PLAIN_LOU.search(text) if has_unit else None)
         if b:
             value = cn_number(b.group(1))
             if value:
                 building = value
                 why.append(f"楼栋『{b.group(0).strip()}』")
-    if unit is None:
+    if unit is None and has_unit:
         u = _UNIT.search(text)
         if u:
             unit = cn_number(u.group(1))
@@ -198,6 +206,7 @@ _FIXED_RE = re.compile("|".join(map(re.escape, FIXED_CUES)))
 _NOTICE_RE = re.compile("|".join(map(re.escape, NOTICE_CUES)))
 _HELP_RE = re.compile("|".join(map(re.escape, HELP_CUES)))
 _ME_TOO_RE = re.compile("|".join(map(re.escape, ME_TOO_CUES)))
+_STILL_AFTER = re.compile(r"(还是|依然|仍然)(没|不|坏)")
 _NEGATED_FIXED = re.compile(r"(没|未|还没|并没|没有|不)(修好|好|解决|恢复|来电|来水|通)")
 _STILL_BROKEN = re.compile(r"(还是|又|仍然|依然|依旧|还在|又开始|怎么又)")
 _ACK_HEAD = re.compile(r"^(收到|已阅|好的|已收到|知道了|明白|ok|已转发)[\s,，。!！~～]*")
@@ -206,14 +215,17 @@ _THANKS_HEAD = re.compile(r"^(谢谢|感谢|多谢|辛苦)")
 _STRONG_QUERY = frozenset((
     "修了没", "修好没", "修了吗", "修好了吗", "好了没", "弄好没", "处理了没", "处理了吗", "怎么样了", "进度",
     "有人管吗", "有人管没", "什么时候修", "还要等多久", "还没人来", "还没有人来", "办好了没", "查询", "批下来",
-    "有结果", "有消息", "有下文", "什么时候有人来", "到哪一步", "落实了没", "有没有下文", "没人回", "还没回复", "查一下"))
+    "有结果", "有消息", "有下文", "到哪了", "咋样了", "跟进吗", "什么时候有人来", "到哪一步", "落实了没", "有没有下文", "没人回", "还没回复", "查一下"))
 _QUESTION_INFO = re.compile(r"(请问|怎么|如何|哪里|在哪|什么时候|几点|需要什么|能不能办|可以办|多少钱|要带|截止)")
+
+
+_NO_CONTEXT = ParseContext()
 
 
 def parse(text: str, context: ParseContext | None = None, lexicon: Lexicon | None = None) -> ParseResult:
     """Decide kind, category, urgency and location of one message. Never raises for any str."""
     try:
-        return _parse(text, context or ParseContext(), lexicon or Lexicon.default())
+        return _parse(text, context or _NO_CONTEXT, lexicon or Lexicon.default())
     except Exception as exc:  # pragma: no cover - a last guard: a parser bug must never crash the bot
         return ParseResult("chat", None, None, Location(), (f"解析出错：{type(exc).__name__}",), 0.0)
 
@@ -265,7 +277,8 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     best = max(scores.values(), default=0)
 
     # forwarded notices and ads are chat, not reports
-    notice_like = len(text) > 40 and _NOTICE_RE.search(text[:12]) is not None
+    notice_like = (len(text) > 40 and _NOTICE_RE.search(text[:12]) is not None) or (
+        len(text) > 20 and _NOTICE_TITLE.match(text) is not None)
     if notice_like:
         return ParseResult("chat", None, None, location, ("转发的通知/公告",), 0.7, ticket_ref=ticket_ref)
     ad_like = any(w in ("红包", "拼多多", "砍一刀", "帮我点", "投票", "助力", "转发抽奖", "优惠", "特价", "团购",
@@ -276,8 +289,10 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
                            ticket_ref=ticket_ref)
 
     # progress questions about an earlier report or application
+    if query is None and ticket_ref is not None and best < 3:
+        query = _TICKET.search(text)
     if query is not None and (_REF_RE.search(text) or ticket_ref or query.group(0) in _STRONG_QUERY):
-        new_facts = urgent_hits and not _REF_RE.search(text)
+        new_facts = (urgent_hits or _STILL_AFTER.search(text, query.end())) and not _REF_RE.search(text)
         if not new_facts:
             return ParseResult("query", None, None, location, (f"询问进度『{query.group(0)}』",), 0.85,
                                ticket_ref=ticket_ref)
@@ -288,6 +303,8 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
 
     ack_head = _ACK_HEAD.match(text)
     strong_head = ack_head is not None and (context.notice_pending or ack_head.group(1) not in ("好的", "ok", "明白", "知道了"))
+    if strong_head and sum(lexicon.urgent[h] for h in urgent_hits) < 2 and not me_too and _PASS_ON.search(text, ack_head.end()) and best < 3:
+        return ParseResult("ack", None, None, location, (f"确认用语『{ack_head.group(1)}』并转告他人",), 0.75)
     if strong_head and best < 2 and not urgent_hits and not help_cue and not me_too:
         return ParseResult("ack", None, None, location, (f"确认用语『{ack_head.group(1)}』",), 0.75)
     if _THANKS_HEAD.match(text) and best < 4 and not urgent_hits:
@@ -348,11 +365,7 @@ def _all_ack(stripped: str, lexicon: Lexicon) -> bool:
     """'收到👌', '好的谢谢', '已阅已转发': made only of acknowledgement words and emoji."""
     if len(stripped) > 16:
         return False
-    rest = stripped
-    for word in sorted(lexicon.ack | {"谢谢", "感谢", "辛苦了", "辛苦", "给租客", "租客", "租户", "群里", "了", "到各位",
-                                      "各位", "大家", "提醒", "楼里", "已经"},
-                       key=len, reverse=True):
-        rest = rest.replace(word, "")
+    rest = lexicon.ack_filler_re.sub("", stripped)
     return rest == "" or _EMOJI_ONLY.match(rest) is not None and len(rest) <= 3
 
 
