@@ -64,6 +64,8 @@ class Router:
         if found is None:
             return RouteResult(UNHANDLED)
         handler, args = found
+        if ctx.message_row is not None:
+            ctx.message_row.handler = handler.name  # known now, so the stored row needs no later UPDATE
         try:
             replies = await handler.handle(msg, args, ctx)
         except (DBAPIError, StorageError):

@@ -222,16 +222,15 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def enqueue(self, replies: Sequence[Reply], *, now: datetime, account: str | None = None) -> list[int]:
-        """Queue replies (one multi-row INSERT); returns their ids in order."""
+    async def enqueue(self, replies: Sequence[Reply], *, now: datetime, account: str | None = None) -> int:
+        """Queue replies with one Core executemany (a hot path: no ORM objects, no ids read back)."""
         if not replies:
-            return []
+            return 0
         rows = [dict(to_kind=r.to.kind, to_id=r.to.id, text=clean_text(r.text)[0], mentions=list(r.mentions),
                      priority=r.priority, kind=r.kind, ref=r.ref, status="pending", attempts=0, created_at=now,
                      not_before=None, account=account) for r in replies]
-        result = await self.session.execute(
-            insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True), rows)
-        return list(result.scalars())
+        await self.session.execute(OutboxRow.__table__.insert(), rows)
+        return len(rows)
 
     async def claim(self, *, now: datetime, limit: int, account: str | None = None) -> list[OutboxRow]:
         """Take up to `limit` due rows, most urgent first, marking them 'sending'. Others skip locked rows."""

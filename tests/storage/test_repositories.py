@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.messages import Address, Reply
-from storage.models import MessageRow, NodeRow, RoomRow
+from storage.models import MessageRow, NodeRow, OutboxRow, RoomRow
 from storage.repositories import (
     GridRepository,
     MemberRepository,
@@ -72,9 +72,10 @@ async def test_outbox_claim_orders_by_priority_and_respects_not_before(db, clock
     now = clock.now()
     async with db.unit_of_work() as s:
         repo = OutboxRepository(s)
-        ids = await repo.enqueue([Reply(Address.room("r1"), "普通"), Reply(Address.room("r2"), "紧急", priority=0)],
-                                 now=now)
-        await repo.mark_retry(ids[1], error="x", not_before=now + timedelta(seconds=30))
+        assert await repo.enqueue([Reply(Address.room("r1"), "普通"), Reply(Address.room("r2"), "紧急", priority=0)],
+                                  now=now) == 2
+        urgent_id = await s.scalar(select(OutboxRow.id).where(OutboxRow.to_id == "r2"))
+        await repo.mark_retry(urgent_id, error="x", not_before=now + timedelta(seconds=30))
     async with db.unit_of_work() as s:
         claimed = await OutboxRepository(s).claim(now=now, limit=10)
         assert [r.text for r in claimed] == ["普通"]
