@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ from bot.domain.tickets import (
     State,
     TransitionError,
     assign,
-    escalation_node,
     max_level,
     next_state,
 )

@@ -118,3 +118,16 @@ def clock() -> VirtualClock:
 @pytest.fixture(scope="session")
 def sample_config() -> Config:
     return load_config(SAMPLE_CONFIG, cache=False)
+
+
+@pytest.fixture
+async def sim_bot(sample_config, db, clock):
+    """The bot on the sample config, the simulator and a virtual clock: (bot, simulator)."""
+    from bot.app import GridBot
+    from bot.transport.simulator import SimulatorTransport
+
+    transport = SimulatorTransport.from_config(sample_config, clock)
+    bot = GridBot(sample_config, transport, clock=clock, database=db, scheduler=False)
+    await bot.start()
+    yield bot, transport
+    await bot.stop()

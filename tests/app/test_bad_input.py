@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import GridBot
@@ -25,15 +24,6 @@ ODD = [
     "@微格助手",
     "\u202e\u200b\ufeff反转",
 ]
-
-
-@pytest.fixture
-async def sim_bot(sample_config, db, clock):
-    sim = SimulatorTransport.from_config(sample_config, clock)
-    bot = GridBot(sample_config, sim, clock=clock, database=db, scheduler=False)
-    await bot.start()
-    yield bot, sim
-    await bot.stop()
 
 
 async def test_odd_messages_are_all_stored_and_the_bot_keeps_answering(sim_bot, db, clock):

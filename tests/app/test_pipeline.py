@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import GridBot
 from bot.transport.simulator import SimulatorTransport
 from storage.models import MessageRow, OutboxRow
-
-
-@pytest.fixture
-async def sim_bot(sample_config, db, clock):
-    transport = SimulatorTransport.from_config(sample_config, clock)
-    bot = GridBot(sample_config, transport, clock=clock, database=db, scheduler=False)
-    await bot.start()
-    yield bot, transport
-    await bot.stop()
 
 
 async def stored(db, **filters):

@@ -18,12 +18,8 @@ SECRETARY = "wxid_lihongmei"
 
 
 @pytest.fixture
-async def bot(sample_config, db, clock):
-    sim = SimulatorTransport.from_config(sample_config, clock)
-    bot = GridBot(sample_config, sim, clock=clock, database=db, scheduler=False)
-    await bot.start()
-    yield bot, sim
-    await bot.stop()
+def bot(sim_bot):
+    return sim_bot
 
 
 async def say(bot, sim, clock, topic, sender, text, *, settle=True):

@@ -7,7 +7,7 @@ records the cues that made it, so a leader can see why (the `explanation`). Pure
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.parsing.lexicon import (
