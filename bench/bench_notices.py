@@ -3,7 +3,9 @@
 1. plan + enqueue time on SQLite: the pure fan-out plan over the tree and one outbox row per group;
 2. delivery rate against the send budget, through the simulator on a compressed virtual clock
    (the rate does not depend on the number of groups, so 600 groups are delivered), never above it;
-3. peak Python memory while planning and enqueueing.
+3. peak Python memory while planning and enqueueing, and the process's peak RSS;
+4. the `#回执` roll-up over every group of the zone (10 members each, a third of them acknowledged): aggregate
+   queries, so its time grows with the number of groups, not with members × groups in Python.
 
 Run: .venv/bin/python bench/bench_notices.py
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import sys
 import tempfile
 import time
@@ -32,6 +35,9 @@ from bot.domain.people import Directory  # noqa: E402
 from bot.messages import Address  # noqa: E402
 from bot.notices import NoticeDesk  # noqa: E402
 from bot.transport.simulator import SimulatorTransport  # noqa: E402
+from sqlalchemy import update  # noqa: E402
+
+from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow  # noqa: E402
 from storage.repositories import GridRepository  # noqa: E402
 from storage.session import Database  # noqa: E402
 
@@ -59,9 +65,45 @@ async def plan_and_enqueue(tmp: str) -> tuple[float, int, int]:
     await post()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    await db.dispose()
     assert "11472 个群" in replies[0].text, replies[0].text
-    return elapsed, 11_472, peak
+    rollup = await receipt_rollup(db, config, directory, now)
+    await db.dispose()
+    return elapsed, 11_472, peak, rollup
+
+
+async def receipt_rollup(db: Database, config, directory, now) -> tuple[float, int, float, int]:  # type: ignore[no-untyped-def]
+    """Deliver notice #1 everywhere (in the database), give each group 10 members, a third acknowledged."""
+    rooms = [room.key for node in config.tree for room in node.rooms]
+    members = [dict(room_key=key, member_id=f"{key}:{i}", display_name=f"{i + 1}-{101 + i} 居民{i}",
+                    household=f"{i + 1}-{101 + i}", active=True, joined_at=now) for key in rooms for i in range(10)]
+    acks = [dict(notice_id=1, room_key=key, member_id=f"{key}:{i}", member_name=f"居民{i}", household=f"{i + 1}-{101 + i}",
+                 at=now) for n, key in enumerate(rooms) for i in range(n % 10 if n % 3 == 0 else 0)]
+
+    async def fill(session):  # type: ignore[no-untyped-def]
+        await session.execute(update(OutboxRow).where(OutboxRow.ref == "notice:1").values(status="sent", sent_at=now))
+        for table, rows in ((MemberRow.__table__, members), (NoticeAckRow.__table__, acks)):
+            for start in range(0, len(rows), 5000):
+                await session.execute(table.insert(), rows[start:start + 5000])
+
+    await db.run(fill)
+
+    async def rollup(session):  # type: ignore[no-untyped-def]
+        desk = NoticeDesk(session, config, directory, now)
+        return await desk.rollup(await desk.repo.by_number(1))
+
+    start = time.perf_counter()
+    text = await db.run(rollup)
+    elapsed = time.perf_counter() - start
+    assert "回执" in text and "回复最少的群" in text, text
+
+    async def remind(session):  # type: ignore[no-untyped-def]
+        await session.execute(update(NoticeRow).where(NoticeRow.number == 1).values(remind_at=now))
+        return await NoticeDesk(session, config, directory, now).remind()
+
+    start = time.perf_counter()
+    reminders = await db.run(remind)
+    remind_s = time.perf_counter() - start
+    return elapsed, len(members), remind_s, len(reminders) - 1  # less the roll-up to the sender
 
 
 async def delivery_rate(tmp: str, groups: int = 600) -> tuple[float, int, float]:
@@ -85,11 +127,14 @@ async def delivery_rate(tmp: str, groups: int = 600) -> tuple[float, int, float]
 async def main() -> None:
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        elapsed, groups, peak = await plan_and_enqueue(tmp)
+        elapsed, groups, peak, (rollup_s, members, remind_s, reminders) = await plan_and_enqueue(tmp)
         share, worst, minutes = await delivery_rate(tmp) if "--plan-only" not in sys.argv else (0, 0, 0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
     print(f"machine: {describe()}")
     print(f"plan + enqueue a notice to {groups:,} groups (SQLite): {elapsed * 1000:.0f} ms, "
-          f"peak Python memory {peak / 1e6:.1f} MB")
+          f"peak Python memory {peak / 1e6:.1f} MB; process peak RSS {rss:.0f} MB (config load included)")
+    print(f"#回执 roll-up over {groups:,} delivered groups, {members:,} members: {rollup_s * 1000:.0f} ms; "
+          f"reminder pass ({reminders:,} group reminders planned): {remind_s * 1000:.0f} ms")
     print(f"delivery at 20/min through the simulator (virtual clock, 600 groups in {minutes:.1f} virtual minutes): "
           f"{share:.1%} of the budget; most in any 60 s window: {worst} (limit 20)")
 

@@ -49,12 +49,15 @@ def build_router() -> Router:
         TicketQueryHandler,
     )
 
-    from handlers.notice import AckHandler, NoticeHandler, ReceiptHandler
+    from handlers.ack import AckHandler
+    from handlers.notice import NoticeHandler, ReceiptHandler
 
     commands = Router("commands", [HelpHandler(), NoticeHandler(), ReceiptHandler(), TicketCommandHandler(),
                                    UnknownCommandHandler()])
-    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), TicketQueryHandler(), ReportHandler()])
-    return Router("root", [commands, AckHandler(), tickets, DirectChatHandler()])
+    # acks after ticket confirmations ("好了，谢谢" may answer either; the reporter's open ticket wins), before reports
+    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), AckHandler(), TicketQueryHandler(),
+                                 ReportHandler()])
+    return Router("root", [commands, tickets, DirectChatHandler()])
 
 
 def default_parser(config: Config) -> Parser | None:

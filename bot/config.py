@@ -118,6 +118,8 @@ class NoticeConfig:
     threshold: float = 0.8  # groups below this share of members acknowledged get a reminder
     mention_chunk: int = 20  # @s per reminder message
     ack_window: timedelta = timedelta(days=7)  # how long after delivery a "收到" still counts
+    quiet: QuietHours | None = None  # when routine reminders wait; None: the same as tickets.quiet_hours
+    failure_report_every: timedelta = timedelta(minutes=5)  # failed groups are reported together, this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,7 +468,7 @@ class _Checker:
         web = self.check_web(data)
         lexicon = self.check_lexicon(data)
         tickets = self.check_tickets(data, timezone, roles)
-        notices = self.check_notices(data)
+        notices = self.check_notices(data, timezone)
         if self.issues:
             return None
         try:
@@ -495,11 +497,22 @@ class _Checker:
             return default
         return result
 
-    def check_notices(self, data: _LinedDict) -> NoticeConfig:
+    def check_notices(self, data: _LinedDict, timezone: str) -> NoticeConfig:
         section = self.mapping(data.get("notices"), self.line_of(data, "notices"), "notices")
         if section is None:
             return NoticeConfig()
-        self.known_keys(section, ("remind_before", "threshold", "mention_chunk", "ack_window"), "notices")
+        self.known_keys(section, ("remind_before", "threshold", "mention_chunk", "ack_window", "quiet_hours",
+                                  "failure_report_every"), "notices")
+        quiet = None
+        if section.get("quiet_hours") is False:  # YAML reads a bare `off` / `no` as false
+            section["quiet_hours"] = "off"
+        quiet_text = self.string(section, "quiet_hours", "notices")
+        if quiet_text:
+            try:
+                quiet = QuietHours.parse(quiet_text, timezone)
+            except ValueError:
+                self.error(self.line_of(section, "quiet_hours"), f"notices.quiet_hours is not a time window: "
+                           f"{quiet_text!r}", "write e.g. quiet_hours: \"22:00-07:00\" (or off)")
         threshold = section.get("threshold", 0.8)
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
             self.error(self.line_of(section, "threshold"), "notices.threshold must be a number from 0 to 1",
@@ -509,7 +522,8 @@ class _Checker:
             remind_before=self.duration(section, "remind_before", "notices", timedelta(hours=2)),
             threshold=float(threshold),
             mention_chunk=self.integer(section, "mention_chunk", "notices", 20, 1, 100),
-            ack_window=self.duration(section, "ack_window", "notices", timedelta(days=7)))
+            ack_window=self.duration(section, "ack_window", "notices", timedelta(days=7)), quiet=quiet,
+            failure_report_every=self.duration(section, "failure_report_every", "notices", timedelta(minutes=5)))
 
     def check_tickets(self, data: _LinedDict, timezone: str, roles: tuple[RoleType, ...]) -> TicketConfig:
         section = self.mapping(data.get("tickets"), self.line_of(data, "tickets"), "tickets")

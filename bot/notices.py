@@ -6,18 +6,21 @@ Like the ticket desk, each method works in the caller's unit of work and returns
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
+from bot.domain.acks import RoomAcks, lagging, roll_up, rooms_from_rows, to_remind
 from bot.domain.fanout import NoticeSyntaxError, by_tier, chunk_mentions, parse_draft, plan_fanout
 from bot.domain.grid import GridNode, Person
 from bot.domain.people import Directory
+from bot.domain.sla import QuietHours
 from bot.messages import Address, Reply
 from storage.models import NoticeRow, OutboxRow
 from storage.notice_repository import NoticeRepository
+from storage.repositories import MemberRepository
 from storage.ticket_repository import CounterRepository
 
 NOTICE_PRIORITY = {True: 1, False: 6}  # urgent notices go ahead of routine ones (replies to people are 3–5)
@@ -25,6 +28,17 @@ NOTICE_PRIORITY = {True: 1, False: 6}  # urgent notices go ahead of routine ones
 
 def _local(moment: datetime | None, tz: Any) -> str:
     return "—" if moment is None else moment.astimezone(tz).strftime("%m月%d日 %H:%M")
+
+
+def _minutes(minutes: int) -> str:
+    """570 → '9 小时 30 分钟'."""
+    hours, rest = divmod(minutes, 60)
+    return f"{minutes} 分钟" if not hours else f"{hours} 小时" + (f" {rest} 分钟" if rest else "")
+
+
+def delivery_minutes(groups: int, queued_ahead: int, per_minute: int) -> int:
+    """Minutes until the last copy goes out: the rows ahead in the outbox, then these, at the budget."""
+    return max(1, math.ceil((groups + queued_ahead) / per_minute))
 
 
 class NoticeDesk:
@@ -77,12 +91,17 @@ class NoticeDesk:
         head = "【紧急通知" if draft.urgent else "【通知"
         body = (f"{head} #{number}】{origin_node.name}·{role} {person.name}：\n{draft.text}\n"
                 f"请回复“收到”" + (f"（{_local(draft.deadline, self.config.tz)}前）" if draft.deadline else "") + "。")
+        ahead = await self.repo.queued_ahead(notice.priority)
         await self.repo.enqueue_deliveries(notice, [d.room_key for d in deliveries], body, now=self.now)
         budget = self.config.transport.send_budget.per_minute
-        minutes = math.ceil(len(deliveries) / budget)
+        minutes = delivery_minutes(len(deliveries), ahead, budget)
+        finish = _local(self.now + timedelta(minutes=minutes), self.config.tz)
         tiers = "，".join(f"{tier} {count} 个" for tier, count in by_tier(deliveries, self.tree.tiers))
+        queue = f"（前面还有 {ahead} 条消息排队）" if ahead else ""
         confirm = (f"通知 #{number} 已安排发送到 {len(deliveries)} 个群（{tiers}），"
-                   f"按每分钟 {budget} 条约需 {minutes} 分钟发完。发送“#回执 {number}”查看回执情况。")
+                   f"按每分钟 {budget} 条约需 {_minutes(minutes)}发完{queue}，预计 {finish} 前全部送达。"
+                   + (f"截止 {_local(draft.deadline, self.config.tz)}。" if draft.deadline else "")
+                   + f"发送“#回执 {number}”查看回执情况。")
         return [Reply(reply_to, confirm, priority=2, kind="notice_confirm", ref=f"notice:{notice.id}")]
 
     async def record_ack(self, room_key: str, member_id: str, member_name: str, household: str | None) -> bool:
@@ -90,6 +109,9 @@ class NoticeDesk:
         notice = await self.repo.delivered_to(room_key, self.now - self.config.notices.ack_window)
         if notice is None:
             return False
+        # whoever replies is a member (the member list may not have caught up), so replied ≤ total holds
+        await MemberRepository(self.session).upsert(room_key, member_id, member_name, household=household,
+                                                    now=self.now)
         return await self.repo.record_ack(notice, room_key=room_key, member_id=member_id, member_name=member_name,
                                           household=household, at=self.now)
 
@@ -97,35 +119,37 @@ class NoticeDesk:
         sender = self.config.people.get(notice.sender_key)
         return [self.bot_id] + ([sender.wechat_id or sender.key] if sender else [])
 
-    async def rollup(self, notice: NoticeRow, *, detail_rooms: int = 10) -> str:
-        """Per tier: groups, members and households acknowledged; the groups lagging most, with who is missing."""
-        stats = await self.repo.room_stats(notice.id, exclude=self._exclude(notice))
+    async def room_acks(self, notice: NoticeRow) -> list[RoomAcks]:
+        """Per delivered group: members and households, and how many replied (one aggregate query)."""
+        rows = await self.repo.room_stats(notice.id, exclude=self._exclude(notice))
+
+        def tier_of(room_key: str) -> str | None:
+            node = self.tree.node_for_room(room_id=room_key, topic=room_key)
+            return node.tier if node else None
+
+        return rooms_from_rows(rows, tier_of)
+
+    async def rollup(self, notice: NoticeRow, *, detail_rooms: int = 10, names: int = 8) -> str:
+        """Per tier: groups, members and households that replied; the groups lagging most, with who is missing."""
+        rooms = await self.room_acks(notice)
         counts = await self.repo.delivery_counts(notice.id)
-        tiers: dict[str, list[int]] = {}
-        for row in stats:
-            node = self.tree.node_for_room(room_id=row["room_key"], topic=row["room_key"])
-            tier = node.tier if node else "其他"
-            t = tiers.setdefault(tier, [0, 0, 0, 0, 0])
-            t[0] += 1
-            t[1] += row["acked"]
-            t[2] += row["members"]
-            t[3] += row["acked_households"]
-            t[4] += row["households"]
         lines = [f"通知 #{notice.number} 回执（{_local(self.now, self.config.tz)}）：已送达 {counts.get('sent', 0)}/"
-                 f"{notice.room_count} 个群" + (f"，失败 {counts['failed']} 个" if counts.get("failed") else "")]
-        for tier in [*self.tree.tiers, "其他"]:
-            if tier in tiers:
-                n, a, m, ah, h = tiers[tier]
-                lines.append(f"· {tier}：{n} 个群，{a}/{m} 人、{ah}/{h} 户已回复")
-        lagging = sorted(stats, key=lambda r: (r["acked"] / r["members"]) if r["members"] else 1.0)
-        shown = 0
-        for row in lagging:
-            if shown >= detail_rooms or not row["members"] or row["acked"] >= row["members"]:
-                continue
-            missing = await self.repo.missing(notice.id, row["room_key"], exclude=self._exclude(notice))
-            names = "、".join(name for _, name in missing[:8]) + ("等" if len(missing) > 8 else "")
-            lines.append(f"  {row['room_key']}：{row['acked']}/{row['members']}，未回复：{names}")
-            shown += 1
+                 f"{notice.room_count} 个群" + (f"，失败 {counts['failed']} 个" if counts.get("failed") else "")
+                 + (f"，截止 {_local(notice.deadline, self.config.tz)}" if notice.deadline else "")]
+        lines.extend(tier.line() for tier in roll_up(rooms, self.tree.tiers))
+        behind = lagging(rooms, detail_rooms)
+        if behind:
+            lines.append("回复最少的群：")
+        missing_by_room = await self.repo.missing_by_room(notice.id, [r.room_key for r in behind],
+                                                          exclude=self._exclude(notice)) if behind else {}
+        for room in behind:
+            missing = missing_by_room.get(room.room_key, [])
+            who = "、".join(name for _, name in missing[:names]) + (f"等 {len(missing)} 人" if len(missing) > names else "")
+            lines.append(f"  {room.room_key}：{room.acked_households}/{room.households} 户"
+                         f"（{room.acked}/{room.members} 人），未回复：{who}")
+        incomplete = sum(1 for r in rooms if not r.complete)
+        if incomplete > len(behind):
+            lines.append(f"  ……另有 {incomplete - len(behind)} 个群未全部回复")
         return "\n".join(lines)
 
     async def receipt(self, person: Person | None, number: int | None, reply_to: Address) -> list[Reply]:
@@ -143,7 +167,7 @@ class NoticeDesk:
         """At the reminder time: groups below the threshold get one reminder @-ing who has not replied."""
         replies: list[Reply] = []
         settings = self.config.notices
-        quiet = self.config.tickets.sla.quiet
+        quiet: QuietHours = settings.quiet or self.config.tickets.sla.quiet
         for notice in await self.repo.due_reminders(self.now):
             urgent = notice.priority <= NOTICE_PRIORITY[True]
             if not urgent and quiet.contains(self.now):
@@ -151,13 +175,13 @@ class NoticeDesk:
                 continue
             notice.reminded_at = self.now
             exclude = self._exclude(notice)
-            for row in await self.repo.room_stats(notice.id, exclude=exclude):
-                if not row["members"] or row["acked"] / row["members"] >= settings.threshold:
-                    continue
-                missing = await self.repo.missing(notice.id, row["room_key"], exclude=exclude)
+            behind = to_remind(await self.room_acks(notice), settings.threshold)
+            missing_by_room = await self.repo.missing_by_room(notice.id, None, exclude=exclude) if behind else {}
+            for room in behind:
+                missing = missing_by_room.get(room.room_key, [])
                 for chunk in chunk_mentions(missing, settings.mention_chunk):
                     names = " ".join(f"@{name}" for _, name in chunk)
-                    replies.append(Reply(Address.room(row["room_key"]),
+                    replies.append(Reply(Address.room(room.room_key),
                                          f"{names} 提醒：通知 #{notice.number} 还没有回复，请看后回复“收到”。"
                                          f"（截止 {_local(notice.deadline, self.config.tz)}）",
                                          tuple(member for member, _ in chunk), priority=notice.priority,
@@ -168,12 +192,24 @@ class NoticeDesk:
         return replies
 
     async def report_failure(self, row: OutboxRow, error: str) -> list[Reply]:
-        """A copy that could not be delivered: the sender is told which group and why."""
-        if not row.ref or not row.ref.startswith("notice:"):
+        """A copy that could not be delivered: the sender is told which groups failed and why.
+
+        Failures are gathered into one report per `notices.failure_report_every` (queued here directly, so
+        nothing is returned): a notice to thousands of groups must not answer each failure with a message.
+        """
+        if not row.ref or not row.ref.startswith("notice:") or row.kind != "notice":
             return []
         notice = await self.session.get(NoticeRow, int(row.ref.split(":", 1)[1]))
         if notice is None or not notice.reply_kind or not notice.reply_id:
             return []
-        return [Reply(Address(notice.reply_kind, notice.reply_id),
-                      f"通知 #{notice.number} 没能发到“{row.to_id}”：{error[:100]}。已重试 {row.attempts} 次，"
-                      "请检查机器人是否还在该群。", priority=2, kind="notice_failure", ref=row.ref)]
+        def render(failed: list[tuple[str, str | None, int]]) -> str:
+            shown = failed[:30]
+            lines = [f"通知 #{notice.number} 有 {len(failed)} 个群没能发出，请检查机器人是否还在这些群："]
+            lines.extend(f"· {room}：{(err or '未知错误')[:100]}（已重试 {tries} 次）" for room, err, tries in shown)
+            if len(failed) > len(shown):
+                lines.append(f"……另有 {len(failed) - len(shown)} 个，发送“#回执 {notice.number}”查看汇总。")
+            return "\n".join(lines)
+
+        await self.repo.report_failures(notice, to_kind=notice.reply_kind, to_id=notice.reply_id, now=self.now,
+                                        delay=self.config.notices.failure_report_every, render=render)
+        return []

@@ -1,10 +1,9 @@
-"""Notices in chat: `#通知` down the tree, `#回执` for the roll-up, and residents' "收到"."""
+"""Notices in chat: `#通知` down the tree and `#回执` for the roll-up (residents' "收到" is handlers/ack.py)."""
 
 from __future__ import annotations
 
 import re
 
-from bot.domain.people import household_of
 from bot.messages import IncomingMessage, Reply
 from bot.notices import NoticeDesk
 from handlers.base import Context
@@ -48,20 +47,4 @@ class ReceiptHandler:
         return await _desk(ctx).receipt(ctx.sender, int(found.group(0)) if found else None, msg.conversation)
 
 
-class AckHandler:
-    """A member's "收到 / 已阅 / 👌" in a group that received a notice: counted once per member."""
-
-    name = "ack"
-
-    def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
-        if ctx.parse is None or ctx.parse.kind != "ack" or ctx.room is None:
-            return None
-        return True
-
-    async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
-        assert ctx.room is not None
-        await _desk(ctx).record_ack(ctx.room.key, msg.sender_id, msg.sender_name, household_of(msg.sender_name))
-        return []  # acknowledgements are counted, not answered: a reply to every "收到" would flood the group
-
-
-__all__ = ["AckHandler", "NoticeHandler", "ReceiptHandler", "reply_to"]
+__all__ = ["NoticeHandler", "ReceiptHandler", "reply_to"]

@@ -277,3 +277,7 @@ class NoticeAckRow(Base):
     member_name: Mapped[str] = mapped_column(String(200))
     household: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# what a "收到" in a group answers: that group's latest delivered notice (migration 0004)
+Index("ix_outbox_to_id_sent_at", OutboxRow.to_id, OutboxRow.sent_at)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -37,6 +37,32 @@ class NoticeRepository:
         for start in range(0, len(rows), 5000):
             await self.session.execute(table.insert(), rows[start:start + 5000])
         return len(rows)
+
+    async def queued_ahead(self, priority: int) -> int:
+        """Outbox rows that will go before a new row of this priority (what delays a fan-out)."""
+        return int(await self.session.scalar(select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.status.in_(("pending", "sending")), OutboxRow.priority <= priority)) or 0)
+
+    async def report_failures(self, notice: NoticeRow, *, to_kind: str, to_id: str, now: datetime,
+                              delay: timedelta, render: Callable[[list[tuple[str, str | None, int]]], str]) -> bool:
+        """Queue (or refresh) the sender's report of this notice's failed groups: one message per `delay`.
+
+        A report still waiting in the outbox is rewritten with every failure so far, so a zone where the bot
+        was removed from 200 groups tells the sender in a few messages, not 200. False if one was refreshed.
+        """
+        ref = notice_ref(notice.id)
+        text = render(await self.failed_rooms(notice.id))
+        waiting = await self.session.scalar(select(OutboxRow).where(
+            OutboxRow.kind == "notice_failure", OutboxRow.ref == ref, OutboxRow.status == "pending").limit(1))
+        if waiting is not None:
+            waiting.text = text
+            await self.session.flush()
+            return False
+        self.session.add(OutboxRow(to_kind=to_kind, to_id=to_id, text=text, mentions=[], priority=2,
+                                   kind="notice_failure", ref=ref, status="pending", attempts=0,
+                                   not_before=now + delay, created_at=now))
+        await self.session.flush()
+        return True
 
     async def by_number(self, number: int) -> NoticeRow | None:
         return await self.session.scalar(select(NoticeRow).where(NoticeRow.number == number))
@@ -77,22 +103,32 @@ class NoticeRepository:
             OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice").group_by(OutboxRow.status))
         return {status: int(n) for status, n in rows.all()}
 
-    async def failed_rooms(self, notice_id: int) -> list[tuple[str, str | None]]:
-        rows = await self.session.execute(select(OutboxRow.to_id, OutboxRow.last_error).where(
-            OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice", OutboxRow.status == "failed"))
-        return [(room, error) for room, error in rows.all()]
+    async def failed_rooms(self, notice_id: int) -> list[tuple[str, str | None, int]]:
+        """(group, last error, attempts) of this notice's copies that could not be delivered, oldest first."""
+        rows = await self.session.execute(select(OutboxRow.to_id, OutboxRow.last_error, OutboxRow.attempts).where(
+            OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice", OutboxRow.status == "failed")
+            .order_by(OutboxRow.id))
+        return [(room, error, int(attempts)) for room, error, attempts in rows.all()]
 
     async def room_stats(self, notice_id: int, *, exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Per delivered group: members, acknowledged members, households and acknowledged households."""
+        """Per delivered group, in one query: active members and households, and how many of each replied.
+
+        A member with no household in their nickname counts as a household of one. Only replies of current
+        members count (the ack handler records whoever replies as a member), so replied ≤ total.
+        """
         sent = (select(OutboxRow.to_id.label("room_key")).where(
             OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice", OutboxRow.status == "sent")).subquery()
-        member_filter = and_(MemberRow.active.is_(True), MemberRow.member_id.not_in(list(exclude) or [""]))
+        active = and_(MemberRow.active.is_(True), MemberRow.member_id.not_in(list(exclude) or [""]))
+        member_household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
         members = (select(MemberRow.room_key, func.count().label("members"),
-                          func.count(func.distinct(MemberRow.household)).label("households"))
-                   .where(member_filter).group_by(MemberRow.room_key)).subquery()
+                          func.count(func.distinct(member_household)).label("households"))
+                   .where(active, MemberRow.room_key.in_(select(sent.c.room_key)))
+                   .group_by(MemberRow.room_key)).subquery()
         acks = (select(NoticeAckRow.room_key, func.count().label("acked"),
-                       func.count(func.distinct(NoticeAckRow.household)).label("acked_households"))
-                .where(NoticeAckRow.notice_id == notice_id).group_by(NoticeAckRow.room_key)).subquery()
+                       func.count(func.distinct(member_household)).label("acked_households"))
+                .join(MemberRow, and_(MemberRow.room_key == NoticeAckRow.room_key,
+                                      MemberRow.member_id == NoticeAckRow.member_id))
+                .where(NoticeAckRow.notice_id == notice_id, active).group_by(NoticeAckRow.room_key)).subquery()
         query = (select(sent.c.room_key, func.coalesce(members.c.members, 0), func.coalesce(members.c.households, 0),
                         func.coalesce(acks.c.acked, 0), func.coalesce(acks.c.acked_households, 0))
                  .select_from(sent).outerjoin(members, members.c.room_key == sent.c.room_key)
@@ -101,14 +137,36 @@ class NoticeRepository:
                 for r, m, h, a, ah in (await self.session.execute(query)).all()]
 
     async def missing(self, notice_id: int, room_key: str, *, exclude: Sequence[str] = ()) -> list[tuple[str, str]]:
-        """(member id, nickname) of active members of the group who have not acknowledged."""
-        acked = select(NoticeAckRow.member_id).where(NoticeAckRow.notice_id == notice_id,
-                                                     NoticeAckRow.room_key == room_key)
+        """(member id, nickname) of active members of the group whose household has not acknowledged."""
+        return (await self.missing_by_room(notice_id, [room_key], exclude=exclude)).get(room_key, [])
+
+    async def missing_by_room(self, notice_id: int, room_keys: Sequence[str] | None = None, *,
+                              exclude: Sequence[str] = ()) -> dict[str, list[tuple[str, str]]]:
+        """Per group, (member id, nickname) of active members whose household has not acknowledged: one query
+        for the given groups, or for every group the notice was delivered to (`None`)."""
+        member_household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
+        acker = MemberRow.__table__.alias("acker")
+        replied = (
+            select(NoticeAckRow.id)
+            .select_from(NoticeAckRow.__table__.join(acker, and_(acker.c.room_key == NoticeAckRow.room_key,
+                                                                 acker.c.member_id == NoticeAckRow.member_id)))
+            .where(NoticeAckRow.notice_id == notice_id, NoticeAckRow.room_key == MemberRow.room_key,
+                   func.coalesce(acker.c.household, "member:" + acker.c.member_id) == member_household)
+            .exists())
+        if room_keys is None:
+            rooms = select(OutboxRow.to_id).where(OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice",
+                                                  OutboxRow.status == "sent")
+            in_rooms = MemberRow.room_key.in_(rooms)
+        else:
+            in_rooms = MemberRow.room_key.in_(list(room_keys))
         rows = await self.session.execute(
-            select(MemberRow.member_id, MemberRow.display_name).where(
-                MemberRow.room_key == room_key, MemberRow.active.is_(True), MemberRow.member_id.not_in(acked),
-                MemberRow.member_id.not_in(list(exclude) or [""])).order_by(MemberRow.id))
-        return [(m, n) for m, n in rows.all()]
+            select(MemberRow.room_key, MemberRow.member_id, MemberRow.display_name).where(
+                in_rooms, MemberRow.active.is_(True), ~replied,
+                MemberRow.member_id.not_in(list(exclude) or [""])).order_by(MemberRow.room_key, MemberRow.id))
+        found: dict[str, list[tuple[str, str]]] = {}
+        for room, member, name in rows.all():
+            found.setdefault(room, []).append((member, name))
+        return found
 
     async def due_reminders(self, now: datetime) -> list[NoticeRow]:
         return list(await self.session.scalars(select(NoticeRow).where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 import pytest
@@ -141,10 +142,38 @@ async def test_failed_groups_are_retried_then_reported_to_the_sender(sample_conf
     finally:
         await b.stop()
     texts = [m.text for m in room.history if m.from_bot]
-    failure = [t for t in texts if "没能发到" in t]
+    failure = [t for t in texts if "没能发出" in t]
     assert len(failure) == 1 and "通仙路18号租客群" in failure[0] and "机器人已不在该群" in failure[0]
-    assert "已重试 5 次" in failure[0]
+    assert "1 个群没能发出" in failure[0] and "已重试 5 次" in failure[0]
     assert len(notices_in(sim, 1)) == 5  # the other groups all got it
+
+
+class ThreeBrokenGroups(SimulatorTransport):
+    """The bot was removed from three groups; one of them fails for good at once (not retryable)."""
+
+    async def send(self, to, text, mentions=()):
+        if to.id in ("sim-JQS-03-01-A-1", "sim-JQS-02-01-A-1"):
+            raise TransportError("机器人已不在该群")
+        if to.id == "sim-JQS-02-02-A-1":
+            raise TransportError("群已解散", retryable=False)
+        return await super().send(to, text, mentions)
+
+
+async def test_many_failures_reach_the_sender_as_one_report(sample_config, db, clock):
+    sim = ThreeBrokenGroups.from_config(sample_config, clock)
+    b = GridBot(sample_config, sim, clock=clock, database=db, scheduler=False)
+    await b.start()
+    try:
+        room = await say(b, sim, clock, COMMUNITY, SECRETARY, "#通知 周日清理楼道杂物")
+        await b.settle(clock, until=clock.now() + timedelta(hours=1))
+    finally:
+        await b.stop()
+    reports = [m.text for m in room.history if m.from_bot and "没能发出" in m.text]
+    assert len(reports) == 1, reports  # not one message per failed group
+    report = reports[0]
+    assert "3 个群没能发出" in report and "群已解散（已重试 1 次）" in report
+    assert report.count("机器人已不在该群（已重试 5 次）") == 2
+    assert len(notices_in(sim, 1)) == 26
 
 
 class HangingSimulator(SimulatorTransport):
@@ -205,3 +234,90 @@ async def test_routine_reminder_waits_for_morning_but_urgent_does_not(bot, clock
     await b.settle(clock, until=(clock.now() + timedelta(days=1)).replace(hour=7, minute=5))
     reminders = [m for m in room.history if m.from_bot and "提醒" in m.text]
     assert len(reminders) == 2 and "#1" in reminders[-1].text and reminders[-1].at.hour == 7
+
+
+async def test_one_reply_per_household_is_enough_for_counts_and_reminders(bot, clock):
+    b, sim = bot
+    tenants = sim.room_by_topic("东头12号房东租客群")
+    await sim.join(tenants.id, "sim:201 刘妈妈", "201 刘妈妈")  # a second member of household 201
+    await say(b, sim, clock, "老村东片微网格", "wxid_xudama", "#通知 截止 今天18点 周五前登记出租屋租客信息")
+    await say(b, sim, clock, "东头12号房东租客群", "sim:201 小刘", "收到")
+    await say(b, sim, clock, "东头12号房东租客群", "sim:202 小何", "已阅")
+    room = await say(b, sim, clock, "老村东片微网格", "wxid_xudama", "#回执 1")
+    receipt = [m for m in room.history if m.from_bot][-1].text
+    assert "东头12号房东租客群：2/5 户（2/6 人）" in receipt
+    assert "刘妈妈" not in receipt.split("东头12号房东租客群：")[1].split("\n")[0]  # household 201 has replied
+    await b.settle(clock, until=clock.now().replace(hour=16, minute=5))
+    [reminder] = [m for m in tenants.history if m.from_bot and "提醒" in m.text]
+    # households 301, 302 and the landlord (no house number: a household of one) are chased; 201's other member is not
+    assert reminder.mentions == ("sim:301 阿强", "sim:302 小美", "wxid_chenlaoban")
+    assert "@301 阿强 @302 小美 @陈老板" in reminder.text
+
+
+async def test_reminder_mentions_are_chunked_to_the_limit(sample_config, db, clock):
+    from dataclasses import replace
+    config = replace(sample_config, notices=replace(sample_config.notices, mention_chunk=2))
+    sim = SimulatorTransport.from_config(config, clock)
+    b = GridBot(config, sim, clock=clock, database=db, scheduler=False)
+    await b.start()
+    try:
+        await say(b, sim, clock, "老村东片微网格", "wxid_xudama", "#通知 截止 今天18点 登记")
+        await b.settle(clock, until=clock.now().replace(hour=16, minute=5))
+    finally:
+        await b.stop()
+    tenants = sim.room_by_topic("东头12号房东租客群")
+    reminders = [m for m in tenants.history if m.from_bot and "提醒" in m.text]
+    mentioned = [who for m in reminders for who in m.mentions]
+    assert all(len(m.mentions) <= 2 for m in reminders) and len(reminders) == -(-len(mentioned) // 2)
+    assert len(mentioned) == len(set(mentioned)) >= 4 and "sim:201 小刘" in mentioned
+
+
+async def test_ticket_confirmation_wins_over_an_ack_in_a_group_with_a_notice(bot, db, clock):
+    from storage.models import TicketRow
+    b, sim = bot
+    tenants = "东头12号房东租客群"
+    await say(b, sim, clock, "老村东片微网格", "wxid_xudama", "#通知 周五前登记出租屋租客信息")
+    await say(b, sim, clock, tenants, "sim:201 小刘", "3号楼楼道灯坏了")
+    await say(b, sim, clock, tenants, "wxid_chenlaoban", "#办结 1001 已更换灯泡")
+    await say(b, sim, clock, tenants, "sim:201 小刘", "好了，谢谢")  # the parser calls this an ack here
+    async with db.unit_of_work() as s:
+        ticket = await s.scalar(select(TicketRow).where(TicketRow.number == 1001))
+        acks = list(await s.scalars(select(NoticeAckRow)))
+    assert ticket.state == "closed"
+    assert acks == []
+    await say(b, sim, clock, tenants, "sim:202 小何", "好的谢谢")  # no ticket of hers: an ack
+    async with db.unit_of_work() as s:
+        assert [a.member_name for a in await s.scalars(select(NoticeAckRow))] == ["202 小何"]
+
+
+async def test_confirmation_counts_the_queue_ahead_in_the_time_estimate(bot, clock):
+    b, sim = bot
+    room = sim.room_by_topic(COMMUNITY)
+    await sim.post(room.id, SECRETARY, "#通知 第一条")
+    await sim.post(room.id, SECRETARY, "#通知 第二条")
+    await b.settle(clock)
+    first, second = [m.text for m in room.history if m.from_bot and "已安排发送" in m.text]
+    assert "约需 2 分钟" in first and "前面还有" not in first  # 29 groups at 20 a minute
+    # the second waits behind what the first queued (29 copies and a confirmation, less any already sent)
+    ahead = int(re.search(r"前面还有 (\d+) 条消息排队", second).group(1))
+    assert 25 <= ahead <= 30
+    assert f"约需 {-(-(29 + ahead) // 20)} 分钟" in second
+
+
+async def test_notice_quiet_hours_are_their_own_setting(sample_config, db, clock):
+    from dataclasses import replace
+
+    from bot.domain.sla import QuietHours
+    config = replace(sample_config, notices=replace(sample_config.notices, quiet=QuietHours.parse("off")))
+    sim = SimulatorTransport.from_config(config, clock)
+    b = GridBot(config, sim, clock=clock, database=db, scheduler=False)
+    await b.start()
+    try:
+        await b.settle(clock, until=clock.now().replace(hour=21))
+        await say(b, sim, clock, "老村西巷微网格", "wxid_mawei", "#通知 截止 明天1点 夜间测试")
+        await b.settle(clock, until=clock.now().replace(hour=23, minute=30))
+    finally:
+        await b.stop()
+    room = sim.room_by_topic("西巷3号房东群")
+    reminders = [m for m in room.history if m.from_bot and "提醒" in m.text]
+    assert len(reminders) == 1 and reminders[0].at.hour == 23  # tickets still keep 22:00–07:00; notices do not
