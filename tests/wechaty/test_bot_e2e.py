@@ -1,0 +1,78 @@
+"""The whole bot on real Wechaty plumbing: the official PuppetServer + PuppetMock built from the sample config."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from sqlalchemy import select
+
+from bot.app import GridBot
+from bot.config import SendBudget
+from bot.transport.wechaty import WechatyTransport
+from storage.models import MemberRow
+from tests.wechaty.harness import MockWeChat, resident_id, until, world_from_config
+
+
+async def sent_to(server, room_id, needle, timeout=20):
+    async def found():
+        return [m for m in await server.sent() if m["conversation"] == room_id and needle in m["text"]]
+
+    async with asyncio.timeout(timeout):
+        while not (hits := await found()):
+            await asyncio.sleep(0.2)
+    return hits
+
+
+async def test_tickets_notices_members_and_a_restart_over_wechaty(node_path, sample_config, db, tmp_path):
+    config = dataclasses.replace(sample_config, transport=dataclasses.replace(
+        sample_config.transport, send_budget=SendBudget(per_minute=600, jitter=0.0)))
+    world = world_from_config(config)
+    rooms = {room.topic: room.id for room in world.rooms}
+    server = MockWeChat(world, tmp_path, node=node_path)
+    await server.start()
+    transport = WechatyTransport(server.endpoint, server.token, reconnect_initial=0.1, reconnect_max=0.5)
+    bot = GridBot(config, transport, database=db, scheduler=False)
+    try:
+        await bot.start()
+        await until(lambda: transport.logged_in, timeout=10)
+        await bot.refresh_rooms()
+
+        # a tenant's report becomes a ticket; the reply @s the reporter and the landlord in that room
+        tenants = rooms["东头12号房东租客群"]
+        await server.say(resident_id("201 小刘"), tenants, "3楼楼道的灯坏了好几天了")
+        [reply] = await sent_to(server, tenants, "#1001")
+        assert "wxid_chenlaoban" in reply["mentions"] and resident_id("201 小刘") in reply["mentions"]
+
+        # a grid leader's notice reaches every group below
+        await server.say("wxid_zhouqiang", rooms["江桥社区第二网格群"], "#通知 周日上午清理楼道杂物")
+        below = [n.rooms[0].topic for n in config.tree.descendants("JQS-02", include_self=False)]
+        assert len(below) == 10
+        for topic in below:
+            await sent_to(server, rooms[topic], "清理楼道杂物")
+
+        # a member joining is seen and stored
+        await server.add(tenants, resident_id("101 老韦"))
+
+        async def member_stored():
+            async with db.unit_of_work() as s:
+                return await s.scalar(select(MemberRow).where(MemberRow.member_id == resident_id("101 老韦"),
+                                                              MemberRow.room_key == "东头12号房东租客群"))
+
+        async with asyncio.timeout(15):
+            while await member_stored() is None:
+                await asyncio.sleep(0.2)
+
+        # the service dies and comes back: the bot reconnects by itself and carries on
+        await server.restart()
+        async with asyncio.timeout(30):
+            while True:
+                await server.say(resident_id("202 小何"), tenants, "#帮助")
+                try:
+                    await sent_to(server, tenants, "微格助手使用说明", timeout=3)
+                    break
+                except TimeoutError:
+                    continue
+    finally:
+        await bot.stop()
+        await server.stop()
