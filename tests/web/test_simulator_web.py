@@ -116,3 +116,16 @@ async def test_photo_upload_is_stored_as_an_image(client):
     assert path.read_bytes() == b"\x89PNG\r\n\x1a\nfake"
     path.unlink()
     assert (await http.post(f"/api/sim/rooms/{room.id}/images", data={"sender_id": "x"})).status == 400
+
+
+async def test_unknown_rooms_are_listed_for_the_it_person(client):
+    from bot.transport.simulator import SimRoom
+
+    http, sim = client
+    sim.add_room(SimRoom("stray-9", "<b>隔壁业主群</b>"))
+    bot = http.server.app[__import__("bot.web.app", fromlist=["BOT_KEY"]).BOT_KEY]
+    await bot.refresh_rooms()
+    data = await (await http.get("/api/rooms/unknown")).json()
+    assert [(r["id"], r["topic"]) for r in data["unknown_rooms"]] == [("stray-9", "<b>隔壁业主群</b>")]
+    page = await (await http.get("/rooms/unknown")).text()
+    assert "&lt;b&gt;隔壁业主群&lt;/b&gt;" in page and "<b>隔壁" not in page

@@ -76,3 +76,39 @@ async def test_tickets_notices_members_and_a_restart_over_wechaty(node_path, sam
     finally:
         await bot.stop()
         await server.stop()
+
+
+def test_gridbot_run_with_a_wrong_token_exits_with_one_clear_error(node_path, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    async def main():
+        from bot.config import load_config
+
+        world = world_from_config(load_config(root / "config.yaml", cache=False))
+        server = MockWeChat(world, tmp_path, node=node_path)
+        await server.start()
+        try:
+            config = tmp_path / "wechaty.yaml"
+            text = (root / "config.yaml").read_text(encoding="utf-8")
+            text = text.replace("kind: simulator", "kind: wechaty").replace(
+                "  # endpoint: 127.0.0.1:8788", f"  endpoint: {server.endpoint}")
+            config.write_text(text, encoding="utf-8")
+            env = {**os.environ, "WECHATY_PUPPET_SERVICE_TOKEN": "not-the-token",
+                   "GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/w.db"}
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--config", str(config), "--no-web", env=env, cwd=root,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            return proc.returncode, out.decode() + err.decode()
+        finally:
+            await server.stop()
+
+    code, output = asyncio.run(main())
+    assert code == 1
+    assert output.count("rejected the token") == 1 and "not-the-token" not in output
+    assert "Traceback" not in output
