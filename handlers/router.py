@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,5 +82,3 @@ class HandlerFailed(Exception):
         super().__init__(f"{handler}: {type(error).__name__}: {error}")
         self.handler = handler
 
-
-HandlerFactory = Callable[[], Handler[Any]]

@@ -19,14 +19,18 @@ def test_corpus_is_big_and_varied_enough():
     assert len(load(HELDOUT)) >= 150
 
 
-def test_floors_on_the_tune_split():
-    s = score(load(TUNE))
+def assert_floors(s, *, urgent_recall: float) -> None:
+    """The issue's floors; urgent recall is passed in because the held-out split is guarded lower."""
     print(s.summary())
     assert s.kind_accuracy >= 0.93
     assert s.report_f1 >= 0.95
     assert s.category_accuracy >= 0.88
-    assert s.urgent_recall >= 0.97
     assert s.location_exact >= 0.90
+    assert s.urgent_recall >= urgent_recall
+
+
+def test_floors_on_the_tune_split():
+    assert_floors(score(load(TUNE)), urgent_recall=0.97)
 
 
 def test_held_out_split_never_tuned_on():
@@ -36,23 +40,12 @@ def test_held_out_split_never_tuned_on():
 
     The issue's floors hold here except urgent recall, which is 0.905 (38 of 42): it is guarded at 0.90 rather
     than raised by tuning on these lines."""
-    s = score(load(HELDOUT))
-    print(s.summary())
-    assert s.kind_accuracy >= 0.93
-    assert s.report_f1 >= 0.95
-    assert s.category_accuracy >= 0.88
-    assert s.location_exact >= 0.90
-    assert s.urgent_recall >= 0.90
+    assert_floors(score(load(HELDOUT)), urgent_recall=0.90)
 
 
 def test_whole_corpus():
-    s = score(load(TUNE) + load(HELDOUT))
-    print(s.summary())
-    assert s.kind_accuracy >= 0.93
-    assert s.report_f1 >= 0.95
-    assert s.category_accuracy >= 0.88
-    assert s.location_exact >= 0.90
-    assert s.urgent_recall >= 0.96  # 119 of 123: the held-out misses pull it just under 0.97
+    # 119 of 123: the held-out misses pull urgent recall just under 0.97
+    assert_floors(score(load(TUNE) + load(HELDOUT)), urgent_recall=0.96)
 
 
 @pytest.mark.parametrize("path", [TUNE, HELDOUT], ids=["tune", "heldout"])
