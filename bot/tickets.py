@@ -305,12 +305,16 @@ class TicketDesk:
         ticket.state = new_state.value
         ticket.updated_at = self.now
         if new_state == State.ACCEPTED:
-            ticket.accepted_at = ticket.accepted_at or self.now
+            if ticket.accepted_at is None:
+                ticket.accepted_at = self.now
+                ticket.accept_seconds = int((self.now - ticket.created_at).total_seconds())
             ticket.due_at = max(self.settings.sla.deadline("resolve", ticket.urgency, ticket.category,
                                                            ticket.created_at), self.now)
             ticket.next_check_at = ticket.due_at
         elif new_state == State.RESOLVED:
             ticket.resolved_at, ticket.resolution = self.now, note or None
+            if ticket.resolve_seconds is None:
+                ticket.resolve_seconds = int((self.now - ticket.created_at).total_seconds())
             ticket.due_at = ticket.next_check_at = None
         elif new_state in (State.CLOSED, State.CANCELLED):
             ticket.closed_at = self.now
@@ -442,6 +446,8 @@ class TicketDesk:
         replies: list[Reply] = []
         sla = self.settings.sla
         for ticket in await self.repo.due_for_check(self.now):
+            if ticket.due_at is not None and ticket.due_at <= self.now:
+                ticket.breached = True
             announce_at = sla.when_to_announce(ticket.urgency, self.now)
             if announce_at > self.now:
                 ticket.next_check_at = announce_at

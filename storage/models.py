@@ -169,6 +169,7 @@ class TicketRow(Base):
     __table_args__ = (
         Index("ix_tickets_state_check", "state", "next_check_at"),
         Index("ix_tickets_room_category", "room_key", "category", "created_at"),
+        Index("ix_tickets_state_node", "state", "node_code", "due_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
@@ -194,9 +195,13 @@ class TicketRow(Base):
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)  # ever passed up (the "77 of 412")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # deadline of the current stage
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when the deadline job looks again
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # for digests, kept as plain figures so every backend aggregates them the same way
+    accept_seconds: Mapped[int | None] = mapped_column(Integer)  # created → first accepted
+    resolve_seconds: Mapped[int | None] = mapped_column(Integer)  # created → first resolved
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)  # a deadline passed while it was open
     resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -277,6 +282,22 @@ class NoticeAckRow(Base):
     member_name: Mapped[str] = mapped_column(String(200))
     household: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DigestDeliveryRow(Base):
+    """A digest for one period, node and recipient: written with its outbox row, so it goes out exactly once."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (UniqueConstraint("period", "period_start", "node_code", "recipient"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(10))  # day / week
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    node_code: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(100))  # person key
+    to_kind: Mapped[str] = mapped_column(String(10))
+    to_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    chart: Mapped[str | None] = mapped_column(String(500))  # PNG path, when one was drawn
 
 
 # what a "收到" in a group answers: that group's latest delivered notice (migration 0004)

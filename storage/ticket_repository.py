@@ -44,7 +44,8 @@ class TicketRepository:
     async def create(self, *, number: int, fields: dict[str, Any], reporter_id: str, reporter_name: str,
                      message_id: int | None, at: datetime) -> TicketRow:
         ticket = TicketRow(number=number, reporter_id=reporter_id, reporter_name=reporter_name, created_at=at,
-                           updated_at=at, reporter_count=1, escalation_level=0, escalated=False, **fields)
+                           updated_at=at, reporter_count=1, escalation_level=0, escalated=False, breached=False,
+                           **fields)
         ticket.reporter_rows.add(TicketReporterRow(reporter_id=reporter_id, reporter_name=reporter_name,
                                                    room_key=fields.get("room_key"), message_id=message_id, at=at))
         self.session.add(ticket)
