@@ -5,7 +5,16 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 CONFIG ?= config.yaml
 
+# Debian packages the project needs: a CJK font for the digest charts' Chinese labels.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT      := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
 .PHONY: run test check bench clean
+
+$(CJK_FONT):
+	$(APT) install -y --no-install-recommends fonts-wqy-microhei >/dev/null || \
+	  { $(APT) update >/dev/null && $(APT) install -y --no-install-recommends fonts-wqy-microhei >/dev/null; }
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,17 +28,17 @@ $(VENV)/.installed-test: $(PY) pyproject.toml
 	$(PIP) install -e '.[test,bench]' >/dev/null
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(CJK_FONT)
 	$(VENV)/bin/gridbot db upgrade --config $(CONFIG)
 	$(VENV)/bin/gridbot run --config $(CONFIG)
 
 check: $(VENV)/.installed
 	$(VENV)/bin/gridbot check --config $(CONFIG)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(CJK_FONT)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test $(CJK_FONT)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.clock import Clock, SystemClock, VirtualClock
 from bot.config import Config
+from bot.digests import DigestSender
 from bot.domain.budget import SendLimiter
 from bot.domain.people import Directory, household_of
 from bot.jobs import Jobs
@@ -50,10 +51,11 @@ def build_router() -> Router:
     )
 
     from handlers.ack import AckHandler
+    from handlers.digest import DigestCommandHandler
     from handlers.notice import NoticeHandler, ReceiptHandler
 
     commands = Router("commands", [HelpHandler(), NoticeHandler(), ReceiptHandler(), TicketCommandHandler(),
-                                   UnknownCommandHandler()])
+                                   DigestCommandHandler(), UnknownCommandHandler()])
     # acks after ticket confirmations ("好了，谢谢" may answer either; the reporter's open ticket wins), before reports
     tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), AckHandler(), TicketQueryHandler(),
                                  ReportHandler()])
@@ -112,6 +114,7 @@ class GridBot:
             max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node,
             resolve=self.resolve_address, on_sent=self._sent, on_failed=self._failed)
         self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler)
+        self.digests = DigestSender(self.db, config)
         self.stats = Stats()
         self._inbound: asyncio.Queue[Event] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
@@ -140,6 +143,7 @@ class GridBot:
         for room_key, at in await self.db.run(lambda s: NoticeRepository(s).rooms_with_notices_since(window),
                                               what="recent notices"):
             self._notice_rooms[room_key] = at
+        await self.digests.start(self.clock.now())
         self._consumer = asyncio.create_task(self._consume(), name="gridbot-inbound")
         await self.transport.start(self.handle_event)
         await self.refresh_rooms()
@@ -148,6 +152,8 @@ class GridBot:
         self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60, hint=self._next_deadline)
         self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600, hint=self._next_auto_close)
         self.jobs.add_interval("notice_reminders", self.remind, seconds=60, hint=self._next_reminder)
+        self.jobs.add_interval("digests", self.send_digests, seconds=60,
+                               hint=lambda: self.digests.next_work(self.clock.now()))
         self.jobs.start()
         self.started = True
         _LOGGER.info("gridbot up: %d nodes, %d rooms, transport %s", len(self.config.tree),
@@ -432,6 +438,13 @@ class GridBot:
 
     async def auto_close(self) -> int:
         return await self._ticket_job("auto close", lambda desk: desk.auto_close())
+
+    async def send_digests(self) -> int:
+        """Queue the daily and weekly digests that are due and not yet recorded (missed ones once, in grace)."""
+        queued = await self.digests.run(self.clock.now())
+        if queued:
+            self.sender.wake()
+        return len(queued)
 
     async def refresh_rooms(self) -> None:
         """Record the rooms the account is in; unknown ones are logged for the IT person to configure."""

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.domain.digest import Schedule
 from bot.domain.grid import GridError, GridNode, GridTree, Person, RoleType, Room
 from bot.domain.sla import DEFAULT_LIMITS, Limits, QuietHours, SlaPolicy, parse_duration
 
@@ -90,6 +91,11 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     enabled: bool = True
+    public_url: str | None = None  # how people reach the console (behind a proxy); links in chat use it
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 CATEGORIES = ("safety", "sanitation", "repair", "dispute", "assistance", "security", "health", "inquiry", "other")
@@ -123,6 +129,19 @@ class NoticeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestConfig:
+    """When digests go out and to whom."""
+
+    schedules: tuple[Schedule, ...] = (Schedule.parse("day", "18:00"), Schedule.parse("week", "mon 08:00"))
+    grace: timedelta = timedelta(hours=6)  # a digest missed while the bot was down still goes out this long after
+    secretary_roles: tuple[str, ...] = ("社区书记", "社区主任")  # on the top node: the whole community
+    leader_roles: tuple[str, ...] = ("网格长",)  # on lower nodes: their own subtree ([] for none)
+    room: str | None = None  # send the community digest to this group instead of privately
+    chart: bool = True  # draw the weekly chart (PNG)
+    charts_dir: str = "data/charts"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """One deployment, validated."""
 
@@ -138,6 +157,7 @@ class Config:
     lexicon: Mapping[str, Any] | None = None
     tickets: TicketConfig = TicketConfig()
     notices: NoticeConfig = NoticeConfig()
+    digests: DigestConfig = DigestConfig()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -367,7 +387,8 @@ def _parse(text: str, file: Path) -> tuple[Config, Any]:
     return config, data
 
 
-_TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices")
+_TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices",
+             "digests")
 
 
 class _Checker:
@@ -469,6 +490,7 @@ class _Checker:
         lexicon = self.check_lexicon(data)
         tickets = self.check_tickets(data, timezone, roles)
         notices = self.check_notices(data, timezone)
+        digests = self.check_digests(data, roles)
         if self.issues:
             return None
         try:
@@ -476,10 +498,18 @@ class _Checker:
         except GridError as exc:  # checks above should have caught it; keep the message anyway
             self.error(self.line_of(data, "nodes"), str(exc), "fix the node tree")
             return None
+        if digests.schedules:
+            self.warn_unreachable_digest_readers(data, tree, people, digests)
+        if digests.room and tree.room(topic=digests.room) is None and tree.room(room_id=digests.room) is None:
+            section = data.get("digests")
+            self.error(self.line_of(section, "room"), f"digests.room {digests.room!r} is not a group of any node",
+                       "name a group listed under a node's rooms (its topic), e.g. the community's work group")
+            return None
         return Config(
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
-            lexicon=lexicon, tickets=tickets, notices=notices, warnings=tuple(self.warnings),
+            lexicon=lexicon, tickets=tickets, notices=notices, digests=digests,
+            warnings=tuple(self.warnings),
         )
 
     def duration(self, mapping: _LinedDict, key: str, where: str, default: timedelta) -> timedelta:
@@ -524,6 +554,60 @@ class _Checker:
             mention_chunk=self.integer(section, "mention_chunk", "notices", 20, 1, 100),
             ack_window=self.duration(section, "ack_window", "notices", timedelta(days=7)), quiet=quiet,
             failure_report_every=self.duration(section, "failure_report_every", "notices", timedelta(minutes=5)))
+
+    def warn_unreachable_digest_readers(self, data: _LinedDict, tree: GridTree, people: Any,
+                                        digests: DigestConfig) -> None:
+        """Digests go to private chats by WeChat id: say who would get none."""
+        roles = set(digests.leader_roles) | (set() if digests.room else set(digests.secretary_roles))
+        missing = sorted({people[key].name for node in tree for role, keys in node.roles if role in roles
+                          for key in keys if key in people and not people[key].wechat_id})
+        if missing:
+            self.warn(self.line_of(data, "digests") or self.line_of(data, "people"),
+                      f"{'、'.join(missing)} will get no digest: digests go to private chats, which need a "
+                      f"wechat_id under people:")
+
+    def check_digests(self, data: _LinedDict, roles: tuple[RoleType, ...]) -> DigestConfig:
+        section = self.mapping(data.get("digests"), self.line_of(data, "digests"), "digests")
+        if section is None:
+            return DigestConfig()
+        self.known_keys(section, ("daily", "weekly", "grace", "secretary_roles", "leader_roles", "room", "chart",
+                                  "charts_dir"), "digests")
+        defaults = DigestConfig()
+        schedules = []
+        for key, kind, example in (("daily", "day", '"18:00"'), ("weekly", "week", '"mon 08:00"')):
+            value = section.get(key, "18:00" if kind == "day" else "mon 08:00")
+            if value is False or str(value).strip().lower() in ("off", "none", ""):
+                continue
+            try:
+                schedules.append(Schedule.parse(kind, str(value)))
+            except ValueError:
+                self.error(self.line_of(section, key), f"digests.{key} is not a schedule: {value!r}",
+                           f"write e.g. {key}: {example} (or off)")
+        role_names = {r.name for r in roles}
+        chosen: dict[str, tuple[str, ...]] = {}
+        for key in ("secretary_roles", "leader_roles"):
+            value = section.get(key, list(getattr(defaults, key)))
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list):
+                self.error(self.line_of(section, key), f"digests.{key} must be a list of roles",
+                           f"write e.g. {key}: [网格长]")
+                value = []
+            for role in value:
+                if str(role) not in role_names:
+                    self.error(self.line_of(section, key), f"digests.{key} names unknown role {role!r}",
+                               "use a role defined under roles: (e.g. 社区书记, 网格长)")
+            chosen[key] = tuple(str(r) for r in value)
+        room = self.string(section, "room", "digests")
+        chart = section.get("chart", True)
+        if not isinstance(chart, bool):
+            self.error(self.line_of(section, "chart"), "digests.chart must be true or false", "write chart: true")
+            chart = True
+        return DigestConfig(
+            schedules=tuple(schedules), grace=self.duration(section, "grace", "digests", timedelta(hours=6)),
+            secretary_roles=chosen["secretary_roles"], leader_roles=chosen["leader_roles"], room=room or None,
+            chart=chart, charts_dir=self.string(section, "charts_dir", "digests", default="data/charts")
+            or "data/charts")
 
     def check_tickets(self, data: _LinedDict, timezone: str, roles: tuple[RoleType, ...]) -> TicketConfig:
         section = self.mapping(data.get("tickets"), self.line_of(data, "tickets"), "tickets")
@@ -883,14 +967,19 @@ class _Checker:
         section = self.mapping(data.get("web"), self.line_of(data, "web"), "web")
         if section is None:
             return WebConfig()
-        self.known_keys(section, ("host", "port", "enabled"), "web")
+        self.known_keys(section, ("host", "port", "enabled", "public_url"), "web")
         host = self.string(section, "host", "web", default="127.0.0.1") or "127.0.0.1"
         port = self.integer(section, "port", "web", 8080, 0, 65535)
         enabled = section.get("enabled", True)
         if not isinstance(enabled, bool):
             self.error(self.line_of(section, "enabled"), "web.enabled must be true or false", "write enabled: true")
             enabled = True
-        return WebConfig(host=host, port=port, enabled=enabled)
+        public_url = self.string(section, "public_url", "web")
+        if public_url and not re.match(r"^https?://[^\s/]+", public_url):
+            self.error(self.line_of(section, "public_url"), f"web.public_url is not a web address: {public_url!r}",
+                       "write e.g. public_url: https://grid.example.org")
+            public_url = None
+        return WebConfig(host=host, port=port, enabled=enabled, public_url=public_url or None)
 
     def check_lexicon(self, data: _LinedDict) -> Mapping[str, Any] | None:
         value = data.get("lexicon")

@@ -19,10 +19,12 @@ from bot.domain.grid import GridNode, Person, node_path
 from bot.domain.people import Directory, Holder
 from bot.domain.sla import format_duration
 from bot.domain.tickets import (
+    CATEGORY_NAMES,
     OPEN_STATES,
     STATE_NAMES,
     Action,
     State,
+    URGENCY_NAMES,
     TransitionError,
     assign,
     max_level,
@@ -34,11 +36,6 @@ from storage.ticket_repository import CounterRepository, TicketRepository
 
 _LOGGER = logging.getLogger(__name__)
 
-CATEGORY_NAMES = {
-    "safety": "安全隐患", "sanitation": "环境卫生", "repair": "设施维修", "dispute": "邻里纠纷",
-    "assistance": "帮扶求助", "security": "治安", "health": "医疗健康", "inquiry": "政策咨询", "other": "其他",
-}
-URGENCY_NAMES = {"urgent": "紧急", "normal": "一般", "low": "不急"}
 ACTION_NAMES = {
     Action.ACCEPT: "已受理", Action.RESOLVE: "已办结", Action.CONFIRM: "已确认解决并关闭", Action.REOPEN: "已重新打开",
     Action.CLOSE: "已关闭", Action.CANCEL: "已撤销", Action.ESCALATE: "已上报", Action.REASSIGN: "已转派",

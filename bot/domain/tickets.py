@@ -68,6 +68,13 @@ STATE_NAMES = {
 }
 
 
+CATEGORY_NAMES = {
+    "safety": "安全隐患", "sanitation": "环境卫生", "repair": "设施维修", "dispute": "邻里纠纷",
+    "assistance": "帮扶求助", "security": "治安", "health": "医疗健康", "inquiry": "政策咨询", "other": "其他",
+}
+URGENCY_NAMES = {"urgent": "紧急", "normal": "一般", "low": "不急"}
+
+
 class TransitionError(ValueError):
     """The action is not allowed in the ticket's current state."""
 

@@ -49,6 +49,9 @@ def build_web_app(bot: GridBot) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/rooms/unknown", unknown_rooms)
     app.router.add_get("/api/rooms/unknown", unknown_rooms)
+    from bot.web import charts
+
+    charts.setup(app, BOT_KEY)
     from bot.transport.simulator import SimulatorTransport
 
     if isinstance(bot.transport, SimulatorTransport):

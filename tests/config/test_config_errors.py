@@ -61,6 +61,11 @@ CASES = [
     ("routing to unknown role", GOOD + "tickets:\n  routing: {security: 警察}\n", 18, "unknown role '警察'"),
     ("bad quiet hours", GOOD + "tickets:\n  quiet_hours: night\n", 18, "not a time window"),
     ("bad urgency", GOOD + "tickets:\n  deadlines:\n    critical: {accept: 5m}\n", 19, "unknown urgency"),
+    ("bad daily digest time", GOOD + "digests:\n  daily: six pm\n", 18, "digests.daily is not a schedule"),
+    ("weekly digest without a day", GOOD + "digests:\n  weekly: '08:00'\n", 18, "digests.weekly is not a schedule"),
+    ("digest for an unknown role", GOOD + "digests:\n  leader_roles: [组长]\n", 18, "unknown role '组长'"),
+    ("digest to an unknown group", GOOD + "digests:\n  room: 不存在的群\n", 18, "is not a group of any node"),
+    ("public url without scheme", GOOD + "web:\n  public_url: grid.example.org\n", 18, "not a web address"),
 ]
 
 
@@ -102,6 +107,15 @@ def test_node_without_handler_is_a_warning_not_an_error(tmp_path: Path) -> None:
     path.write_text(GOOD.replace("        roles: {网格长: [p2]}\n", ""), encoding="utf-8")
     config = load_config(path, cache=False)
     assert any("T-01" in w and "parent answers" in w for w in config.warnings)
+
+
+def test_a_leader_without_wechat_id_is_warned_about_digests(tmp_path: Path) -> None:
+    path = tmp_path / "digest.yaml"
+    path.write_text(GOOD, encoding="utf-8")  # p2 (网格长) has no wechat_id
+    config = load_config(path, cache=False)
+    assert any("陈网格长 will get no digest" in w for w in config.warnings)
+    path.write_text(GOOD + "digests: {daily: off, weekly: off}\n", encoding="utf-8")
+    assert not any("digest" in w for w in load_config(path, cache=False).warnings)
 
 
 def test_missing_file_is_an_error(tmp_path: Path) -> None:

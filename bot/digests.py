@@ -1,0 +1,273 @@
+"""The digest desk: gather a node's figures for a period, write the digest, and deliver due ones exactly once.
+
+Exactly once per period, node and recipient comes from the `digest_deliveries` table, written in the
+same transaction as the outbox row: a bot that was down at 18:00 sends the missed digest when it comes
+back (within `digests.grace`), and a restart never sends it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.domain.digest import (
+    DigestFigures,
+    GroupAcks,
+    NodeCount,
+    NoticeFigures,
+    Period,
+    PersonFigures,
+    Recipient,
+    Schedule,
+    TicketFigures,
+    TierAcks,
+    UrgentTicket,
+    due_fires,
+    format_digest,
+    recipients,
+)
+from bot.domain.grid import GridNode, node_path
+from bot.messages import Address, Reply
+from storage.digest_repository import DigestRepository
+from storage.repositories import OutboxRepository
+from storage.session import Database
+from storage.models import TicketRow
+
+_LOGGER = logging.getLogger(__name__)
+DIGEST_PRIORITY = 6
+
+
+class DigestDesk:
+    """Figures and text for one node and period, inside the caller's unit of work."""
+
+    def __init__(self, session: AsyncSession, config: Config, now: datetime) -> None:
+        self.session = session
+        self.config = config
+        self.tree = config.tree
+        self.now = now
+        self._room_nodes: dict[str, GridNode] | None = None
+
+    def _prefix(self, node_code: str) -> str | None:
+        node = self.tree.node(node_code)
+        if node.parent is None and len(self.tree.roots) == 1:
+            return None  # the whole deployment: no filter at all
+        return node_path(self.tree, node_code)
+
+    def room_nodes(self) -> dict[str, GridNode]:
+        if self._room_nodes is None:
+            self._room_nodes = {room.key: self.tree.node(room.node_code) for room in self.tree.rooms()}
+            for room in self.tree.rooms():  # notices are queued by topic when the id is not known yet
+                if room.topic:
+                    self._room_nodes.setdefault(room.topic, self.tree.node(room.node_code))
+        return self._room_nodes
+
+    async def figures(self, node_code: str, period: Period, *, daily: bool = False) -> DigestFigures:
+        node = self.tree.node(node_code)
+        repo = DigestRepository(self.session, path_prefix=self._prefix(node_code))
+        start, end = period.start, period.end
+        flow = await repo.flow(start, end)
+        open_count, overdue = await repo.open_now(self.now)
+        outcomes = await repo.outcomes(start, end)
+
+        def named(rows: list[tuple[str, int]]) -> tuple[NodeCount, ...]:
+            return tuple(NodeCount(code, self.tree.node(code).name if code in self.tree else code, n)
+                         for code, n in rows)
+
+        urgent = tuple(UrgentTicket(number, state, self.tree.node(code).name if code in self.tree else code, text)
+                       for number, state, code, text in await repo.urgent(start, end))
+        tickets = TicketFigures(
+            **flow, open=open_count, overdue=overdue, by_category=await repo.by_category(start, end),
+            most_open=named(await repo.open_by_node(self.now, overdue=False)),
+            most_overdue=named(await repo.open_by_node(self.now, overdue=True)), urgent=urgent,
+            accept_median=await repo.median(TicketRow.accept_seconds, TicketRow.accepted_at, start, end),
+            resolve_median=await repo.median(TicketRow.resolve_seconds, TicketRow.resolved_at, start, end),
+            **outcomes)
+        people = []
+        for key, (handled, on_time, open_now) in (await repo.people(start, end)).items():
+            person = self.config.people.get(key)
+            people.append(PersonFigures(key, person.name if person else key, handled, on_time, open_now))
+        people.sort(key=lambda p: (-p.handled, -p.open, p.name))
+        tz_offset = period.start.astimezone(self.config.tz).utcoffset()
+        days = tuple(await repo.daily(start, end, tz_offset)) if daily and tz_offset is not None else ()
+        return DigestFigures(node.code, node.name, period, tickets, await self._notices(repo, node, period),
+                             tuple(people), days)
+
+    async def _notices(self, repo: DigestRepository, node: GridNode, period: Period) -> NoticeFigures:
+        room_nodes = self.room_nodes()
+        subtree = None
+        if node.parent is not None:
+            subtree = [key for key, n in room_nodes.items() if self.tree.is_within(n.code, node.code)]
+        rows = await repo.notice_rooms(period.start, period.end, subtree)
+        if not rows:
+            return NoticeFigures()
+        tiers: dict[str, list[int]] = {}
+        lowest = []
+        for room_key, copies, households, acked in rows:
+            room_node = room_nodes.get(room_key)
+            tier = room_node.tier if room_node is not None else "未配置"
+            totals = tiers.setdefault(tier, [0, 0, 0])
+            totals[0] += copies
+            totals[1] += copies * households
+            totals[2] += acked
+            if households:
+                name = room_node.name if room_node is not None else room_key
+                lowest.append(GroupAcks(name, room_node.code if room_node is not None else room_key,
+                                        acked / (copies * households)))
+        order = {tier: i for i, tier in enumerate(self.tree.tiers)}
+        by_tier = tuple(TierAcks(tier, *values) for tier, values in
+                        sorted(tiers.items(), key=lambda item: order.get(item[0], len(order))))
+        lowest.sort(key=lambda g: (g.rate, g.code))
+        return NoticeFigures(sent=await repo.notices_sent(period.start, period.end, subtree),
+                             groups=sum(t.groups for t in by_tier), by_tier=by_tier, lowest=tuple(lowest[:5]))
+
+    async def compose(self, node_code: str, period: Period, *, chart_link: str | None = None,
+                      daily: bool = False) -> tuple[str, DigestFigures]:
+        """The digest text, compared with the period before, and the figures it was written from."""
+        current = await self.figures(node_code, period, daily=daily)
+        previous = await self.figures(node_code, period.previous())
+        text = format_digest(current, previous, self.config.tz, generated_at=self.now, chart_link=chart_link)
+        return text, current
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    schedule: Schedule
+    fire: datetime
+    recipient: Recipient
+
+
+def chart_path(config: Config) -> Path:
+    """A fresh, unguessable file name for a chart (charts are served by name from the web console)."""
+    base = Path(config.digests.charts_dir)
+    if not base.is_absolute():
+        base = config.path.parent / base
+    return base / f"{secrets.token_urlsafe(12)}.png"
+
+
+def chart_url(config: Config, path: Path) -> str:
+    return f"{config.web.base_url}/charts/{path.name}"
+
+
+class DigestSender:
+    """The scheduled side: which digests are due, writing them, and recording them with their outbox rows."""
+
+    def __init__(self, db: Database, config: Config, *, draw: bool | None = None) -> None:
+        self.db = db
+        self.config = config
+        self.draw = config.digests.chart if draw is None else draw
+        self.recipients = recipients(config.tree, config.people, secretary_roles=config.digests.secretary_roles,
+                                     leader_roles=config.digests.leader_roles, room=config.digests.room)
+        self._done: dict[Schedule, datetime] = {}  # fires fully delivered (a hint for idle virtual ticks only)
+        self.since: datetime | None = None  # when the deployment first ran: earlier periods are not owed
+
+    async def start(self, now: datetime) -> None:
+        self.since = await self.db.run(lambda s: DigestRepository(s).since(now), what="digest start")
+
+    def _due(self, now: datetime) -> list[tuple[Schedule, datetime]]:
+        due = due_fires(self.config.digests.schedules, now, self.config.tz, self.config.digests.grace)
+        return [(schedule, fire) for schedule, fire in due if self.since is None or fire >= self.since]
+
+    async def next_work(self, now: datetime) -> datetime | None:
+        """When there is something to do at the earliest (for the virtual clock)."""
+        times = []
+        for schedule in self.config.digests.schedules:
+            fire = schedule.last_fire(now, self.config.tz)
+            owed = now - fire <= self.config.digests.grace and (self.since is None or fire >= self.since)
+            if owed and self._done.get(schedule) != fire:
+                times.append(fire)
+            else:
+                times.append(schedule.next_fire(now, self.config.tz))
+        return min(times) if times else None
+
+    async def run(self, now: datetime) -> list[Reply]:
+        """Queue every due digest not yet recorded; returns what was queued."""
+        due = self._due(now)
+        if not due or not self.recipients:
+            for schedule, fire in due:
+                self._done[schedule] = fire
+            return []
+
+        async def find(session):  # type: ignore[no-untyped-def]
+            pending = []
+            for schedule, fire in due:
+                period = schedule.period_ending(fire)
+                done = await DigestRepository(session).delivered(schedule.kind, period.start)
+                pending.extend(_Pending(schedule, fire, r) for r in self.recipients
+                               if (r.node_code, r.key) not in done)
+            return pending
+
+        pending = await self.db.run(find, what="due digests")
+        queued: list[Reply] = []
+        charts: dict[tuple[str, str, datetime], Path | None] = {}  # one chart per node and period
+        for item in pending:
+            queued.extend(await self._deliver(item, now, charts))
+        for schedule, fire in due:
+            self._done[schedule] = fire
+        return queued
+
+    async def _deliver(self, item: _Pending, now: datetime,
+                       charts: dict[tuple[str, str, datetime], Path | None]) -> list[Reply]:
+        period = item.schedule.period_ending(item.fire)
+        weekly_chart = self.draw and item.schedule.kind == "week"
+        key = (item.recipient.node_code, item.schedule.kind, period.start)
+        drawn = key in charts
+        path = charts[key] if drawn else (chart_path(self.config) if weekly_chart else None)
+
+        async def write(session):  # type: ignore[no-untyped-def]
+            desk = DigestDesk(session, self.config, now)
+            return await desk.compose(item.recipient.node_code, period, daily=weekly_chart,
+                                      chart_link=chart_url(self.config, path) if path else None)
+
+        text, figures = await self.db.run(write, what="writing a digest")
+        if path is not None and not drawn:
+            try:
+                from bot.chart import render_chart
+
+                await asyncio.to_thread(render_chart, figures, path, self.config.tz)
+            except Exception:
+                _LOGGER.exception("could not draw the weekly chart for %s; the digest goes out without it",
+                                  item.recipient.node_code)
+                text = text.replace(f"\n📈 图表：{chart_url(self.config, path)}", "")
+                path = None
+        charts[key] = path
+        recipient = item.recipient
+        reply = Reply(Address(recipient.to_kind, recipient.to_id), text, priority=DIGEST_PRIORITY, kind="digest",
+                      ref=f"digest:{item.schedule.kind}:{recipient.node_code}")
+
+        async def record(session):  # type: ignore[no-untyped-def]
+            await DigestRepository(session).record(
+                period=item.schedule.kind, period_start=period.start, node_code=recipient.node_code,
+                recipient=recipient.key, to_kind=recipient.to_kind, to_id=recipient.to_id, now=now,
+                chart=str(path) if path else None)
+            await OutboxRepository(session).enqueue([reply], now=now)
+
+        try:
+            await self.db.run(record, what="recording a digest")
+        except IntegrityError:  # another process recorded it first: it is theirs to send
+            _LOGGER.info("digest %s %s for %s already recorded elsewhere", item.schedule.kind, period.start,
+                         recipient.key)
+            return []
+        return [reply]
+
+
+async def digest_text(db: Database, config: Config, node_code: str, period: Period, now: datetime,
+                      *, chart: Path | None = None) -> tuple[str, Any]:
+    """For the command line and chat: the digest of any node and period, optionally with its chart file."""
+    async def write(session):  # type: ignore[no-untyped-def]
+        return await DigestDesk(session, config, now).compose(node_code, period, daily=chart is not None)
+
+    text, figures = await db.run(write, what="writing a digest")
+    if chart is not None:
+        from bot.chart import render_chart
+
+        render_chart(figures, chart, config.tz)
+    return text, figures

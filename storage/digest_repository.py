@@ -1,0 +1,196 @@
+"""What a digest counts, as aggregate queries: the database sums a million tickets, Python formats dozens of rows.
+
+Periods are [start, end). A subtree is a `node_path` prefix; the top of the tree needs no filter at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.models import CounterRow, DigestDeliveryRow, MemberRow, NoticeAckRow, OutboxRow, TicketRow
+from storage.ticket_repository import OPEN
+
+
+class DigestRepository:
+    def __init__(self, session: AsyncSession, *, path_prefix: str | None = None) -> None:
+        """`path_prefix` limits tickets to a subtree ("/JQS/JQS-01/"); None: the whole deployment."""
+        self.session = session
+        self.path_prefix = path_prefix
+
+    def _subtree(self) -> ColumnElement[bool]:
+        if self.path_prefix is None:
+            return true()
+        return TicketRow.node_path.startswith(self.path_prefix, autoescape=True)
+
+    async def _count(self, *where: Any) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(TicketRow).where(
+            self._subtree(), *where)) or 0)
+
+    # -- tickets ----------------------------------------------------------------------------------
+
+    async def flow(self, start: datetime, end: datetime) -> dict[str, int]:
+        """How many tickets were raised, accepted, resolved and closed in the period."""
+        return {
+            "new": await self._count(TicketRow.created_at >= start, TicketRow.created_at < end),
+            "accepted": await self._count(TicketRow.accepted_at >= start, TicketRow.accepted_at < end),
+            "resolved": await self._count(TicketRow.resolved_at >= start, TicketRow.resolved_at < end),
+            "closed": await self._count(TicketRow.closed_at >= start, TicketRow.closed_at < end,
+                                        TicketRow.state == "closed"),
+        }
+
+    async def open_now(self, now: datetime) -> tuple[int, int]:
+        """(open, overdue) tickets as they stand."""
+        row = (await self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((TicketRow.due_at < now, 1), else_=0)), 0))
+            .where(self._subtree(), TicketRow.state.in_(OPEN)))).one()
+        return int(row[0]), int(row[1])
+
+    async def by_category(self, start: datetime, end: datetime) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(TicketRow.category, func.count()).where(
+                self._subtree(), TicketRow.created_at >= start, TicketRow.created_at < end)
+            .group_by(TicketRow.category))
+        return {category: int(n) for category, n in rows.all()}
+
+    async def open_by_node(self, now: datetime, *, overdue: bool, limit: int = 5) -> list[tuple[str, int]]:
+        """The nodes with the most open (or overdue) tickets, most first."""
+        where = [self._subtree(), TicketRow.state.in_(OPEN)]
+        if overdue:
+            where.append(TicketRow.due_at < now)
+        count = func.count().label("n")
+        rows = await self.session.execute(
+            select(TicketRow.node_code, count).where(*where).group_by(TicketRow.node_code)
+            .order_by(count.desc(), TicketRow.node_code).limit(limit))
+        return [(code, int(n)) for code, n in rows.all()]
+
+    async def urgent(self, start: datetime, end: datetime, *, limit: int = 50) -> list[tuple[int, str, str, str]]:
+        """(number, state, node code, text) of urgent tickets raised in the period, oldest first."""
+        rows = await self.session.execute(
+            select(TicketRow.number, TicketRow.state, TicketRow.node_code, TicketRow.text).where(
+                self._subtree(), TicketRow.created_at >= start, TicketRow.created_at < end,
+                TicketRow.urgency == "urgent").order_by(TicketRow.created_at).limit(limit))
+        return [(int(n), s, c, t) for n, s, c, t in rows.all()]
+
+    async def median(self, column: Any, at_column: Any, start: datetime, end: datetime) -> float | None:
+        """The median of a per-ticket figure over tickets whose `at_column` falls in the period (in SQL,
+        on every backend: count, then read the middle one or two in index order)."""
+        where = [self._subtree(), at_column >= start, at_column < end, column.is_not(None)]
+        n = await self._count(*where)
+        if not n:
+            return None
+        values = list(await self.session.scalars(
+            select(column).where(*where).order_by(column).offset((n - 1) // 2).limit(2 - n % 2)))
+        return sum(values) / len(values)
+
+    async def outcomes(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Of tickets resolved in the period: how many kept every deadline, how many were handled at their
+        own level and how many were passed up."""
+        row = (await self.session.execute(
+            select(func.count(),
+                   func.coalesce(func.sum(case((TicketRow.breached.is_(False), 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((TicketRow.escalated.is_(True), 1), else_=0)), 0))
+            .where(self._subtree(), TicketRow.resolved_at >= start, TicketRow.resolved_at < end))).one()
+        resolved, on_time, escalated = (int(v) for v in row)
+        return {"judged": resolved, "on_time": on_time, "escalated": escalated, "own_level": resolved - escalated}
+
+    async def people(self, start: datetime, end: datetime) -> dict[str, tuple[int, int, int]]:
+        """Per assignee: (handled in the period, of which on time, open now)."""
+        handled = await self.session.execute(
+            select(TicketRow.assignee, func.count(),
+                   func.coalesce(func.sum(case((TicketRow.breached.is_(False), 1), else_=0)), 0))
+            .where(self._subtree(), TicketRow.resolved_at >= start, TicketRow.resolved_at < end,
+                   TicketRow.assignee.is_not(None)).group_by(TicketRow.assignee))
+        result = {key: (int(n), int(ok), 0) for key, n, ok in handled.all()}
+        open_rows = await self.session.execute(
+            select(TicketRow.assignee, func.count()).where(
+                self._subtree(), TicketRow.state.in_(OPEN), TicketRow.assignee.is_not(None))
+            .group_by(TicketRow.assignee))
+        for key, n in open_rows.all():
+            done, ok, _ = result.get(key, (0, 0, 0))
+            result[key] = (done, ok, int(n))
+        return result
+
+    async def daily(self, start: datetime, end: datetime, tz_offset: timedelta) -> list[tuple[date, int, int]]:
+        """(local day, raised, resolved) per day of the period, for the chart: one query per day boundary set."""
+        days: list[tuple[date, int, int]] = []
+        day_start = start
+        while day_start < end:
+            day_end = min(day_start + timedelta(days=1), end)
+            new = await self._count(TicketRow.created_at >= day_start, TicketRow.created_at < day_end)
+            resolved = await self._count(TicketRow.resolved_at >= day_start, TicketRow.resolved_at < day_end)
+            days.append(((day_start + tz_offset).date(), new, resolved))
+            day_start = day_end
+        return days
+
+    # -- notices ----------------------------------------------------------------------------------
+
+    async def notice_rooms(self, start: datetime, end: datetime,
+                           room_keys: Sequence[str] | None = None) -> list[tuple[str, int, int, int]]:
+        """Per group that received notices in the period: (room key, copies delivered, households now,
+        household acknowledgements summed over those notices). Three grouped queries, joined here by key."""
+        delivered_where = [OutboxRow.kind == "notice", OutboxRow.status == "sent", OutboxRow.sent_at >= start,
+                           OutboxRow.sent_at < end]
+        if room_keys is not None:
+            delivered_where.append(OutboxRow.to_id.in_(list(room_keys)))
+        delivered = (select(OutboxRow.to_id.label("room_key"), OutboxRow.ref.label("ref"))
+                     .where(*delivered_where)).subquery()
+        copies = {room: int(n) for room, n in (await self.session.execute(
+            select(delivered.c.room_key, func.count()).group_by(delivered.c.room_key))).all()}
+        if not copies:
+            return []
+        household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
+        rooms = select(delivered.c.room_key).distinct()
+        households = {room: int(n) for room, n in (await self.session.execute(
+            select(MemberRow.room_key, func.count(func.distinct(household))).where(
+                MemberRow.active.is_(True), MemberRow.room_key.in_(rooms)).group_by(MemberRow.room_key))).all()}
+        notice_id = "notice:" + cast(NoticeAckRow.notice_id, String)
+        acked_pairs = (
+            select(NoticeAckRow.room_key.label("room_key"), NoticeAckRow.notice_id.label("notice_id"),
+                   household.label("household"))
+            .join(MemberRow, and_(MemberRow.room_key == NoticeAckRow.room_key,
+                                  MemberRow.member_id == NoticeAckRow.member_id))
+            .join(delivered, and_(delivered.c.room_key == NoticeAckRow.room_key, delivered.c.ref == notice_id))
+            .where(MemberRow.active.is_(True)).distinct()).subquery()
+        acked = {room: int(n) for room, n in (await self.session.execute(
+            select(acked_pairs.c.room_key, func.count()).group_by(acked_pairs.c.room_key))).all()}
+        return [(room, n, households.get(room, 0), acked.get(room, 0)) for room, n in copies.items()]
+
+    async def notices_sent(self, start: datetime, end: datetime, room_keys: Sequence[str] | None = None) -> int:
+        where = [OutboxRow.kind == "notice", OutboxRow.status == "sent", OutboxRow.sent_at >= start,
+                 OutboxRow.sent_at < end]
+        if room_keys is not None:
+            where.append(OutboxRow.to_id.in_(list(room_keys)))
+        return int(await self.session.scalar(select(func.count(func.distinct(OutboxRow.ref))).where(*where)) or 0)
+
+    # -- the exactly-once record ------------------------------------------------------------------
+
+    async def since(self, now: datetime) -> datetime:
+        """When this deployment first ran (recorded on the first call): periods that ended before it are
+        not "missed", they were never ours to send."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self.session.execute(insert(CounterRow).values(name="digests_since", value=int(now.timestamp()))
+                                   .on_conflict_do_nothing(index_elements=["name"]))
+        value = await self.session.scalar(select(CounterRow.value).where(CounterRow.name == "digests_since"))
+        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+
+    async def delivered(self, period: str, period_start: datetime) -> set[tuple[str, str]]:
+        """(node code, recipient) pairs that already have this period's digest."""
+        rows = await self.session.execute(select(DigestDeliveryRow.node_code, DigestDeliveryRow.recipient).where(
+            DigestDeliveryRow.period == period, DigestDeliveryRow.period_start == period_start))
+        return {(node, who) for node, who in rows.all()}
+
+    async def record(self, *, period: str, period_start: datetime, node_code: str, recipient: str, to_kind: str,
+                     to_id: str, now: datetime, chart: str | None) -> None:
+        self.session.add(DigestDeliveryRow(period=period, period_start=period_start, node_code=node_code,
+                                           recipient=recipient, to_kind=to_kind, to_id=to_id, created_at=now,
+                                           chart=chart))
+        await self.session.flush()
