@@ -26,7 +26,7 @@ from bot.messages import Address, IncomingMessage, MemberEvent, MessageType
 from bot.outbox import OutboxSender
 from bot.notices import NoticeDesk
 from bot.tickets import TicketDesk
-from bot.transport.base import Event, Transport
+from bot.transport.base import Event, Transport, can_send_images
 from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
@@ -114,7 +114,7 @@ class GridBot:
             max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node,
             resolve=self.resolve_address, on_sent=self._sent, on_failed=self._failed)
         self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler)
-        self.digests = DigestSender(self.db, config)
+        self.digests = DigestSender(self.db, config, images=can_send_images(transport))
         self.stats = Stats()
         self._inbound: asyncio.Queue[Event] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None

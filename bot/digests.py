@@ -106,7 +106,8 @@ class DigestDesk:
         subtree = None
         if node.parent is not None:
             subtree = [key for key, n in room_nodes.items() if self.tree.is_within(n.code, node.code)]
-        rows = await repo.notice_rooms(period.start, period.end, subtree)
+        notice_ids = await repo.notices_in(period.start, period.end)
+        rows = await repo.notice_rooms(notice_ids, subtree) if notice_ids else []
         if not rows:
             return NoticeFigures()
         tiers: dict[str, list[int]] = {}
@@ -126,7 +127,7 @@ class DigestDesk:
         by_tier = tuple(TierAcks(tier, *values) for tier, values in
                         sorted(tiers.items(), key=lambda item: order.get(item[0], len(order))))
         lowest.sort(key=lambda g: (g.rate, g.code))
-        return NoticeFigures(sent=await repo.notices_sent(period.start, period.end, subtree),
+        return NoticeFigures(sent=len(notice_ids) if subtree is None else await repo.notices_reaching(notice_ids, subtree),
                              groups=sum(t.groups for t in by_tier), by_tier=by_tier, lowest=tuple(lowest[:5]))
 
     async def compose(self, node_code: str, period: Period, *, chart_link: str | None = None,
@@ -160,8 +161,10 @@ def chart_url(config: Config, path: Path) -> str:
 class DigestSender:
     """The scheduled side: which digests are due, writing them, and recording them with their outbox rows."""
 
-    def __init__(self, db: Database, config: Config, *, draw: bool | None = None) -> None:
+    def __init__(self, db: Database, config: Config, *, draw: bool | None = None, images: bool = False) -> None:
+        """`images`: the transport can send pictures, so the chart goes as one after the text."""
         self.db = db
+        self.images = images
         self.config = config
         self.draw = config.digests.chart if draw is None else draw
         self.recipients = recipients(config.tree, config.people, secretary_roles=config.digests.secretary_roles,
@@ -240,15 +243,19 @@ class DigestSender:
                 path = None
         charts[key] = path
         recipient = item.recipient
-        reply = Reply(Address(recipient.to_kind, recipient.to_id), text, priority=DIGEST_PRIORITY, kind="digest",
-                      ref=f"digest:{item.schedule.kind}:{recipient.node_code}")
+        to = Address(recipient.to_kind, recipient.to_id)
+        ref = f"digest:{item.schedule.kind}:{recipient.node_code}"
+        replies = [Reply(to, text, priority=DIGEST_PRIORITY, kind="digest", ref=ref)]
+        if path is not None and self.images:
+            replies.append(Reply(to, f"[图片] {path.name}", priority=DIGEST_PRIORITY, kind="digest_chart", ref=ref,
+                                 image=str(path)))
 
         async def record(session):  # type: ignore[no-untyped-def]
             await DigestRepository(session).record(
                 period=item.schedule.kind, period_start=period.start, node_code=recipient.node_code,
                 recipient=recipient.key, to_kind=recipient.to_kind, to_id=recipient.to_id, now=now,
                 chart=str(path) if path else None)
-            await OutboxRepository(session).enqueue([reply], now=now)
+            await OutboxRepository(session).enqueue(replies, now=now)
 
         try:
             await self.db.run(record, what="recording a digest")
@@ -256,7 +263,7 @@ class DigestSender:
             _LOGGER.info("digest %s %s for %s already recorded elsewhere", item.schedule.kind, period.start,
                          recipient.key)
             return []
-        return [reply]
+        return replies
 
 
 async def digest_text(db: Database, config: Config, node_code: str, period: Period, now: datetime,

@@ -83,6 +83,7 @@ class Reply:
     priority: int = 5  # lower goes first: 0 urgent, 5 normal, 9 bulk
     kind: str = "reply"  # reply, notice, relay, reminder, digest ...
     ref: str | None = None  # what it is about, e.g. "ticket:1024"
+    image: str | None = None  # a picture file to send instead of text (transports that can send images)
 
 
 @dataclass(frozen=True, slots=True)

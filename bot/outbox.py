@@ -13,11 +13,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.clock import Clock
 from bot.domain.budget import SendLimiter
 from bot.messages import Address
-from bot.transport.base import Transport, TransportError
+from bot.transport.base import Transport, TransportError, can_send_images
 from storage.models import OutboxRow
 from storage.repositories import MessageRepository, OutboxRepository
 from storage.session import Database
@@ -100,7 +101,10 @@ class OutboxSender:
         row = rows[0]
         to = self.resolve(Address(row.to_kind, row.to_id))
         try:
-            message_id = await self.transport.send(to, row.text, tuple(row.mentions or ()))
+            if row.attachment and can_send_images(self.transport):
+                message_id = await self.transport.send_image(to, Path(row.attachment))  # type: ignore[attr-defined]
+            else:
+                message_id = await self.transport.send(to, row.text, tuple(row.mentions or ()))
         except TransportError as exc:
             self.limiter.record(self.clock.now().timestamp())  # a failed try still costs the account
             await self._failed_attempt(row, str(exc), retryable=exc.retryable)

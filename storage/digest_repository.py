@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, select, true
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import CounterRow, DigestDeliveryRow, MemberRow, NoticeAckRow, OutboxRow, TicketRow
+from storage.models import CounterRow, DigestDeliveryRow, MemberRow, NoticeAckRow, NoticeRow, OutboxRow, TicketRow
 from storage.ticket_repository import OPEN
 
 
@@ -66,9 +66,11 @@ class DigestRepository:
         if overdue:
             where.append(TicketRow.due_at < now)
         count = func.count().label("n")
+        # grouped by an expression, not the column: SQLite would otherwise walk the whole node_code index
+        # (a million rows) instead of the few open ones found through (state, node_code, due_at)
+        code = (TicketRow.node_code + "").label("code")
         rows = await self.session.execute(
-            select(TicketRow.node_code, count).where(*where).group_by(TicketRow.node_code)
-            .order_by(count.desc(), TicketRow.node_code).limit(limit))
+            select(code, count).where(*where).group_by(code).order_by(count.desc(), code).limit(limit))
         return [(code, int(n)) for code, n in rows.all()]
 
     async def urgent(self, start: datetime, end: datetime, *, limit: int = 50) -> list[tuple[int, str, str, str]]:
@@ -132,43 +134,59 @@ class DigestRepository:
 
     # -- notices ----------------------------------------------------------------------------------
 
-    async def notice_rooms(self, start: datetime, end: datetime,
+    async def notices_in(self, start: datetime, end: datetime) -> list[int]:
+        """Ids of the notices posted in the period."""
+        return [int(i) for i in await self.session.scalars(
+            select(NoticeRow.id).where(NoticeRow.created_at >= start, NoticeRow.created_at < end))]
+
+    async def notice_rooms(self, notice_ids: Sequence[int],
                            room_keys: Sequence[str] | None = None) -> list[tuple[str, int, int, int]]:
-        """Per group that received notices in the period: (room key, copies delivered, households now,
-        household acknowledgements summed over those notices). Three grouped queries, joined here by key."""
-        delivered_where = [OutboxRow.kind == "notice", OutboxRow.status == "sent", OutboxRow.sent_at >= start,
-                           OutboxRow.sent_at < end]
-        if room_keys is not None:
-            delivered_where.append(OutboxRow.to_id.in_(list(room_keys)))
-        delivered = (select(OutboxRow.to_id.label("room_key"), OutboxRow.ref.label("ref"))
-                     .where(*delivered_where)).subquery()
-        copies = {room: int(n) for room, n in (await self.session.execute(
-            select(delivered.c.room_key, func.count()).group_by(delivered.c.room_key))).all()}
+        """Per group that received these notices: (room key, copies delivered, households now, household
+        acknowledgements summed over the notices). Grouped queries on indexed columns, merged by key here."""
+        copies: dict[str, int] = {}
+        acked: dict[str, int] = {}
+        household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
+        wanted = set(room_keys) if room_keys is not None else None
+        for start in range(0, len(notice_ids), 2000):
+            chunk = list(notice_ids[start:start + 2000])
+            refs = [f"notice:{i}" for i in chunk]
+            for room, n in (await self.session.execute(
+                    select(OutboxRow.to_id, func.count()).where(
+                        OutboxRow.ref.in_(refs), OutboxRow.kind == "notice", OutboxRow.status == "sent")
+                    .group_by(OutboxRow.to_id))).all():
+                copies[room] = copies.get(room, 0) + int(n)
+            pairs = (select(NoticeAckRow.room_key.label("room_key"), NoticeAckRow.notice_id, household.label("hh"))
+                     .join(MemberRow, and_(MemberRow.room_key == NoticeAckRow.room_key,
+                                           MemberRow.member_id == NoticeAckRow.member_id))
+                     .where(NoticeAckRow.notice_id.in_(chunk), MemberRow.active.is_(True)).distinct()).subquery()
+            for room, n in (await self.session.execute(
+                    select(pairs.c.room_key, func.count()).group_by(pairs.c.room_key))).all():
+                acked[room] = acked.get(room, 0) + int(n)
+        if wanted is not None:
+            copies = {room: n for room, n in copies.items() if room in wanted}
         if not copies:
             return []
-        household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
-        rooms = select(delivered.c.room_key).distinct()
-        households = {room: int(n) for room, n in (await self.session.execute(
-            select(MemberRow.room_key, func.count(func.distinct(household))).where(
-                MemberRow.active.is_(True), MemberRow.room_key.in_(rooms)).group_by(MemberRow.room_key))).all()}
-        notice_id = "notice:" + cast(NoticeAckRow.notice_id, String)
-        acked_pairs = (
-            select(NoticeAckRow.room_key.label("room_key"), NoticeAckRow.notice_id.label("notice_id"),
-                   household.label("household"))
-            .join(MemberRow, and_(MemberRow.room_key == NoticeAckRow.room_key,
-                                  MemberRow.member_id == NoticeAckRow.member_id))
-            .join(delivered, and_(delivered.c.room_key == NoticeAckRow.room_key, delivered.c.ref == notice_id))
-            .where(MemberRow.active.is_(True)).distinct()).subquery()
-        acked = {room: int(n) for room, n in (await self.session.execute(
-            select(acked_pairs.c.room_key, func.count()).group_by(acked_pairs.c.room_key))).all()}
-        return [(room, n, households.get(room, 0), acked.get(room, 0)) for room, n in copies.items()]
+        households: dict[str, int] = {}
+        rooms = list(copies)
+        for start in range(0, len(rooms), 2000):
+            households.update((room, int(n)) for room, n in (await self.session.execute(
+                select(MemberRow.room_key, func.count(func.distinct(household))).where(
+                    MemberRow.active.is_(True), MemberRow.room_key.in_(rooms[start:start + 2000]))
+                .group_by(MemberRow.room_key))).all())
+        return [(room, n, households.get(room, 0), min(acked.get(room, 0), n * households.get(room, 0)))
+                for room, n in copies.items()]
 
-    async def notices_sent(self, start: datetime, end: datetime, room_keys: Sequence[str] | None = None) -> int:
-        where = [OutboxRow.kind == "notice", OutboxRow.status == "sent", OutboxRow.sent_at >= start,
-                 OutboxRow.sent_at < end]
-        if room_keys is not None:
-            where.append(OutboxRow.to_id.in_(list(room_keys)))
-        return int(await self.session.scalar(select(func.count(func.distinct(OutboxRow.ref))).where(*where)) or 0)
+    async def notices_reaching(self, notice_ids: Sequence[int], room_keys: Sequence[str]) -> int:
+        """How many of these notices were delivered to at least one of these groups."""
+        reached: set[str] = set()
+        refs = [f"notice:{i}" for i in notice_ids]
+        rooms = list(room_keys)
+        for i in range(0, len(refs), 2000):
+            for j in range(0, len(rooms), 2000):
+                reached.update(await self.session.scalars(select(OutboxRow.ref).distinct().where(
+                    OutboxRow.ref.in_(refs[i:i + 2000]), OutboxRow.to_id.in_(rooms[j:j + 2000]),
+                    OutboxRow.kind == "notice", OutboxRow.status == "sent")))
+        return len(reached)
 
     # -- the exactly-once record ------------------------------------------------------------------
 

@@ -160,6 +160,7 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     transport_message_id: Mapped[str | None] = mapped_column(String(200))
     account: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[str | None] = mapped_column(String(500))  # an image file sent instead of the text
 
 
 class TicketRow(Base):
@@ -264,7 +265,7 @@ class NoticeRow(Base):
     target: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     priority: Mapped[int] = mapped_column(Integer, default=6)
     room_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

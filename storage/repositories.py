@@ -228,7 +228,7 @@ class OutboxRepository:
             return 0
         rows = [dict(to_kind=r.to.kind, to_id=r.to.id, text=clean_text(r.text)[0], mentions=list(r.mentions),
                      priority=r.priority, kind=r.kind, ref=r.ref, status="pending", attempts=0, created_at=now,
-                     not_before=None, account=account) for r in replies]
+                     not_before=None, account=account, attachment=r.image) for r in replies]
         await self.session.execute(OutboxRow.__table__.insert(), rows)
         return len(rows)
 

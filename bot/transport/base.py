@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Protocol, Union
 
 from bot.messages import Address, IncomingMessage, MemberEvent, RoomInfo
@@ -44,3 +45,15 @@ class Transport(Protocol):
     async def rooms(self) -> list[RoomInfo]:
         """The rooms the account is in now."""
         ...
+
+
+class ImageSending(Protocol):
+    """A transport that can also send a picture (a file on disk)."""
+
+    async def send_image(self, to: Address, path: Path) -> str | None:
+        """Send the image file; return the message id if known. Raises TransportError on failure."""
+        ...
+
+
+def can_send_images(transport: object) -> bool:
+    return callable(getattr(transport, "send_image", None))

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
@@ -48,13 +49,14 @@ class SimMessage:
     mentions: tuple[str, ...] = ()
     from_bot: bool = False
     type: MessageType = MessageType.TEXT
+    image: str | None = None  # the file the bot sent as a picture
 
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id, "conversation": {"kind": self.conversation.kind, "id": self.conversation.id},
             "sender_id": self.sender_id, "sender_name": self.sender_name, "text": self.text,
             "at": self.at.isoformat(), "mentions": list(self.mentions), "from_bot": self.from_bot,
-            "type": self.type.value,
+            "type": self.type.value, "image": Path(self.image).name if self.image else None,
         }
 
 
@@ -141,6 +143,21 @@ class SimulatorTransport:
             raise TransportError(f"no such group: {to.id}", retryable=False)
         message = SimMessage(f"b{next(self._ids)}", to, self.bot_id, self.bot_name, text, self.clock.now(),
                              tuple(mentions), from_bot=True)
+        self._record(message)
+        self.sent.append(message)
+        return message.id
+
+    async def send_image(self, to: Address, path: Path) -> str | None:
+        """The bot sends a picture: everyone in the chat sees it (the web page shows charts inline)."""
+        if self._fail_remaining > 0:
+            self._fail_remaining -= 1
+            raise TransportError(self._fail_error)
+        if to.is_room and to.id not in self._rooms:
+            raise TransportError(f"no such group: {to.id}", retryable=False)
+        if not path.is_file():
+            raise TransportError(f"image file is missing: {path}", retryable=False)
+        message = SimMessage(f"b{next(self._ids)}", to, self.bot_id, self.bot_name, f"[图片] {path.name}",
+                             self.clock.now(), from_bot=True, type=MessageType.IMAGE, image=str(path))
         self._record(message)
         self.sent.append(message)
         return message.id

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -38,6 +39,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -80,6 +82,9 @@ _MESSAGE_TYPES: dict[int, MessageType] = {
 # Keepalive every 5.5 minutes: gRPC servers in Go reject pings more often than every 5 minutes by default.
 _KEEPALIVE = Configuration(_keepalive_time=330.0, _keepalive_timeout=20.0, _keepalive_permit_without_calls=True)
 _RPC_TIMEOUT = 15.0
+_FILEBOX_BASE64 = 1  # FileBoxType.Base64 in the file-box package every puppet service uses
+_PERMANENT = (Status.UNAUTHENTICATED, Status.PERMISSION_DENIED, Status.NOT_FOUND, Status.INVALID_ARGUMENT,
+              Status.UNIMPLEMENTED)
 _IMAGE_TIMEOUT = 10.0
 _MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _CONNECTION_ERRORS = (OSError, StreamTerminatedError, ProtocolError, asyncio.TimeoutError, ConnectionError)
@@ -244,13 +249,27 @@ class WechatyTransport:
             response = await asyncio.wait_for(
                 client.puppet_stub.message_send_text(conversation_id=to.id, text=text, mentonal_ids=mention_ids),
                 _RPC_TIMEOUT)
-        except GRPCError as exc:
-            retryable = exc.status not in (Status.UNAUTHENTICATED, Status.PERMISSION_DENIED, Status.NOT_FOUND,
-                                           Status.INVALID_ARGUMENT, Status.UNIMPLEMENTED)
-            raise TransportError(f"WeChat send to {to.id} failed: {exc.message or exc.status.name}",
-                                 retryable=retryable) from exc
-        except _CONNECTION_ERRORS as exc:
-            raise TransportError(f"WeChat send to {to.id} failed: {exc!r}", retryable=True) from exc
+        except (GRPCError, *_CONNECTION_ERRORS) as exc:
+            raise _send_failed(exc, f"WeChat send to {to.id}") from exc
+        return response.id or None
+
+    async def send_image(self, to: Address, path: Path) -> str | None:
+        """Send a picture as a Wechaty FileBox (base64 JSON, the form every puppet service accepts)."""
+        client = self._client
+        if client is None or not self._connected.is_set():
+            raise TransportError("not connected to the WeChat puppet service", retryable=True)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TransportError(f"image file is missing: {path}", retryable=False) from exc
+        filebox = json.dumps({"type": _FILEBOX_BASE64, "boxType": _FILEBOX_BASE64, "name": path.name,
+                              "base64": base64.b64encode(data).decode("ascii"),
+                              "md5": hashlib.md5(data).hexdigest(), "size": len(data)})
+        try:
+            response = await asyncio.wait_for(
+                client.puppet_stub.message_send_file(conversation_id=to.id, filebox=filebox), _RPC_TIMEOUT * 2)
+        except (GRPCError, *_CONNECTION_ERRORS) as exc:
+            raise _send_failed(exc, f"WeChat image to {to.id}") from exc
         return response.id or None
 
     async def rooms(self) -> list[RoomInfo]:
@@ -571,3 +590,10 @@ class WechatyTransport:
             if f"@{name}" not in text:
                 prefix += f"@{name}{MENTION_SEPARATOR}"
         return prefix + text
+
+
+def _send_failed(exc: BaseException, what: str) -> TransportError:
+    """A failed send as a TransportError: permanent for refusals the service will repeat, else retryable."""
+    if isinstance(exc, GRPCError):
+        return TransportError(f"{what} failed: {exc.message or exc.status.name}", retryable=exc.status not in _PERMANENT)
+    return TransportError(f"{what} failed: {exc!r}", retryable=True)

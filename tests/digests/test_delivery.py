@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+from pathlib import Path
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -85,13 +86,17 @@ async def test_the_weekly_digest_links_its_chart(db, sample_config, tmp_path):
         schedules=(Schedule.parse("week", "mon 08:00"),), leader_roles=(), charts_dir=str(tmp_path / "charts")))
     await build_day(db, config)
     sent = await run_bot(config, db, at(23, 7), at(23, 8, 30))
-    assert sorted(m.conversation.id for m in sent) == ["wxid_lihongmei", "wxid_wangjianguo"]
-    text = sent[0].text
+    texts = [m for m in sent if m.image is None]
+    assert sorted(m.conversation.id for m in texts) == ["wxid_lihongmei", "wxid_wangjianguo"]
+    images = [m for m in sent if m.image is not None]  # the simulator sends pictures: the chart follows the text
+    assert sorted(m.conversation.id for m in images) == ["wxid_lihongmei", "wxid_wangjianguo"]
+    text = texts[0].text
     assert text.startswith("【江桥社区·周报】11月16日至11月23日")
     link = next(line for line in text.splitlines() if line.startswith("📈 图表："))
     name = link.rsplit("/", 1)[1]
     png = (tmp_path / "charts" / name).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1200, 800)
+    assert all(Path(m.image).name == name for m in images)
     async with db.unit_of_work() as session:
         charts = list(await session.scalars(select(DigestDeliveryRow.chart)))
     assert len(charts) == 2 and charts[0] == charts[1] and charts[0].endswith(name)  # one chart, drawn once

@@ -36,6 +36,19 @@ async def test_a_resident_message_reaches_the_sink(transport: WechatyTransport, 
     assert transport.self_id == BOT
 
 
+async def test_an_image_is_sent_as_a_filebox(transport: WechatyTransport, mock_wechat: MockWeChat,
+                                             tmp_path) -> None:
+    chart = tmp_path / "week.png"
+    chart.write_bytes(PNG_MAGIC + bytes(range(256)) * 40)
+    message_id = await transport.send_image(Address.contact("wxid_li"), chart)
+    sent = await mock_wechat.sent()
+    assert sent[-1]["id"] == message_id and sent[-1]["conversation"] == "wxid_li"
+    assert sent[-1]["file"] == {"name": "week.png", "size": chart.stat().st_size, "head": PNG_MAGIC.hex()}
+    with pytest.raises(TransportError, match="missing") as caught:
+        await transport.send_image(Address.contact("wxid_li"), tmp_path / "gone.png")
+    assert not caught.value.retryable
+
+
 async def test_mentions_without_a_mention_list_are_read_from_the_text(
         transport: WechatyTransport, mock_wechat: MockWeChat, events: EventLog) -> None:
     # Many puppets leave mentionIdList empty; "@name" in the text is what WeChat shows.

@@ -73,7 +73,9 @@ function renderMessage(m) {
   else if (member && member.role) name.append(el("span", { class: "role" }, member.role));
   return el("div", { class: "msg" + (m.from_bot ? " bot" : "") + (mine ? " mine" : ""), "data-id": m.id },
     el("div", { class: "avatar" }, m.from_bot ? "微" : initial),
-    el("div", { class: "body" }, name, el("div", { class: "bubble" }, renderText(m.text, m.mentions)),
+    el("div", { class: "body" }, name, el("div", { class: "bubble" }, m.image
+      ? el("img", { src: `/charts/${encodeURIComponent(m.image)}`, alt: m.text, class: "chart" })
+      : renderText(m.text, m.mentions)),
       el("div", { class: "time" }, fmtTime(m.at))));
 }
 

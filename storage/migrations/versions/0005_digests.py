@@ -17,6 +17,8 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('attachment', sa.String(length=500), nullable=True))
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('accept_seconds', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('resolve_seconds', sa.Integer(), nullable=True))
@@ -25,6 +27,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_tickets_resolved_at', ['resolved_at'], unique=False)
         batch_op.create_index('ix_tickets_closed_at', ['closed_at'], unique=False)
         batch_op.create_index('ix_tickets_state_node', ['state', 'node_code', 'due_at'], unique=False)
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.create_index('ix_notices_created_at', ['created_at'], unique=False)
     op.create_table(
         'digest_deliveries',
         sa.Column('id', BigId, autoincrement=True, nullable=False),
@@ -43,6 +47,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('digest_deliveries')
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_notices_created_at')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_state_node')
         batch_op.drop_index('ix_tickets_closed_at')
@@ -51,3 +57,5 @@ def downgrade() -> None:
         batch_op.drop_column('breached')
         batch_op.drop_column('resolve_seconds')
         batch_op.drop_column('accept_seconds')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('attachment')
