@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock, SystemClock, VirtualClock
+from bot.cluster import Cluster
 from bot.config import Config
 from bot.digests import DigestSender
 from bot.domain.budget import SendLimiter
@@ -100,20 +101,32 @@ class GridBot:
     def __init__(self, config: Config, transport: Transport, *, clock: Clock | None = None,
                  database: Database | None = None, router: Router | None = None,
                  parser: Parser | None | bool = True, rng: random.Random | None = None,
-                 scheduler: bool = True) -> None:
+                 scheduler: bool = True, account: str | None = None) -> None:
+        """`account`: one of config transport.accounts — this process serves that account's groups alongside
+        other processes on the same PostgreSQL database (see bot/cluster.py); None: the only process."""
         self.config = config
+        self.account = account
         self.transport = transport
         self.clock = clock or SystemClock()
-        self.db = database or Database(config.database_url())
+        self.db = database or config.open_database()
         self.router = router or build_router()
         self.parser: Parser | None = default_parser(config) if parser is True else (parser or None)
         self.directory = Directory(config.tree, config.people, config.roles)
-        budget = config.transport.send_budget
+        account_config = config.transport.account(account) if account else None
+        if account is not None and account_config is None:
+            raise ValueError(f"unknown account {account!r}: transport.accounts lists "
+                             f"{', '.join(a.name for a in config.transport.accounts) or 'none'}")
+        budget = account_config.send_budget if account_config else config.transport.send_budget
         self.sender = OutboxSender(
             self.db, transport, SendLimiter(budget.per_minute, jitter=budget.jitter, rng=rng), self.clock,
             max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node,
-            resolve=self.resolve_address, on_sent=self._sent, on_failed=self._failed)
-        self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler)
+            resolve=self.resolve_address, on_sent=self._sent, on_failed=self._failed, account=account)
+        self.cluster: Cluster | None = None
+        if account is not None:
+            self.cluster = Cluster(self.db, account, self.clock, on_wake=self.sender.wake)
+            self.sender.batch, self.sender.idle_poll = 5, 2.0
+        self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler,
+                         leader=(lambda: self.cluster.is_leader) if self.cluster is not None else None)
         self.digests = DigestSender(self.db, config, images=can_send_images(transport))
         self.stats = Stats()
         self._inbound: asyncio.Queue[Event] = asyncio.Queue()
@@ -144,16 +157,27 @@ class GridBot:
                                               what="recent notices"):
             self._notice_rooms[room_key] = at
         await self.digests.start(self.clock.now())
+        if self.cluster is not None:
+            await self.cluster.start()
         self._consumer = asyncio.create_task(self._consume(), name="gridbot-inbound")
         await self.transport.start(self.handle_event)
         await self.refresh_rooms()
+        if self.cluster is not None:
+            await self.cluster.rebalance()
         self.sender.start()
         self.jobs.add_interval("refresh_rooms", self.refresh_rooms, seconds=600, virtual=False)
-        self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60, hint=self._next_deadline)
-        self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600, hint=self._next_auto_close)
-        self.jobs.add_interval("notice_reminders", self.remind, seconds=60, hint=self._next_reminder)
+        self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60, hint=self._next_deadline,
+                               leader_only=True)
+        self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600, hint=self._next_auto_close,
+                               leader_only=True)
+        self.jobs.add_interval("notice_reminders", self.remind, seconds=60, hint=self._next_reminder,
+                               leader_only=True)
         self.jobs.add_interval("digests", self.send_digests, seconds=60,
-                               hint=lambda: self.digests.next_work(self.clock.now()))
+                               hint=lambda: self.digests.next_work(self.clock.now()), leader_only=True)
+        if self.cluster is not None:
+            self.jobs.add_interval("cluster_heartbeat", self.cluster.heartbeat, seconds=self.cluster.tick)
+            self.jobs.add_interval("cluster_rebalance", self.cluster.rebalance, seconds=self.cluster.tick,
+                                   leader_only=True)
         self.jobs.start()
         self.started = True
         _LOGGER.info("gridbot up: %d nodes, %d rooms, transport %s", len(self.config.tree),
@@ -163,6 +187,8 @@ class GridBot:
         """Shut down in reverse order; what is still queued stays in the outbox for next time."""
         self.jobs.stop()
         await self.sender.stop()
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.transport.stop()
         if self._consumer is not None:
             self._consumer.cancel()
@@ -474,6 +500,9 @@ class GridBot:
             await MemberRepository(session).add_missing(members, now=self.clock.now())
 
         await self.db.run(work, what="room refresh")
+        if self.cluster is not None:
+            keys = [room.key for info in rooms if (room := tree.room(room_id=info.id, topic=info.topic)) is not None]
+            await self.cluster.report_reach(keys)
         if unknown:
             _LOGGER.warning("the bot is in %d group(s) config.yaml does not know; add them to a node's rooms: %s",
                             len(unknown), "; ".join(unknown[:20]))

@@ -62,18 +62,38 @@ class SendBudget:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """One WeChat account of a deployment that runs several (`gridbot run --account NAME`, one process each)."""
+
+    name: str
+    send_budget: SendBudget = SendBudget()
+    endpoint: str | None = None  # wechaty: this account's puppet service (default: transport.endpoint)
+    token_env: str | None = None  # wechaty: the variable holding this account's token
+    sim_nodes: tuple[str, ...] = ()  # simulator: the subtrees whose groups this account is in (empty: all)
+
+
+@dataclass(frozen=True, slots=True)
 class TransportConfig:
     kind: str = "simulator"
     send_budget: SendBudget = SendBudget()
     endpoint: str | None = None  # wechaty puppet service host:port
     token_env: str = "WECHATY_PUPPET_SERVICE_TOKEN"
     max_attempts: int = 5
+    accounts: tuple[AccountConfig, ...] = ()  # several accounts, one process each (needs PostgreSQL)
+    sim_log: str | None = None  # simulator: append every message sent to this JSON Lines file (shared world)
+
+    def account(self, name: str) -> AccountConfig | None:
+        return next((a for a in self.accounts if a.name == name), None)
 
 
 @dataclass(frozen=True, slots=True)
 class DatabaseConfig:
     url: str = DEFAULT_DATABASE_URL
     url_env: str = "GRIDBOT_DATABASE_URL"
+    schema: str | None = None  # PostgreSQL: the schema to use (GRIDBOT_DATABASE_SCHEMA wins)
+
+    def resolved_schema(self) -> str | None:
+        return os.environ.get("GRIDBOT_DATABASE_SCHEMA") or self.schema
 
     def resolved_url(self, base_dir: Path | None = None) -> str:
         """The URL to connect to: the environment variable wins; relative SQLite paths are under base_dir."""
@@ -170,6 +190,12 @@ class Config:
 
     def database_url(self) -> str:
         return self.database.resolved_url(self.base_dir)
+
+    def open_database(self):  # type: ignore[no-untyped-def]
+        """The deployment's database (URL and schema from config or environment)."""
+        from storage.session import Database
+
+        return Database(self.database_url(), schema=self.database.resolved_schema())
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -500,6 +526,14 @@ class _Checker:
             return None
         if digests.schedules:
             self.warn_unreachable_digest_readers(data, tree, people, digests)
+        section = data.get("transport")
+        for account in transport.accounts:
+            for code in account.sim_nodes:
+                if code not in tree:
+                    self.error(self.line_of(section, "accounts"), f"account {account.name!r}: sim_nodes names "
+                               f"unknown node {code!r}", "use node codes from nodes:")
+        if self.issues:
+            return None
         if digests.room and tree.room(topic=digests.room) is None and tree.room(room_id=digests.room) is None:
             section = data.get("digests")
             self.error(self.line_of(section, "room"), f"digests.room {digests.room!r} is not a group of any node",
@@ -923,7 +957,7 @@ class _Checker:
         section = self.mapping(data.get("database"), self.line_of(data, "database"), "database")
         if section is None:
             return DatabaseConfig()
-        self.known_keys(section, ("url", "url_env"), "database")
+        self.known_keys(section, ("url", "url_env", "schema"), "database")
         url = self.string(section, "url", "database", default=DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
         url_env = self.string(section, "url_env", "database", default="GRIDBOT_DATABASE_URL") or "GRIDBOT_DATABASE_URL"
         if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
@@ -932,36 +966,81 @@ class _Checker:
         elif re.match(r"^[a-z+]+://[^/@:]+:[^/@]+@", url):
             self.error(self.line_of(section, "url"), "the database URL contains a password",
                        f"remove it from the file and put the whole URL in the environment variable {url_env}")
-        return DatabaseConfig(url=url, url_env=url_env)
+        schema = self.string(section, "schema", "database")
+        if schema and not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", schema):
+            self.error(self.line_of(section, "schema"), f"database.schema {schema!r} is not a plain schema name",
+                       "use letters, digits and _ (e.g. schema: gridbot)")
+            schema = None
+        return DatabaseConfig(url=url, url_env=url_env, schema=schema or None)
 
     def check_transport(self, data: _LinedDict) -> TransportConfig:
         section = self.mapping(data.get("transport"), self.line_of(data, "transport"), "transport")
         if section is None:
             return TransportConfig()
-        self.known_keys(section, ("kind", "send_budget", "endpoint", "token_env", "max_attempts", "token"),
-                        "transport")
+        self.known_keys(section, ("kind", "send_budget", "endpoint", "token_env", "max_attempts", "token",
+                                  "accounts", "sim_log"), "transport")
         self.no_secret(section, "transport")
         kind = self.string(section, "kind", "transport", default="simulator") or "simulator"
         if kind not in TRANSPORT_KINDS:
             self.error(self.line_of(section, "kind"), f"unknown transport {kind!r}",
                        f"use one of: {', '.join(TRANSPORT_KINDS)}")
-        budget = SendBudget()
-        budget_map = self.mapping(section.get("send_budget"), self.line_of(section, "send_budget"), "send_budget")
-        if budget_map is not None:
-            self.known_keys(budget_map, ("per_minute", "jitter"), "transport.send_budget")
-            per_minute = self.integer(budget_map, "per_minute", "send_budget", 20, 1, 600)
-            jitter = budget_map.get("jitter", 0.3)
-            if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
-                self.error(self.line_of(budget_map, "jitter"), "send_budget.jitter must be a number from 0 to 1",
-                           "set jitter: 0.3")
-                jitter = 0.3
-            budget = SendBudget(per_minute=per_minute, jitter=float(jitter))
+        budget = self.send_budget(section, "transport.send_budget", SendBudget())
+        accounts = self.check_accounts(section, budget)
         endpoint = self.string(section, "endpoint", "transport")
         token_env = self.string(section, "token_env", "transport",
                                 default="WECHATY_PUPPET_SERVICE_TOKEN") or "WECHATY_PUPPET_SERVICE_TOKEN"
         attempts = self.integer(section, "max_attempts", "transport", 5, 1, 100)
         return TransportConfig(kind=kind, send_budget=budget, endpoint=endpoint, token_env=token_env,
-                               max_attempts=attempts)
+                               max_attempts=attempts, accounts=accounts,
+                               sim_log=self.string(section, "sim_log", "transport") or None)
+
+    def send_budget(self, section: _LinedDict, where: str, default: SendBudget) -> SendBudget:
+        budget_map = self.mapping(section.get("send_budget"), self.line_of(section, "send_budget"), where)
+        if budget_map is None:
+            return default
+        self.known_keys(budget_map, ("per_minute", "jitter"), where)
+        per_minute = self.integer(budget_map, "per_minute", "send_budget", default.per_minute, 1, 100_000)
+        jitter = budget_map.get("jitter", default.jitter)
+        if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
+            self.error(self.line_of(budget_map, "jitter"), "send_budget.jitter must be a number from 0 to 1",
+                       "set jitter: 0.3")
+            jitter = default.jitter
+        return SendBudget(per_minute=per_minute, jitter=float(jitter))
+
+    def check_accounts(self, section: _LinedDict, budget: SendBudget) -> tuple[AccountConfig, ...]:
+        value = section.get("accounts")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not value:
+            self.error(self.line_of(section, "accounts"), "transport.accounts must be a list of accounts",
+                       "write e.g. accounts: [{name: bot-a, token_env: GRIDBOT_TOKEN_A}]")
+            return ()
+        accounts: list[AccountConfig] = []
+        for item, line in zip(value, _item_lines(value)):
+            account = self.mapping(item, line, "transport.accounts[]")
+            if account is None:
+                continue
+            self.known_keys(account, ("name", "send_budget", "endpoint", "token_env", "sim_nodes", "token"),
+                            "transport.accounts[]")
+            self.no_secret(account, "transport.accounts[]")
+            name = self.string(account, "name", "transport.accounts[]", required=True) or ""
+            if name and not CODE_PATTERN.match(name):
+                self.error(self.line_of(account, "name"), f"account name {name!r} must be letters, digits, - or _",
+                           "e.g. name: bot-a")
+            if any(a.name == name for a in accounts):
+                self.error(self.line_of(account, "name"), f"account {name!r} is listed twice",
+                           "give each account its own name")
+            nodes = account.get("sim_nodes") or []
+            if not isinstance(nodes, list):
+                self.error(self.line_of(account, "sim_nodes"), "sim_nodes must be a list of node codes",
+                           "e.g. sim_nodes: [JQS-01, JQS-02]")
+                nodes = []
+            accounts.append(AccountConfig(
+                name=name, send_budget=self.send_budget(account, "transport.accounts[].send_budget", budget),
+                endpoint=self.string(account, "endpoint", "transport.accounts[]") or None,
+                token_env=self.string(account, "token_env", "transport.accounts[]") or None,
+                sim_nodes=tuple(str(n) for n in nodes)))
+        return tuple(accounts)
 
     def check_web(self, data: _LinedDict) -> WebConfig:
         section = self.mapping(data.get("web"), self.line_of(data, "web"), "web")

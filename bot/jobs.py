@@ -34,13 +34,18 @@ class _Job:
     next_at: datetime | None = None
     hint: Callable[[], Awaitable[datetime | None]] | None = None  # virtual: when there is work at the earliest
     virtual: bool = True  # False: not run on a virtual clock (e.g. polling the transport)
+    leader_only: bool = False  # several processes: only the leader runs it
 
 
 class Jobs:
     """Named async jobs, each wrapped in the same error handling; real or virtual scheduling."""
 
-    def __init__(self, clock: Clock, timezone: str, *, enabled: bool = True) -> None:
+    def __init__(self, clock: Clock, timezone: str, *, enabled: bool = True,
+                 leader: Callable[[], bool] | None = None) -> None:
+        """`leader`: with several processes, whether this one leads now (leader-only jobs skip otherwise)."""
         self.clock = clock
+        self.leader = leader
+        self.skipped: dict[str, int] = {}
         self.timezone = timezone
         self.enabled = enabled  # False: virtual scheduling through run_due()
         self._jobs: dict[str, _Job] = {}
@@ -49,8 +54,11 @@ class Jobs:
         self._scheduler: AsyncIOScheduler | None = None
         self._started = False
 
-    def _wrap(self, name: str, func: JobFunc) -> JobFunc:
+    def _wrap(self, name: str, func: JobFunc, leader_only: bool = False) -> JobFunc:
         async def run() -> Any:
+            if leader_only and self.leader is not None and not self.leader():
+                self.skipped[name] = self.skipped.get(name, 0) + 1
+                return None
             try:
                 result = await func()
             except Exception:
@@ -63,11 +71,12 @@ class Jobs:
         return run
 
     def add_interval(self, name: str, func: JobFunc, *, seconds: float,
-                     hint: Callable[[], Awaitable[datetime | None]] | None = None, virtual: bool = True) -> None:
+                     hint: Callable[[], Awaitable[datetime | None]] | None = None, virtual: bool = True,
+                     leader_only: bool = False) -> None:
         """Run every `seconds`. On a virtual clock, `hint` lets idle ticks be skipped: it says when the
         job will first have work (None: none now), and the job runs at the first tick from then."""
-        self._add(_Job(name, self._wrap(name, func), interval=timedelta(seconds=seconds), hint=hint,
-                       virtual=virtual))
+        self._add(_Job(name, self._wrap(name, func, leader_only), interval=timedelta(seconds=seconds), hint=hint,
+                       virtual=virtual, leader_only=leader_only))
 
     def add_cron(self, name: str, func: JobFunc, **cron: Any) -> None:
         """E.g. add_cron('daily_digest', f, hour=18, minute=0) in the deployment's time zone."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,9 @@ class OutboxSender:
         self._task: asyncio.Task[None] | None = None
         self.sent_count = 0
         self.failed_count = 0
+        self.batch = 1  # rows claimed at a time (several accounts: a few, so claims cost less per message)
+        self.idle_poll = 60.0  # seconds between looks at an empty outbox when nobody wakes us
+        self._claimed: deque[OutboxRow] = deque()
 
     def wake(self) -> None:
         """New rows were enqueued: look at the outbox now."""
@@ -78,6 +82,13 @@ class OutboxSender:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._claimed:  # claimed, never tried: back to the queue for whoever serves the group
+            ids = [row.id for row in self._claimed]
+            self._claimed.clear()
+            try:
+                await self.db.run(lambda s: OutboxRepository(s).unclaim(ids), what="outbox unclaim", attempts=3)
+            except Exception:
+                _LOGGER.warning("could not put %d claimed message(s) back; they go back at the next start", len(ids))
 
     async def recover(self) -> int:
         """After a restart: rows a crash left 'sending' go back to pending."""
@@ -88,17 +99,20 @@ class OutboxSender:
         return count
 
     async def send_one(self) -> bool:
-        """Claim and send one due row, honouring the budget; False when nothing is due."""
+        """Send one due row (claiming a batch when none is held), honouring the budget; False when none is due."""
         now = self.clock.now()
         wait = self.limiter.delay(now.timestamp())
         if wait > 0:
             await self._pause(wait, wakeable=False)
             now = self.clock.now()
-        rows = await self.db.run(lambda s: OutboxRepository(s).claim(now=now, limit=1, account=self.account),
-                                 what="outbox claim")
-        if not rows:
-            return False
-        row = rows[0]
+        if not self._claimed:
+            room = self.limiter.per_minute - self.limiter.used(now.timestamp())
+            limit = max(1, min(self.batch, room))
+            self._claimed.extend(await self.db.run(
+                lambda s: OutboxRepository(s).claim(now=now, limit=limit, account=self.account), what="outbox claim"))
+            if not self._claimed:
+                return False
+        row = self._claimed.popleft()
         to = self.resolve(Address(row.to_kind, row.to_id))
         try:
             if row.attachment and can_send_images(self.transport):
@@ -156,7 +170,8 @@ class OutboxSender:
                     continue
                 due = await self.db.run(lambda s: OutboxRepository(s).seconds_until_due(self.clock.now()),
                                         what="outbox due")
-                await self._pause(60.0 if due is None else max(0.05, due), wakeable=True)
+                await self._pause(self.idle_poll if due is None else max(0.05, min(due, self.idle_poll)),
+                                  wakeable=True)
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep sending whatever happens to one row

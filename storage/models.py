@@ -84,6 +84,7 @@ class RoomRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    served_by: Mapped[str | None] = mapped_column(String(100), index=True)  # the account that sends here
 
 
 class PersonRow(Base):
@@ -283,6 +284,26 @@ class NoticeAckRow(Base):
     member_name: Mapped[str] = mapped_column(String(200))
     household: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccountRow(Base):
+    """A bot account's process: alive while its heartbeat is fresh."""
+
+    __tablename__ = "accounts"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(200))
+
+
+class RoomReachRow(Base):
+    """An account is in a group (as its transport last listed it)."""
+
+    __tablename__ = "room_reach"
+    room_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class DigestDeliveryRow(Base):

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.grid import GridTree, Person
@@ -41,6 +42,12 @@ def _name(text: str) -> str:
     return clean_text(text)[0][:MAX_NAME]
 
 
+
+def dialect_insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    """The backend's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite both do)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
 class GridRepository:
     """Nodes, rooms and people as configured, and rooms the bot found itself in."""
 
@@ -48,8 +55,12 @@ class GridRepository:
         self.session = session
 
     async def sync(self, tree: GridTree, people: Mapping[str, Person], now: datetime) -> None:
-        """Make the node, room and people tables match the config (bulk, for trees of any size)."""
+        """Make the node, room and people tables match the config (bulk, for trees of any size).
+
+        Several processes starting together take turns (a transaction lock on PostgreSQL)."""
         s = self.session
+        if s.bind is not None and s.bind.dialect.name == "postgresql":
+            await s.execute(text("SELECT pg_advisory_xact_lock(7242001)"))
         existing_nodes = {r.code: r for r in (await s.scalars(select(NodeRow))).all()}
         for node in tree:
             row = existing_nodes.pop(node.code, None)
@@ -89,10 +100,13 @@ class GridRepository:
         """Record that the bot is in a room; unknown rooms are kept (configured=False) for the console."""
         row = await self.session.scalar(select(RoomRow).where(RoomRow.room_key == room_key))
         if row is None:
-            row = RoomRow(room_key=room_key, transport_id=transport_id, topic=topic and _name(topic),
-                          node_code=node_code, configured=node_code is not None, active=True,
-                          first_seen=now, last_seen=now)
-            self.session.add(row)
+            # another process may be adding the same group at the same moment
+            await self.session.execute(dialect_insert(self.session)(RoomRow).values(
+                room_key=room_key, transport_id=transport_id, topic=topic and _name(topic), node_code=node_code,
+                configured=node_code is not None, active=True, first_seen=now, last_seen=now,
+            ).on_conflict_do_nothing(index_elements=["room_key"]))
+            row = await self.session.scalar(select(RoomRow).where(RoomRow.room_key == room_key))
+            assert row is not None
         else:
             row.transport_id = transport_id or row.transport_id
             row.last_seen = now
@@ -233,7 +247,11 @@ class OutboxRepository:
         return len(rows)
 
     async def claim(self, *, now: datetime, limit: int, account: str | None = None) -> list[OutboxRow]:
-        """Take up to `limit` due rows, most urgent first, marking them 'sending'. Others skip locked rows."""
+        """Take up to `limit` due rows, most urgent first, marking them 'sending'. Others skip locked rows.
+
+        With `account` (several accounts share the database): only rows this account should send — groups it
+        serves (rooms.served_by) and private chats — and each claimed row is marked with the account.
+        """
         query = (
             select(OutboxRow)
             .where(OutboxRow.status == "pending")
@@ -242,13 +260,17 @@ class OutboxRepository:
             .limit(limit)
         )
         if account is not None:
-            query = query.where((OutboxRow.account.is_(None)) | (OutboxRow.account == account))
+            served_keys = select(RoomRow.room_key).where(RoomRow.served_by == account)
+            served_ids = select(RoomRow.transport_id).where(RoomRow.served_by == account)
+            query = query.where(or_(OutboxRow.account == account, and_(OutboxRow.account.is_(None), or_(
+                OutboxRow.to_kind != "room", OutboxRow.to_id.in_(served_keys), OutboxRow.to_id.in_(served_ids)))))
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(await self.session.scalars(query))
         for row in rows:
             row.status = "sending"
             row.attempts += 1
+            row.account = account
         await self.session.flush()
         return rows
 
@@ -258,18 +280,24 @@ class OutboxRepository:
 
     async def mark_retry(self, row_id: int, *, error: str, not_before: datetime) -> None:
         await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
-            status="pending", last_error=error[:1000], not_before=not_before))
+            status="pending", last_error=error[:1000], not_before=not_before, account=None))
 
     async def mark_failed(self, row_id: int, *, error: str) -> None:
         await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
             status="failed", last_error=error[:1000]))
 
+    async def unclaim(self, row_ids: Sequence[int]) -> None:
+        """Rows claimed but never tried go back to the queue (no attempt is counted)."""
+        await self.session.execute(update(OutboxRow).where(OutboxRow.id.in_(list(row_ids)),
+                                                           OutboxRow.status == "sending").values(
+            status="pending", account=None, attempts=OutboxRow.attempts - 1))
+
     async def recover_inflight(self, account: str | None = None) -> int:
         """Put rows left 'sending' by a crash back to pending; these are the only possible duplicates."""
         query = update(OutboxRow).where(OutboxRow.status == "sending")
-        if account is not None:
-            query = query.where((OutboxRow.account.is_(None)) | (OutboxRow.account == account))
-        result = await self.session.execute(query.values(status="pending"))
+        if account is not None:  # only this account's: the others are still sending theirs
+            query = query.where(OutboxRow.account == account)
+        result = await self.session.execute(query.values(status="pending", account=None))
         return int(result.rowcount or 0)
 
     async def seconds_until_due(self, now: datetime) -> float | None:

@@ -90,7 +90,17 @@ def db_spec(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DbSpec]:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield DbSpec("sqlite", f"sqlite+aiosqlite:///{path}", None)
         return
-    schema = request.getfixturevalue("pg_schema")
+    yield from _postgres(request.getfixturevalue("pg_schema"))
+
+
+@pytest.fixture
+def pg_spec(pg_schema: str) -> Iterator[DbSpec]:
+    """PostgreSQL only: for what only a server does (several processes, advisory locks, LISTEN/NOTIFY)."""
+    yield from _postgres(pg_schema)
+
+
+def _postgres(schema: str) -> Iterator[DbSpec]:
+    """The run's PostgreSQL schema, emptied after the test."""
     yield DbSpec("postgresql", PG_URL, schema)
 
     async def truncate() -> None:

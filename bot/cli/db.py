@@ -7,7 +7,6 @@ import asyncio
 import logging
 
 from bot.cli._common import add_config_argument, load_or_report
-from storage.session import Database
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
         return 1
 
     async def go() -> None:
-        db = Database(config.database_url())
+        db = config.open_database()
         try:
             await db.upgrade()
         finally:

@@ -25,7 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.digests import digest_text
     from bot.domain.digest import calendar_period
-    from storage.session import Database
 
     config = load_or_report(args.config)
     if config is None:
@@ -43,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     period = calendar_period(args.period, day, config.tz)
 
     async def go() -> str:
-        db = Database(config.database_url())
+        db = config.open_database()
         try:
             await db.upgrade()
             text, _ = await digest_text(db, config, node, period, now, chart=Path(args.png) if args.png else None)

@@ -20,21 +20,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", help="web UI address (default from config, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="web UI port (default from config, 8080)")
     parser.add_argument("--no-web", action="store_true", help="do not start the web UI")
+    parser.add_argument("--account", help="serve this account of transport.accounts (one process per account, "
+                                          "all on one PostgreSQL database)")
     parser.set_defaults(handler=run)
 
 
-def build_transport(config: Config, clock):  # type: ignore[no-untyped-def]
-    """The transport config.yaml asks for."""
+def build_transport(config: Config, clock, account: str | None = None):  # type: ignore[no-untyped-def]
+    """The transport config.yaml asks for (for one account of several, with that account's settings)."""
     if config.transport.kind == "simulator":
         from bot.transport.simulator import SimulatorTransport
 
-        return SimulatorTransport.from_config(config, clock)
+        return SimulatorTransport.from_config(config, clock, account=account)
     from bot.transport.wechaty import WechatyTransport  # type: ignore[import-not-found]
 
-    return WechatyTransport.from_env(config.transport.endpoint, os.environ.get(config.transport.token_env))
+    settings = config.transport.account(account) if account else None
+    endpoint = (settings.endpoint if settings else None) or config.transport.endpoint
+    token_env = (settings.token_env if settings else None) or config.transport.token_env
+    return WechatyTransport.from_env(endpoint, os.environ.get(token_env))
 
 
-async def serve(config: Config, *, host: str, port: int, web_enabled: bool) -> int:
+async def serve(config: Config, *, host: str, port: int, web_enabled: bool, account: str | None = None) -> int:
     from bot.app import GridBot
     from bot.clock import SystemClock
     from bot.transport.base import TransportError
@@ -42,11 +47,11 @@ async def serve(config: Config, *, host: str, port: int, web_enabled: bool) -> i
 
     clock = SystemClock()
     try:
-        transport = build_transport(config, clock)
+        transport = build_transport(config, clock, account)
     except (ValueError, ImportError) as exc:
         print(f"无法连接微信 / cannot set up the transport: {exc}")
         return 1
-    bot = GridBot(config, transport, clock=clock)
+    bot = GridBot(config, transport, clock=clock, account=account)
     try:
         await bot.start()
     except TransportError as exc:
@@ -84,4 +89,18 @@ def run(args: argparse.Namespace) -> int:
         return 1
     host = args.host or config.web.host
     port = args.port if args.port is not None else config.web.port
-    return asyncio.run(serve(config, host=host, port=port, web_enabled=config.web.enabled and not args.no_web))
+    accounts = [a.name for a in config.transport.accounts]
+    if args.account and args.account not in accounts:
+        print(f"{config.path}: no account {args.account!r} under transport.accounts "
+              f"(listed: {', '.join(accounts) or 'none'})\n  fix: add it there, or run without --account")
+        return 1
+    if accounts and not args.account:
+        print(f"{config.path} lists several accounts ({', '.join(accounts)}): start one process per account with "
+              f"--account NAME")
+        return 1
+    if args.account and config.database_url().startswith("sqlite"):
+        print("several accounts share one PostgreSQL database; SQLite is for one process. Set GRIDBOT_DATABASE_URL "
+              "to postgresql+asyncpg://user@host/db (see README, \"how to run a zone\")")
+        return 1
+    return asyncio.run(serve(config, host=host, port=port, web_enabled=config.web.enabled and not args.no_web,
+                             account=args.account))

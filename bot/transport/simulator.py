@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,8 +82,11 @@ class SimulatorTransport:
     name = "simulator"
 
     def __init__(self, clock: Clock, rooms: Sequence[SimRoom] = (), *, bot_id: str = BOT_ID,
-                 bot_name: str = BOT_NAME) -> None:
+                 bot_name: str = BOT_NAME, log: Path | None = None) -> None:
+        """`log`: append every message the bot sends to this JSON Lines file — the simulated WeChat's own
+        record, shared by every account process of a deployment and kept when a process dies."""
         self.clock = clock
+        self.log = log
         self.bot_id = bot_id
         self.bot_name = bot_name
         self._rooms: dict[str, SimRoom] = {room.id: room for room in rooms}
@@ -96,11 +101,18 @@ class SimulatorTransport:
         self.sent: list[SimMessage] = []  # everything the bot sent, in order
 
     @classmethod
-    def from_config(cls, config: Config, clock: Clock) -> "SimulatorTransport":
-        """One simulated group per configured room, with its residents and the leaders around it."""
+    def from_config(cls, config: Config, clock: Clock, *, account: str | None = None) -> "SimulatorTransport":
+        """One simulated group per configured room, with its residents and the leaders around it.
+
+        With `account`, the bot is that account ("gridbot-<name>") and is only in the groups of the account's
+        `sim_nodes` subtrees (all groups when it lists none)."""
         rooms: list[SimRoom] = []
         tree = config.tree
+        account_config = config.transport.account(account) if account else None
+        within = set(account_config.sim_nodes) if account_config else set()
         for node in tree:
+            if within and not any(tree.is_within(node.code, top) for top in within):
+                continue
             leaders: dict[str, SimMember] = {}
             for holder_node in tree.lineage(node.code)[:2]:
                 for role, keys in holder_node.roles:
@@ -113,7 +125,11 @@ class SimulatorTransport:
                 members = {m.id: m for m in (SimMember(contact_id_for(n), n) for n in room.members)}
                 members.update(leaders)
                 rooms.append(SimRoom(room_id, room.topic or room_id, node.code, members))
-        return cls(clock, rooms)
+        log = None
+        if config.transport.sim_log:
+            log = Path(config.transport.sim_log)
+            log = log if log.is_absolute() else config.path.parent / log
+        return cls(clock, rooms, bot_id=f"{BOT_ID}-{account}" if account else BOT_ID, log=log)
 
     # -- the Transport protocol ---------------------------------------------------------------
 
@@ -263,6 +279,8 @@ class SimulatorTransport:
     # -- internals -------------------------------------------------------------------------------
 
     def _record(self, message: SimMessage) -> None:
+        if message.from_bot and self.log is not None:
+            self._append_log(message)
         if message.conversation.is_room:
             history = self._rooms[message.conversation.id].history
         else:
@@ -271,6 +289,18 @@ class SimulatorTransport:
         if len(history) > HISTORY_LIMIT:
             del history[: len(history) - HISTORY_LIMIT]
         self._broadcast({"type": "message", "message": message.to_dict()})
+
+    def _append_log(self, message: SimMessage) -> None:
+        """One line per message, written with a single O_APPEND write (lines from several processes never mix)."""
+        line = json.dumps({"account": self.bot_id, "to": message.conversation.id, "kind": message.conversation.kind,
+                           "id": message.id, "at": message.at.isoformat(), "text": message.text},
+                          ensure_ascii=False) + "\n"
+        self.log.parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # type: ignore[arg-type]
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
 
     def _broadcast(self, event: dict[str, object]) -> None:
         for queue in list(self._observers):

@@ -52,6 +52,9 @@ def build_web_app(bot: GridBot) -> web.Application:
     from bot.web import charts
 
     charts.setup(app, BOT_KEY)
+    from bot.web import metrics
+
+    metrics.setup(app, BOT_KEY)
     from bot.transport.simulator import SimulatorTransport
 
     if isinstance(bot.transport, SimulatorTransport):
