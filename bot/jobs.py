@@ -91,8 +91,8 @@ class Jobs:
         if self._scheduler is not None:
             trigger = (IntervalTrigger(seconds=job.interval.total_seconds(), timezone=self.timezone)
                        if job.interval is not None else CronTrigger(timezone=self.timezone, **(job.cron or {})))
-            self._scheduler.add_job(job.func, trigger, id=job.name, replace_existing=True, coalesce=True,
-                                    max_instances=1, misfire_grace_time=3600)
+            self._scheduler.add_job(job.func, trigger, id=job.name, name=job.name, replace_existing=True,
+                                    coalesce=True, max_instances=1, misfire_grace_time=3600)
         elif job.virtual:
             job.next_at = self._next_virtual(job, self.clock.now())
 

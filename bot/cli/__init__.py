@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # every job run is not news; failures are still logged
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -40,3 +40,17 @@ def test_run_refuses_a_broken_config(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert f"{config}:4: unknown tier '星球'" in result.stderr
+
+
+def test_run_with_accounts_needs_the_account_and_postgresql(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GRIDBOT_DATABASE_URL", raising=False)
+    config = tmp_path / "zone.yaml"
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "transport:\n  kind: simulator", "transport:\n  kind: simulator\n  accounts: [{name: a}, {name: b}]")
+    config.write_text(text, encoding="utf-8")
+    assert main(["run", "--config", str(config)]) == 1
+    assert "--account NAME" in capsys.readouterr().out
+    assert main(["run", "--config", str(config), "--account", "z"]) == 1
+    assert "no account 'z'" in capsys.readouterr().out
+    assert main(["run", "--config", str(config), "--account", "a"]) == 1
+    assert "PostgreSQL" in capsys.readouterr().out

@@ -180,3 +180,36 @@ async def escalation_notes(db):
 async def count(db, model):
     async with db.unit_of_work() as s:
         return int(await s.scalar(select(func.count()).select_from(model)))
+
+
+async def test_health_and_metrics_per_process(pg_spec, sample_config, clock):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web.app import build_web_app
+
+    config = two_accounts(sample_config)
+    db = pg_spec.database()
+    sim = SimulatorTransport.from_config(config, clock, account="a")
+    bot = GridBot(config, sim, clock=clock, database=db, scheduler=False, account="a")
+    await bot.start()
+    client = TestClient(TestServer(build_web_app(bot)))
+    await client.start_server()
+    try:
+        room = sim.room_by_topic("江桥花苑3号楼微网格")
+        await sim.post(room.id, "sim:3-201 王芳", "3号楼楼道灯坏了好几天了")
+        await bot.settle(clock)
+        ready = await client.get("/readyz")
+        assert ready.status == 200 and (await ready.json())["leader"] is True
+        text = await (await client.get("/metrics")).text()
+        values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line and not line.startswith("#")}
+        assert values['gridbot_messages_in_total{account="a"}'] == 1
+        assert values['gridbot_messages_out_total{account="a"}'] >= 1
+        assert values['gridbot_tickets{state="new"}'] == 1
+        assert values['gridbot_leader{account="a"}'] == 1
+        assert values['gridbot_send_budget_per_minute{account="a"}'] == 600
+        assert 0 < values['gridbot_send_budget_used{account="a"}'] <= 1
+        assert "gridbot_outbox_depth" in text and "gridbot_errors_total" in text
+    finally:
+        await client.close()
+        await bot.stop()
