@@ -105,9 +105,8 @@ class OutboxSender:
         if wait > 0:
             await self._pause(wait, wakeable=False)
             now = self.clock.now()
-        if not self._claimed:
-            room = self.limiter.per_minute - self.limiter.used(now.timestamp())
-            limit = max(1, min(self.batch, room))
+        if not self._claimed:  # a batch is what the budget lets out in the next ~10 s: claims held briefly
+            limit = max(1, min(self.batch, int(10.0 / self.limiter.spacing) + 1))
             self._claimed.extend(await self.db.run(
                 lambda s: OutboxRepository(s).claim(now=now, limit=limit, account=self.account), what="outbox claim"))
             if not self._claimed:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.grid import GridTree, Person
 from bot.messages import Address, IncomingMessage, Reply
@@ -267,11 +268,16 @@ class OutboxRepository:
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(await self.session.scalars(query))
-        for row in rows:
-            row.status = "sending"
-            row.attempts += 1
-            row.account = account
-        await self.session.flush()
+        if not rows:
+            return rows
+        await self.session.execute(  # one UPDATE for the batch, not one per row
+            update(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows]))
+            .values(status="sending", attempts=OutboxRow.attempts + 1, account=account)
+            .execution_options(synchronize_session=False))
+        for row in rows:  # what the UPDATE wrote, without another round trip
+            set_committed_value(row, "status", "sending")
+            set_committed_value(row, "attempts", row.attempts + 1)
+            set_committed_value(row, "account", account)
         return rows
 
     async def mark_sent(self, row_id: int, *, at: datetime, transport_message_id: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from sqlalchemy import func, select, update
@@ -213,3 +214,17 @@ async def test_health_and_metrics_per_process(pg_spec, sample_config, clock):
     finally:
         await client.close()
         await bot.stop()
+
+
+async def test_a_new_outbox_row_wakes_listening_senders_at_once(pg_spec, clock):
+    db, other = pg_spec.database(), pg_spec.database()
+    woken = asyncio.Event()
+    listener = Cluster(db, "a", clock, on_wake=woken.set)
+    await listener.start()
+    try:
+        await other.run(lambda s: OutboxRepository(s).enqueue([Reply(Address.room("x"), "通知")], now=clock.now()))
+        await asyncio.wait_for(woken.wait(), timeout=2)  # NOTIFY from the trigger, not a poll
+    finally:
+        await listener.stop()
+        await db.dispose()
+        await other.dispose()
