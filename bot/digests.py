@@ -181,15 +181,9 @@ class DigestSender:
 
     async def next_work(self, now: datetime) -> datetime | None:
         """When there is something to do at the earliest (for the virtual clock)."""
-        times = []
-        for schedule in self.config.digests.schedules:
-            fire = schedule.last_fire(now, self.config.tz)
-            owed = now - fire <= self.config.digests.grace and (self.since is None or fire >= self.since)
-            if owed and self._done.get(schedule) != fire:
-                times.append(fire)
-            else:
-                times.append(schedule.next_fire(now, self.config.tz))
-        return min(times) if times else None
+        owed = [fire for schedule, fire in self._due(now) if self._done.get(schedule) != fire]
+        upcoming = [schedule.next_fire(now, self.config.tz) for schedule in self.config.digests.schedules]
+        return min(owed + upcoming) if owed or upcoming else None
 
     async def run(self, now: datetime) -> list[Reply]:
         """Queue every due digest not yet recorded; returns what was queued."""
