@@ -482,8 +482,11 @@ class GridBot:
         unknown: list[str] = []
         tree = self.config.tree
         members: list[tuple[str, str, str, str | None]] = []
+        known: list[str] = []  # configured groups this account is in
 
         async def work(session):  # type: ignore[no-untyped-def]
+            for found in (unknown, members, known):  # a retried unit of work starts afresh
+                found.clear()
             repo = GridRepository(session)
             for info in rooms:
                 room = tree.room(room_id=info.id, topic=info.topic)
@@ -493,6 +496,7 @@ class GridBot:
                 if room is None:
                     unknown.append(f"{info.topic} ({info.id})")
                 else:
+                    known.append(room.key)
                     self._learn_room(info.id, info.topic, room.key)
                     names = info.member_names or info.member_ids
                     members.extend((room.key, member, name, household_of(name))
@@ -501,8 +505,7 @@ class GridBot:
 
         await self.db.run(work, what="room refresh")
         if self.cluster is not None:
-            keys = [room.key for info in rooms if (room := tree.room(room_id=info.id, topic=info.topic)) is not None]
-            await self.cluster.report_reach(keys)
+            await self.cluster.report_reach(known)
         if unknown:
             _LOGGER.warning("the bot is in %d group(s) config.yaml does not know; add them to a node's rooms: %s",
                             len(unknown), "; ".join(unknown[:20]))
