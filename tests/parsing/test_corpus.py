@@ -38,14 +38,15 @@ def test_held_out_split_never_tuned_on():
     by a second author before the second round of tuning (which used only the tune split). Before that round the
     parser reached kind 0.845, category 0.702 and urgent recall 0.591 on those 110 fresh lines.
 
-    The issue's floors hold here except urgent recall, which is 0.905 (38 of 42): it is guarded at 0.90 rather
-    than raised by tuning on these lines."""
-    assert_floors(score(load(HELDOUT)), urgent_recall=0.90)
+    Third round: urgent recall was 0.905 here. 109 new tune lines (90 urgent, written from the issue's list of
+    emergencies, not from these misses) scored 0.433 urgent recall with the old word lists — which is why
+    urgency is now also read from situations (bot/domain/parsing/situations.py). After that round, run once
+    on this split: 0.976 (41 of 42). The issue's floors hold here in full."""
+    assert_floors(score(load(HELDOUT)), urgent_recall=0.97)
 
 
 def test_whole_corpus():
-    # 119 of 123: the held-out misses pull urgent recall just under 0.97
-    assert_floors(score(load(TUNE) + load(HELDOUT)), urgent_recall=0.96)
+    assert_floors(score(load(TUNE) + load(HELDOUT)), urgent_recall=0.97)
 
 
 @pytest.mark.parametrize("path", [TUNE, HELDOUT], ids=["tune", "heldout"])

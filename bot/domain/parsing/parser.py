@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.parsing.situations import SETTLED, situations
 from bot.domain.parsing.lexicon import (
     COMPLAINT_CUES,
     FIXED_CUES,
@@ -216,6 +217,8 @@ _STRONG_QUERY = frozenset((
     "修了没", "修好没", "修了吗", "修好了吗", "好了没", "弄好没", "处理了没", "处理了吗", "怎么样了", "进度",
     "有人管吗", "有人管没", "什么时候修", "还要等多久", "还没人来", "还没有人来", "办好了没", "查询", "批下来",
     "有结果", "有消息", "有下文", "到哪了", "咋样了", "跟进吗", "什么时候有人来", "到哪一步", "落实了没", "有没有下文", "没人回", "还没回复", "查一下"))
+_OVER = re.compile(r"已经(?:处理|修|找到|回|解决|没事)|找到了|回家了|虚惊|原来是|处理好了")
+_EVENT_NOTICE = re.compile(r"讲座|演练|培训|宣传日|(?:下周|明天|后天|周[一二三四五六日天])[^。！？\n]{0,6}来检查")
 _QUESTION_INFO = re.compile(r"(请问|怎么|如何|哪里|在哪|什么时候|几点|需要什么|能不能办|可以办|多少钱|要带|截止)")
 
 
@@ -265,6 +268,9 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
             scores[category] = scores.get(category, 0) + weight
             hits.setdefault(category, []).append(m.group(0))
     urgent_hits = [m.group(0) for m in lexicon.urgent_re.finditer(text)]
+    settled = SETTLED.search(text)
+    found = [] if settled else situations(text)  # emergencies described as situations
+    danger = max((s.weight for s, _ in found), default=0)
     low_hits = [m.group(0) for m in lexicon.low_re.finditer(text)]
     chat_hits = [m.group(0) for m in lexicon.chat_re.finditer(text)]
     fixed = any(text[max(0, m.start() - 1):m.start()] not in ("不", "没", "未") for m in _FIXED_RE.finditer(text)) \
@@ -297,7 +303,10 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
             return ParseResult("query", None, None, location, (f"询问进度『{query.group(0)}』",), 0.85,
                                ticket_ref=ticket_ref)
 
-    # "修好了 谢谢" — something already fixed, said with thanks or sarcasm
+    # "修好了 谢谢" — something already fixed, said with thanks or sarcasm; "找到了，虚惊一场"
+    if settled and not still and not help_cue and _OVER.search(text):
+        return ParseResult("chat", None, None, location, (f"事情已经过去『{settled.group(0)}』",), 0.75,
+                           ticket_ref=ticket_ref)
     if fixed and not still and not urgent_hits:
         return ParseResult("chat", None, None, location, ("说已经修好/解决",), 0.8, ticket_ref=ticket_ref)
 
@@ -312,8 +321,10 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     reportish = best >= 2 or (best >= 1 and (help_cue or me_too or location.building or location.place))
     if me_too and not reportish and len(stripped) <= 20:
         reportish = True  # "+1 我家也是": joins whatever was just reported
-    if sum(lexicon.urgent[h] for h in urgent_hits) >= 2:
+    if sum(lexicon.urgent[h] for h in urgent_hits) >= 2 or danger >= 3:
         reportish = True
+    if _EVENT_NOTICE.search(text) and not danger and not help_cue and best < 4:
+        return ParseResult("chat", None, None, location, ("活动或上门通知",), 0.7, ticket_ref=ticket_ref)
     if chat_hits and best < 2 and not urgent_hits and not me_too:
         return ParseResult("chat", None, None, location, (f"闲聊/致谢『{chat_hits[0]}』",), 0.75,
                            ticket_ref=ticket_ref)
@@ -335,7 +346,12 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     else:
         category = "other"
         why.append("类别 other: 没有命中类别词")
-    if category == "inquiry" or (_QUESTION_INFO.search(text) and scores.get("inquiry", 0) >= scores.get(category, 0)):
+    strongest = next((s for s, _ in sorted(found, key=lambda f: -f[0].weight) if s.category != "other"), None)
+    if strongest is not None and strongest.weight >= 3 and best < 5 and category != strongest.category:
+        why.append(f"类别 {strongest.category}: 情形『{strongest.name}』")
+        category = strongest.category
+    if not danger and (category == "inquiry" or (
+            _QUESTION_INFO.search(text) and scores.get("inquiry", 0) >= scores.get(category, 0))):
         category = "inquiry"
     if category in ("repair", "sanitation", "dispute", "other") and scores.get("assistance", 0) >= 3 and any(
             w in text for w in ("老人", "独居", "打不通", "联系不上", "没人开门", "走失")):
@@ -343,7 +359,10 @@ def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     if category == "inquiry":
         urgency = "low"
         why.append("咨询类一律不急")
-    elif sum(lexicon.urgent[h] for h in urgent_hits) >= 2 and not _negated(text, urgent_hits[0]):
+    elif danger >= 3:
+        urgency = "urgent"
+        why.append("紧急: " + "、".join(f"{s.name}『{words}』" for s, words in found))
+    elif not settled and sum(lexicon.urgent[h] for h in urgent_hits) >= 2 and not _negated(text, urgent_hits[0]):
         urgency = "urgent"
         why.append("紧急: 命中" + "".join(f"『{h}』" for h in dict.fromkeys(urgent_hits)))
     elif low_hits:

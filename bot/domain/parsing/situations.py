@@ -1,0 +1,82 @@
+"""Emergencies described as situations, not fixed words: a danger plus what makes it happen now.
+
+Residents rarely use the same words twice ("窗户往外窜火", "一屋子烟往外飘", "电线耷拉到地上 小孩在旁边玩").
+Each situation is a small pattern over normalised text: a thing (fire, gas, wire, water, a person, an
+elderly relative ...) near a sign that it is happening now (flames, smell, sparks, no answer ...). A match
+names the situation, its category and its weight; the explanation quotes the words that matched.
+Past or settled events ("已经找到了", "上周着火的事", "消防演练") are recognised separately and make nothing urgent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# who may be in danger or missing
+_PERSON = (r"(?:老人|老太太|老太|老头|老爷子|老大爷|大爷|大妈|阿婆|阿公|奶奶|爷爷|外婆|外公|姥姥|姥爷|老妈|老爸|我妈|我爸|"
+           r"母亲|父亲|舅舅|姑姑|姨妈|叔叔|伯伯|张伯|李伯|王伯|老伯|阿姨|婆婆|公公|老公|老婆|孩子|小孩|娃|女儿|儿子|"
+           r"独居|一个人住|一个人在家|邻居|对门|隔壁)")
+_NO_ANSWER = (r"(?:联系不[上到]|打不通|不接|没人接|关机|没人应|没声音|没动静|没反应|没有反应|没回来|没到家|没回家|"
+              r"走丢|走失|不见了|找不到|没出门|没开过灯|叫门没|敲门没|敲不开|失联|不答应)")
+_NEAR = r"[^。！？!?\n]{0,30}?"
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    name: str  # shown in the explanation
+    category: str
+    weight: int
+    pattern: re.Pattern[str]
+
+
+def _s(name: str, category: str, weight: int, pattern: str) -> Situation:
+    return Situation(name, category, weight, re.compile(pattern))
+
+
+SITUATIONS: tuple[Situation, ...] = (
+    _s("起火", "safety", 3, r"窜火|冒火|火很大|火势|火越|烧起来|烧着|烧到|点着了|爆燃|自燃|着了火|"
+                             r"(?:油锅|锅|车|房子?|电池|电瓶|充电)[^。！？\n]{0,6}(?:着了|起火|炸了)|火苗|火光|明火"),
+    _s("浓烟", "safety", 3, r"一屋子烟|烟往|全是烟|好多烟|浓烟|黑烟|冒白烟|冒烟|烟雾报警器[^。！？\n]{0,6}(?:叫|响)"),
+    _s("燃气", "safety", 3, r"(?:燃气|天然气)[^。！？\n]{0,10}(?:味|漏|泄|喷|呲|嘶|关不上)|臭鸡蛋味|气罐[^。！？\n]{0,8}(?:喷|漏|关不上)|"
+                             r"(?:一屋子|满屋|整[个栋]楼?[^。！？\n]{0,4}都是)[^。！？\n]{0,4}(?:气味|味道)|熄火[^。！？\n]{0,12}气味"),
+    _s("电线", "safety", 3, r"(?:电线|电箱|电表箱|配电箱|插座|线路|电缆|变压器|线)[^。！？\n]{0,10}"
+                             r"(?:火|冒烟|焦|炸|滋滋|噼|打火|断了|掉在|耷拉|垂到|落地|拖在地)"),
+    _s("爆管漏水", "repair", 3, r"(?:水管|主水管|暖气管|管子|管道|水箱)[^。！？\n]{0,4}(?:爆|崩|破|裂|断)|"
+                                r"往下流[^。！？\n]{0,10}(?:灯|电)"),
+    _s("水淹", "safety", 3, r"水[^。！？\n]{0,6}(?:哗哗|漫|没过|倒灌|喷)|进水[^。！？\n]{0,10}(?:涨|淹|插座|电)|"
+                            r"倒灌|淹到"),
+    _s("有人倒下", "health", 3, r"倒在地|倒地|晕过去|晕倒|昏过去|昏迷|不省人事|叫(?:他|她|了)?没反应|叫不醒|叫不答应|"
+                                r"没什么反应|一动不动|抽搐|抽筋|口吐白沫|嘴歪|说话含糊|胸口(?:疼|痛|闷)|心口(?:疼|痛)|"
+                                r"喘不|喘气很急|噎着|噎住|吞了|卡在喉咙|吐血|血止不住|骨折|变形了|喝了农药|中毒|"
+                                r"身上都凉|没气了|没呼吸|躺着不动|嘴唇[^。！？\n]{0,3}紫|脸色发白|满头大汗"),
+    _s("有人摔伤", "health", 3, r"(?:摔|跌)下来|人[^。！？\n]{0,4}掉下来|从[^。！？\n]{0,8}摔|头磕破|磕破了头|摔[^。！？\n]{0,6}(?:起不来|血)"),
+    _s("老人或家人失联", "assistance", 3, _PERSON + _NEAR + _NO_ANSWER),
+    _s("失联", "assistance", 3, _NO_ANSWER + _NEAR + r"(?:谁帮忙|帮忙去|上门看|去看看|敲下门|急疯|报警)"),
+    _s("打斗", "security", 3, r"打架|打人|追着[^。！？\n]{0,4}打|砍人|持刀|拿刀|拿着刀|菜刀|钢管|拿棍|动手了|打老婆|"
+                              r"打孩子|喊救命|拉走|抢孩子|跟着[^。！？\n]{0,8}(?:小孩|孩子)"),
+    _s("入室或盗窃进行中", "security", 3, r"(?:正在|还在|现在)[^。！？\n]{0,4}(?:撬|砸|偷)|在(?:撬|砸|偷)|爬进去|翻窗|"
+                                         r"(?:撬|砸|偷)[^。！？\n]{0,10}(?:就现在|还在里面|人还在)"),
+    _s("有人被困", "repair", 3, r"(?:困|关|卡)[^。！？\n]{0,8}(?:电梯|里面)|电梯[^。！？\n]{0,12}"
+                                r"(?:卡在|关着|困|往下掉|掉了|下坠|冒烟|打不开)"),
+    _s("被锁或困住", "safety", 3, r"(?:被锁|锁在|被关在|困在)[^。！？\n]{0,10}(?:里|室|屋|间)"),
+    _s("坠物或倒塌", "safety", 3, r"(?:快掉下来|往下掉|掉下来一个|砸到|砸伤|砸坏|要倒了|塌了|倒了压|往下滑|滑坡|"
+                                  r"劈倒)[^。！？\n]{0,16}(?:人|下面|撤|电线|车)|(?:塌了|倒了)[^。！？\n]{0,10}(?:有人|住着人|人在)"),
+    _s("溺水或坠落危险", "safety", 3, r"掉水里|落水|溺水|扑腾|窗台外|爬到[^。！？\n]{0,6}(?:窗|阳台|栏杆)|往下跳|"
+                                      r"坐在(?:楼顶)?边上|掉进去|掉下去了"),
+    _s("呼救", "other", 2, r"快来人|救救|快报警|快打(?:110|119|120)|叫救护车|快快快"),
+)
+
+# the event is over, past, rehearsed or hypothetical: nothing is happening now
+SETTLED = re.compile(r"已经(?:处理|修|找到|回|解决|灭|没事|送医|送到)|找到了|回家了|虚惊|演练|讲座|培训|宣传|"
+                     r"上周|上个月|去年|前几天[^。！？\n]{0,12}(?:的事|那次|那个)|[^。！？\n]{0,8}的事大家|原来是|"
+                     r"会不会有危险|万一|有备无患|要不要|过期")
+
+
+def situations(text: str) -> list[tuple[Situation, str]]:
+    """Every situation the (normalised) text describes, with the words that matched."""
+    found = []
+    for situation in SITUATIONS:
+        match = situation.pattern.search(text)
+        if match is not None:
+            found.append((situation, match.group(0)))
+    return found
