@@ -324,20 +324,28 @@ class GridBot:
                 _LOGGER.exception("parser failed on a message; storing it unparsed")
         return _Prepared(msg, room, node, room_key, result, result.to_dict() if result is not None else None)
 
-    async def _store(self, session: Any, p: _Prepared, handler: str) -> Any:
+    async def _store(self, session: Any, p: _Prepared, handler: str, row_id: int | None = None) -> Any:
+        """The message's row: with a reserved id it waits to be inserted with its batch, else it is added now."""
         if p.room_key is not None and p.room_key not in self._seen_rooms:
             await GridRepository(session).room_seen(
                 p.room_key, transport_id=p.msg.conversation.id, topic=p.msg.room_topic,
                 node_code=p.node.code if p.node else None, now=self.clock.now())
             self._seen_rooms.add(p.room_key)
-        row = await MessageRepository(session).add_incoming(
-            p.msg, room_key=p.room_key, node_code=p.node.code if p.node else None, parse=p.parsed, flush=False)
+        messages = MessageRepository(session)
+        node_code = p.node.code if p.node else None
+        if row_id is None:
+            row = await messages.add_incoming(p.msg, room_key=p.room_key, node_code=node_code, parse=p.parsed,
+                                              flush=False)
+        else:
+            row = messages.new_incoming(p.msg, room_key=p.room_key, node_code=node_code, parse=p.parsed,
+                                        row_id=row_id)
+            messages.add_pending(row)
         row.handler = handler
         return row
 
-    async def _handle(self, session: Any, p: _Prepared) -> RouteResult:
+    async def _handle(self, session: Any, p: _Prepared, row_id: int | None = None) -> RouteResult:
         msg = p.msg
-        row = await self._store(session, p, "")
+        row = await self._store(session, p, "", row_id)
         ctx = Context(session=session, config=self.config, directory=self.directory, now=self.clock.now(),
                       bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
                       room=p.room, node=p.node, sender=self.directory.identify(msg.sender_id, msg.sender_name),
@@ -349,8 +357,6 @@ class GridBot:
         else:
             routed = await self.router.route(msg, ctx)
         row.handler = routed.handler
-        if routed.replies:
-            await OutboxRepository(session).enqueue(routed.replies, now=self.clock.now())
         return routed
 
     def _recent_image(self, sender_id: str, room_key: str) -> bool:
@@ -375,7 +381,14 @@ class GridBot:
             return [None] * len(messages)
 
         async def work(session):  # type: ignore[no-untyped-def]
-            return [await self._handle(session, p) for p in todo]
+            messages = MessageRepository(session)
+            ids = await messages.reserve_ids(len(todo))
+            routed = [await self._handle(session, p, row_id) for p, row_id in zip(todo, ids)]
+            await messages.flush_pending()  # every message of the batch in one INSERT
+            replies = [reply for r in routed for reply in r.replies]
+            if replies:  # and every reply in one more
+                await OutboxRepository(session).enqueue(replies, now=self.clock.now())
+            return routed
 
         try:
             results = await self.db.run(work, what="handling messages")

@@ -176,7 +176,6 @@ class TicketDesk:
                                         reporter_name=reporter.name, message_id=reporter.message_row_id, at=self.now)
         await self.repo.add_event(ticket, at=self.now, actor=reporter.name, action="open", from_state=None,
                                   to_state=State.NEW.value, note=short_text(text, 200))
-        await self.session.flush()  # one flush: the ticket, its first reporter and its first event
         await self._attach_loose_images(ticket, reporter)
         return ticket, False, self._opened_replies(ticket, reporter, holder)
 

@@ -176,19 +176,55 @@ class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    PENDING = "pending_messages"  # session.info key: rows with reserved ids, inserted together
+
+    async def reserve_ids(self, count: int) -> list[int]:
+        """Ids for `count` new messages, taken now in one statement (the rows are inserted later, together).
+
+        SQLite: the unit of work holds the write lock (BEGIN IMMEDIATE), so max(id)+1… is ours; PostgreSQL:
+        the table's sequence hands out a block."""
+        if count <= 0:
+            return []
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            rows = await self.session.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, :n)"), {"n": count})
+            return [int(r[0]) for r in rows.all()]
+        highest = int(await self.session.scalar(select(func.max(MessageRow.id))) or 0)
+        highest = max(highest, max((row.id for row in self.session.info.get(self.PENDING, ())), default=0))
+        return list(range(highest + 1, highest + 1 + count))
+
+    def add_pending(self, row: MessageRow) -> None:
+        """Keep a row with a reserved id to be inserted with the others by `flush_pending`."""
+        self.session.info.setdefault(self.PENDING, []).append(row)
+
+    async def flush_pending(self) -> int:
+        """Insert the pending rows in one statement (before reading messages back, and at the end of the work)."""
+        rows = self.session.info.pop(self.PENDING, None)
+        if not rows:
+            return 0
+        columns = [c.key for c in MessageRow.__table__.columns]
+        await self.session.execute(MessageRow.__table__.insert(),
+                                   [{key: getattr(row, key) for key in columns} for row in rows])
+        return len(rows)
+
+    def new_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
+                     parse: dict[str, Any] | None = None, row_id: int | None = None) -> MessageRow:
+        """A received message as a row (with what the parser made of it), not yet in the session."""
+        clean, raw = clean_text(msg.text)
+        parse = parse or {}
+        return MessageRow(
+            id=row_id, direction="in", conversation_kind=msg.conversation.kind, conversation_id=msg.conversation.id,
+            room_key=room_key, node_code=node_code, sender_id=_name(msg.sender_id),
+            sender_name=_name(msg.sender_name), text=clean, raw=raw, msg_type=msg.type.value,
+            transport_message_id=msg.message_id, mentions=[_name(m) for m in msg.mentions], at=msg.at,
+            kind=parse.get("kind"), category=parse.get("category"), urgency=parse.get("urgency"),
+            parse=parse or None, handler=None, ticket_id=None, attachment=None,
+        )
+
     async def add_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
                            parse: dict[str, Any] | None = None, flush: bool = True) -> MessageRow:
         """Store a received message (with what the parser made of it); flush=False defers the INSERT."""
-        text, raw = clean_text(msg.text)
-        row = MessageRow(
-            direction="in", conversation_kind=msg.conversation.kind, conversation_id=msg.conversation.id,
-            room_key=room_key, node_code=node_code, sender_id=_name(msg.sender_id),
-            sender_name=_name(msg.sender_name), text=text, raw=raw, msg_type=msg.type.value,
-            transport_message_id=msg.message_id, mentions=[_name(m) for m in msg.mentions], at=msg.at,
-        )
-        if parse is not None:
-            row.kind, row.category, row.urgency, row.parse = (
-                parse.get("kind"), parse.get("category"), parse.get("urgency"), parse)
+        row = self.new_incoming(msg, room_key=room_key, node_code=node_code, parse=parse)
         self.session.add(row)
         if flush:
             await self.session.flush()

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.errors import NotFound
+from storage.repositories import MessageRepository
 from storage.models import CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow
 
 OPEN = ("new", "accepted", "reopened")
@@ -35,6 +37,41 @@ class CounterRepository:
         return int(result.scalar_one())
 
 
+_DUPLICATE_QUERIES: dict[tuple[bool, ...], Any] = {}
+
+# a reporter joins a ticket once: one INSERT … SELECT … WHERE NOT EXISTS, then the count goes up
+_reporters = TicketReporterRow.__table__
+_ADD_REPORTER = _reporters.insert().from_select(
+    ["ticket_id", "reporter_id", "reporter_name", "room_key", "message_id", "at"],
+    select(bindparam("ticket_id", type_=BigInteger), bindparam("reporter_id", type_=String),
+           bindparam("reporter_name", type_=String), bindparam("room_key", type_=String),
+           bindparam("message_id", type_=BigInteger), bindparam("at", type_=_reporters.c.at.type))
+    .where(~select(_reporters.c.id).where(_reporters.c.ticket_id == bindparam("ticket_id"),
+                                          _reporters.c.reporter_id == bindparam("reporter_id")).exists()))
+_COUNT_REPORTER = (update(TicketRow).where(TicketRow.id == bindparam("ticket_id"))
+                   .values(reporter_count=TicketRow.reporter_count + 1,
+                           updated_at=bindparam("at", type_=TicketRow.__table__.c.updated_at.type)))
+
+
+def _duplicate_query(has_room: bool, has_building: bool, has_unit: bool, has_room_no: bool, echo: bool,
+                     other: bool) -> Any:
+    """The duplicate look-up for one shape of report, with bound parameters for the values."""
+    room_key, node_code = bindparam("room_key"), bindparam("node_code")
+    place = or_(TicketRow.room_key == room_key, TicketRow.node_code == node_code) if has_room else (
+        TicketRow.node_code == node_code)
+
+    def agrees(column, known: bool, name: str):  # type: ignore[no-untyped-def]
+        return true() if not known else or_(column.is_(None), column == bindparam(name))
+
+    same_problem = and_(TicketRow.category == bindparam("category"), agrees(TicketRow.building, has_building, "building"),
+                        agrees(TicketRow.unit, has_unit, "unit"), agrees(TicketRow.room_no, has_room_no, "room_no"))
+    if echo:
+        same_problem = or_(same_problem, and_(TicketRow.room_key == room_key, true() if other else
+                                              TicketRow.category == bindparam("category")))
+    return (select(TicketRow).where(place, TicketRow.state.in_(ACTIVE), TicketRow.created_at >= bindparam("since"),
+                                    same_problem).order_by(TicketRow.created_at.desc()).limit(1))
+
+
 class TicketRepository:
     """All SQL about tickets."""
 
@@ -49,6 +86,7 @@ class TicketRepository:
         ticket.reporter_rows.add(TicketReporterRow(reporter_id=reporter_id, reporter_name=reporter_name,
                                                    room_key=fields.get("room_key"), message_id=message_id, at=at))
         self.session.add(ticket)
+        await self.session.flush()  # the ticket and its first reporter: its id is needed at once
         return ticket
 
     async def by_number(self, number: int) -> TicketRow:
@@ -68,21 +106,14 @@ class TicketRepository:
         Same room or node, since `since`, and either the same category with no conflicting building, unit
         or room (unknown matches anything), or — for a "+1 我家也是" — any ticket of the same room.
         """
-        place = or_(TicketRow.room_key == room_key, TicketRow.node_code == node_code) if room_key else (
-            TicketRow.node_code == node_code)
-
-        def agrees(column, value):  # type: ignore[no-untyped-def]
-            return true() if value is None else or_(column.is_(None), column == value)
-
-        same_problem = and_(TicketRow.category == category, agrees(TicketRow.building, building),
-                            agrees(TicketRow.unit, unit), agrees(TicketRow.room_no, room_no))
-        if me_too and room_key is not None:
-            echo = and_(TicketRow.room_key == room_key,
-                        true() if category == "other" else TicketRow.category == category)
-            same_problem = or_(same_problem, echo)
-        return await self.session.scalar(
-            select(TicketRow).where(place, TicketRow.state.in_(ACTIVE), TicketRow.created_at >= since, same_problem)
-            .order_by(TicketRow.created_at.desc()).limit(1))
+        shape = (room_key is not None, building is not None, unit is not None, room_no is not None,
+                 me_too and room_key is not None, category == "other")
+        statement = _DUPLICATE_QUERIES.get(shape)
+        if statement is None:  # built once per shape, then only the values change (a hot path)
+            statement = _DUPLICATE_QUERIES[shape] = _duplicate_query(*shape)
+        return await self.session.scalar(statement, {
+            "room_key": room_key, "node_code": node_code, "category": category, "building": building,
+            "unit": unit, "room_no": room_no, "since": since})
 
     async def get(self, ticket_id: int) -> TicketRow:
         ticket = await self.session.get(TicketRow, ticket_id)
@@ -92,15 +123,19 @@ class TicketRepository:
 
     async def add_reporter(self, ticket: TicketRow, *, reporter_id: str, reporter_name: str,
                            room_key: str | None, message_id: int | None, at: datetime) -> bool:
-        """Add a reporter; False if they had already reported this ticket."""
-        exists = await self.session.scalar(select(TicketReporterRow.id).where(
-            TicketReporterRow.ticket_id == ticket.id, TicketReporterRow.reporter_id == reporter_id))
-        if exists is not None:
+        """Add a reporter; False if they had already reported this ticket.
+
+        A hot path ("+1 我家也是"): plain statements on the connection, and the ticket object told what they
+        wrote, instead of a unit-of-work flush."""
+        conn = await self.session.connection()
+        added = await conn.execute(_ADD_REPORTER, {"ticket_id": ticket.id, "reporter_id": reporter_id,
+                                                   "reporter_name": reporter_name, "room_key": room_key,
+                                                   "message_id": message_id, "at": at})
+        if not added.rowcount:
             return False
-        ticket.reporter_rows.add(TicketReporterRow(reporter_id=reporter_id, reporter_name=reporter_name,
-                                                   room_key=room_key, message_id=message_id, at=at))
-        ticket.reporter_count = (ticket.reporter_count or 1) + 1
-        ticket.updated_at = at
+        await conn.execute(_COUNT_REPORTER, {"ticket_id": ticket.id, "at": at})
+        set_committed_value(ticket, "reporter_count", (ticket.reporter_count or 1) + 1)
+        set_committed_value(ticket, "updated_at", at)
         return True
 
     async def reporters(self, ticket_id: int) -> list[TicketReporterRow]:
@@ -109,8 +144,11 @@ class TicketRepository:
 
     async def add_event(self, ticket: TicketRow, *, at: datetime, actor: str, action: str, from_state: str | None,
                         to_state: str | None, note: str | None = None) -> None:
-        ticket.event_rows.add(TicketEventRow(at=at, actor=actor, action=action, from_state=from_state,
-                                             to_state=to_state, note=note))
+        """One step of the timeline, written at once (in order with every other step)."""
+        conn = await self.session.connection()
+        await conn.execute(TicketEventRow.__table__.insert().values(
+            ticket_id=ticket.id, at=at, actor=actor, action=action, from_state=from_state, to_state=to_state,
+            note=note))
 
     async def timeline(self, ticket_id: int) -> list[TicketEventRow]:
         return list(await self.session.scalars(
@@ -166,6 +204,7 @@ class TicketRepository:
 
     async def loose_images(self, sender_id: str, room_key: str, since: datetime) -> list[MessageRow]:
         """Images the sender posted in the room since `since` that belong to no ticket yet."""
+        await MessageRepository(self.session).flush_pending()  # this batch's photos count too
         return list(await self.session.scalars(
             select(MessageRow).where(MessageRow.sender_id == sender_id, MessageRow.room_key == room_key,
                                      MessageRow.msg_type == "image", MessageRow.ticket_id.is_(None),
