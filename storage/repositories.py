@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -193,7 +195,7 @@ class MessageRepository:
         highest = max(highest, max((row.id for row in self.session.info.get(self.PENDING, ())), default=0))
         return list(range(highest + 1, highest + 1 + count))
 
-    def add_pending(self, row: MessageRow) -> None:
+    def add_pending(self, row: "PendingMessage") -> None:
         """Keep a row with a reserved id to be inserted with the others by `flush_pending`."""
         self.session.info.setdefault(self.PENDING, []).append(row)
 
@@ -202,29 +204,20 @@ class MessageRepository:
         rows = self.session.info.pop(self.PENDING, None)
         if not rows:
             return 0
-        columns = [c.key for c in MessageRow.__table__.columns]
+        fields = _PENDING_FIELDS  # a shallow read: asdict would deep-copy every parse
         await self.session.execute(MessageRow.__table__.insert(),
-                                   [{key: getattr(row, key) for key in columns} for row in rows])
+                                   [{name: getattr(row, name) for name in fields} for row in rows])
         return len(rows)
 
     def new_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
-                     parse: dict[str, Any] | None = None, row_id: int | None = None) -> MessageRow:
-        """A received message as a row (with what the parser made of it), not yet in the session."""
-        clean, raw = clean_text(msg.text)
-        parse = parse or {}
-        return MessageRow(
-            id=row_id, direction="in", conversation_kind=msg.conversation.kind, conversation_id=msg.conversation.id,
-            room_key=room_key, node_code=node_code, sender_id=_name(msg.sender_id),
-            sender_name=_name(msg.sender_name), text=clean, raw=raw, msg_type=msg.type.value,
-            transport_message_id=msg.message_id, mentions=[_name(m) for m in msg.mentions], at=msg.at,
-            kind=parse.get("kind"), category=parse.get("category"), urgency=parse.get("urgency"),
-            parse=parse or None, handler=None, ticket_id=None, attachment=None,
-        )
+                     parse: dict[str, Any] | None = None, row_id: int = 0) -> "PendingMessage":
+        """A received message with a reserved id, as a plain object until its batch is inserted."""
+        return PendingMessage(**_incoming(msg, room_key=room_key, node_code=node_code, parse=parse), id=row_id)
 
     async def add_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
                            parse: dict[str, Any] | None = None, flush: bool = True) -> MessageRow:
         """Store a received message (with what the parser made of it); flush=False defers the INSERT."""
-        row = self.new_incoming(msg, room_key=room_key, node_code=node_code, parse=parse)
+        row = MessageRow(**_incoming(msg, room_key=room_key, node_code=node_code, parse=parse))
         self.session.add(row)
         if flush:
             await self.session.flush()
@@ -366,3 +359,47 @@ class OutboxRepository:
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
         return {status: int(n) for status, n in rows.all()}
+
+
+def _incoming(msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
+              parse: dict[str, Any] | None) -> dict[str, Any]:
+    """The stored columns of a received message (with what the parser made of it)."""
+    clean, raw = clean_text(msg.text)
+    parse = parse or {}
+    return dict(
+        direction="in", conversation_kind=msg.conversation.kind, conversation_id=msg.conversation.id,
+        room_key=room_key, node_code=node_code, sender_id=_name(msg.sender_id), sender_name=_name(msg.sender_name),
+        text=clean, raw=raw, msg_type=msg.type.value, transport_message_id=msg.message_id,
+        mentions=[_name(m) for m in msg.mentions], at=msg.at, kind=parse.get("kind"), category=parse.get("category"),
+        urgency=parse.get("urgency"), parse=parse or None, handler=None, ticket_id=None, attachment=None)
+
+
+@dataclass(slots=True)
+class PendingMessage:
+    """A received message waiting for its batch's INSERT: a plain object, no ORM bookkeeping on the hot path.
+    Handlers use it like a MessageRow (id, sender, room, and the handler / ticket / attachment they set)."""
+
+    id: int
+    direction: str
+    conversation_kind: str
+    conversation_id: str
+    room_key: str | None
+    node_code: str | None
+    sender_id: str
+    sender_name: str
+    text: str
+    raw: str | None
+    msg_type: str
+    transport_message_id: str | None
+    mentions: list[str]
+    at: datetime
+    kind: str | None
+    category: str | None
+    urgency: str | None
+    parse: dict[str, Any] | None
+    handler: str | None
+    ticket_id: int | None
+    attachment: str | None
+
+
+_PENDING_FIELDS = tuple(field.name for field in dataclasses.fields(PendingMessage))
