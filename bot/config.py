@@ -112,6 +112,7 @@ class WebConfig:
     port: int = 8080
     enabled: bool = True
     public_url: str | None = None  # how people reach the console (behind a proxy); links in chat use it
+    secure_cookies: bool = False  # true behind HTTPS: session cookies only travel encrypted
 
     @property
     def base_url(self) -> str:
@@ -1046,7 +1047,7 @@ class _Checker:
         section = self.mapping(data.get("web"), self.line_of(data, "web"), "web")
         if section is None:
             return WebConfig()
-        self.known_keys(section, ("host", "port", "enabled", "public_url"), "web")
+        self.known_keys(section, ("host", "port", "enabled", "public_url", "secure_cookies"), "web")
         host = self.string(section, "host", "web", default="127.0.0.1") or "127.0.0.1"
         port = self.integer(section, "port", "web", 8080, 0, 65535)
         enabled = section.get("enabled", True)
@@ -1058,7 +1059,12 @@ class _Checker:
             self.error(self.line_of(section, "public_url"), f"web.public_url is not a web address: {public_url!r}",
                        "write e.g. public_url: https://grid.example.org")
             public_url = None
-        return WebConfig(host=host, port=port, enabled=enabled, public_url=public_url or None)
+        secure = section.get("secure_cookies", bool(public_url and public_url.startswith("https://")))
+        if not isinstance(secure, bool):
+            self.error(self.line_of(section, "secure_cookies"), "web.secure_cookies must be true or false",
+                       "write secure_cookies: true when the console is served over HTTPS")
+            secure = False
+        return WebConfig(host=host, port=port, enabled=enabled, public_url=public_url or None, secure_cookies=secure)
 
     def check_lexicon(self, data: _LinedDict) -> Mapping[str, Any] | None:
         value = data.get("lexicon")

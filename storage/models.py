@@ -306,6 +306,45 @@ class RoomReachRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WebUserRow(Base):
+    """A console / API account. Scope comes from the linked person's roles in config (or `node` for viewers)."""
+
+    __tablename__ = "web_users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))  # secretary / leader / viewer
+    person_key: Mapped[str | None] = mapped_column(String(100))
+    node_code: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[str | None] = mapped_column(String(100), index=True)  # API token (sha256), shown once
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebSessionRow(Base):
+    """A logged-in browser: the cookie holds the token, the table its hash."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditRow(Base):
+    """Who did what from the console, the API or Open311."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class DigestDeliveryRow(Base):
     """A digest for one period, node and recipient: written with its outbox row, so it goes out exactly once."""
 

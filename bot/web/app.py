@@ -49,19 +49,27 @@ def build_web_app(bot: GridBot) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/rooms/unknown", unknown_rooms)
     app.router.add_get("/api/rooms/unknown", unknown_rooms)
-    from bot.web import charts
+    app.router.add_static("/static/", STATIC_DIR)
+    from bot.web import api, charts, console, metrics, open311
 
     charts.setup(app, BOT_KEY)
-    from bot.web import metrics
-
     metrics.setup(app, BOT_KEY)
+    console.setup(app)
+    api.setup(app)
+    open311.setup(app)
     from bot.transport.simulator import SimulatorTransport
 
     if isinstance(bot.transport, SimulatorTransport):
         from bot.web import simulator
 
         simulator.setup(app)
+    else:
+        app.router.add_get("/", lambda request: _to_console())
     return app
+
+
+async def _to_console() -> web.StreamResponse:
+    raise web.HTTPFound("/console")
 
 
 async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner:

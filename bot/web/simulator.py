@@ -178,8 +178,6 @@ async def live(request: web.Request) -> web.WebSocketResponse:
 
 
 def setup(app: web.Application) -> None:
-    from bot.web.app import STATIC_DIR
-
     app.router.add_get("/", index)
     app.router.add_get("/simulator", index)
     app.router.add_get("/api/sim/state", state)
@@ -188,4 +186,3 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/sim/rooms/{room_id}/images", post_image)
     app.router.add_post("/api/sim/rooms/{room_id}/members", add_member)
     app.router.add_get("/api/sim/live", live)
-    app.router.add_static("/static/", STATIC_DIR)

@@ -54,3 +54,27 @@ def test_run_with_accounts_needs_the_account_and_postgresql(tmp_path, capsys, mo
     assert "no account 'z'" in capsys.readouterr().out
     assert main(["run", "--config", str(config), "--account", "a"]) == 1
     assert "PostgreSQL" in capsys.readouterr().out
+
+
+def test_user_add_hashes_the_password_and_prints_a_token_once(tmp_path, capsys, monkeypatch):
+    import io
+    import sqlite3
+
+    config = tmp_path / "c.yaml"
+    config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long secret 1\n"))
+    assert main(["user", "add", "shuji", "--config", str(config), "--role", "secretary", "--person", "li_hongmei",
+                 "--password-stdin"]) == 0
+    out = capsys.readouterr().out
+    assert "API token" in out
+    row = sqlite3.connect(tmp_path / "data" / "gridbot.db").execute(
+        "select password_hash, token_hash from web_users").fetchone()
+    assert row[0].startswith("scrypt$") and "a long secret" not in row[0]
+    assert out.split()[-1] not in row[1]  # only the token's hash is kept
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["user", "add", "x", "--config", str(config), "--role", "viewer", "--node", "JQS-02",
+                 "--password-stdin"]) == 2
+    assert main(["user", "add", "y", "--config", str(config), "--role", "leader", "--person", "nobody",
+                 "--password-stdin"]) == 2
+    assert main(["user", "list", "--config", str(config)]) == 0
+    assert "shuji\tsecretary\tli_hongmei" in capsys.readouterr().out

@@ -1,0 +1,134 @@
+"""`gridbot user add | list | token`: console and API accounts (passwords hashed with scrypt, never stored in clear)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from bot.cli._common import add_config_argument, load_or_report
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("user", help="console and API accounts")
+    commands = parser.add_subparsers(dest="user_command", metavar="add|list|token")
+    add = commands.add_parser("add", help="create an account (prints its API token once)")
+    add_config_argument(add)
+    add.add_argument("username")
+    add.add_argument("--role", choices=("secretary", "leader", "viewer"), required=True)
+    add.add_argument("--person", help="the config person this account acts as (secretary / leader)")
+    add.add_argument("--node", help="viewer: the node code whose subtree it may read")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(handler=run_add)
+    listing = commands.add_parser("list", help="list accounts")
+    add_config_argument(listing)
+    listing.set_defaults(handler=run_list)
+    token = commands.add_parser("token", help="issue a new API token for an account (the old one stops working)")
+    add_config_argument(token)
+    token.add_argument("username")
+    token.set_defaults(handler=run_token)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from bot.domain.people import Directory
+    from bot.web.accounts import hash_password, new_token, scope
+    from storage.web_repository import WebRepository
+
+    config = load_or_report(args.config)
+    if config is None:
+        return 1
+    if args.role in ("secretary", "leader") and (not args.person or args.person not in config.people):
+        print(f"--person must name a person under people: in {args.config} (the account acts as them)",
+              file=sys.stderr)
+        return 2
+    if args.role == "viewer" and (not args.node or args.node not in config.tree):
+        print(f"--node must be a node code in {args.config} (the viewer reads that subtree)", file=sys.stderr)
+        return 2
+    directory = Directory(config.tree, config.people, config.roles)
+    if args.role == "leader" and not scope(config.tree, directory, role="leader", person_key=args.person,
+                                           node_code=None):
+        print(f"{args.person} holds no role on any node, so a leader account would see nothing", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("密码 / password: ")
+    if len(password) < 8:
+        print("the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    token, token_hashed = new_token()
+
+    async def go() -> str | None:
+        from datetime import datetime, timezone
+
+        db = config.open_database()
+        try:
+            await db.upgrade()
+
+            async def work(session):  # type: ignore[no-untyped-def]
+                repo = WebRepository(session)
+                if await repo.user(args.username) is not None:
+                    return f"account {args.username!r} exists already"
+                await repo.add_user(username=args.username, password_hash=hash_password(password), role=args.role,
+                                    person_key=args.person, node_code=args.node, token_hash=token_hashed,
+                                    disabled=False, created_at=datetime.now(timezone.utc))
+                return None
+
+            return await db.run(work, what="adding an account")
+        finally:
+            await db.dispose()
+
+    problem = asyncio.run(go())
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    print(f"account {args.username} ({args.role}) created")
+    print(f"API token (shown once; use as 'Authorization: Bearer …'): {token}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from storage.web_repository import WebRepository
+
+    config = load_or_report(args.config)
+    if config is None:
+        return 1
+
+    async def go():  # type: ignore[no-untyped-def]
+        db = config.open_database()
+        try:
+            await db.upgrade()
+            return await db.run(lambda s: WebRepository(s).users(), what="accounts")
+        finally:
+            await db.dispose()
+
+    for user in asyncio.run(go()):
+        fields = [user.username, user.role, user.person_key or user.node_code or ""]
+        print("\t".join(fields + (["disabled"] if user.disabled else [])))
+    return 0
+
+
+def run_token(args: argparse.Namespace) -> int:
+    from sqlalchemy import update
+
+    from bot.web.accounts import new_token
+    from storage.models import WebUserRow
+
+    config = load_or_report(args.config)
+    if config is None:
+        return 1
+    token, hashed = new_token()
+
+    async def go() -> int:
+        db = config.open_database()
+        try:
+            await db.upgrade()
+            result = await db.run(lambda s: s.execute(update(WebUserRow).where(
+                WebUserRow.username == args.username).values(token_hash=hashed)), what="new token")
+            return int(result.rowcount or 0)
+        finally:
+            await db.dispose()
+
+    if not asyncio.run(go()):
+        print(f"no account {args.username!r}", file=sys.stderr)
+        return 1
+    print(f"new API token for {args.username} (shown once): {token}")
+    return 0

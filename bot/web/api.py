@@ -1,0 +1,265 @@
+"""JSON API under /api/v1 (token per account: `Authorization: Bearer <token>`), described at /api/v1/openapi.json.
+
+The same queries and the same desks as the console; the same scope checks (403 outside the account's subtrees).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.digest import PERIOD_NAMES, calendar_period
+from bot.web import auth
+from bot.web.console import ACTIONS, act_on_ticket, post_notice, query_tickets
+from storage.ticket_repository import TicketRepository
+
+API = "/api/v1"
+
+
+def _bot(request: web.Request):  # type: ignore[no-untyped-def]
+    from bot.web.app import BOT_KEY
+
+    return request.app[BOT_KEY]
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _user(request: web.Request):  # type: ignore[no-untyped-def]
+    user = await auth.api_user(request, _bot(request))
+    if user is None:
+        raise web.HTTPUnauthorized(text='{"error": "a valid Bearer token is required"}',
+                                   content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def ticket_json(ticket: Any, bot: Any) -> dict[str, Any]:
+    def when(value):  # type: ignore[no-untyped-def]
+        return value.astimezone(bot.config.tz).isoformat() if value else None
+
+    return {"number": ticket.number, "state": ticket.state, "category": ticket.category, "urgency": ticket.urgency,
+            "node": ticket.node_code, "text": ticket.text, "reporters": ticket.reporter_count,
+            "assignee": ticket.assignee, "escalation_level": ticket.escalation_level, "escalated": ticket.escalated,
+            "location": ticket.location or {}, "due_at": when(ticket.due_at), "created_at": when(ticket.created_at),
+            "accepted_at": when(ticket.accepted_at), "resolved_at": when(ticket.resolved_at),
+            "closed_at": when(ticket.closed_at), "resolution": ticket.resolution}
+
+
+async def tickets(request: web.Request) -> web.Response:
+    user = await _user(request)
+    bot = _bot(request)
+    try:
+        limit = min(500, max(1, int(request.query.get("limit", "50"))))
+        offset = max(0, int(request.query.get("offset", "0")))
+    except ValueError:
+        return error(400, "limit and offset must be whole numbers")
+    rows = await query_tickets(request, bot, user, limit=limit, offset=offset)
+    return web.json_response({"tickets": [ticket_json(t, bot) for t in rows], "limit": limit, "offset": offset})
+
+
+async def _ticket(request: web.Request, user: Any) -> Any:
+    bot = _bot(request)
+    try:
+        number = int(request.match_info["number"])
+    except ValueError:
+        raise web.HTTPNotFound(text='{"error": "no such ticket"}', content_type="application/json")
+    ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="ticket")
+    if ticket is None:
+        raise web.HTTPNotFound(text='{"error": "no such ticket"}', content_type="application/json")
+    if not user.can_see(bot.config.tree, ticket.node_code):
+        raise web.HTTPForbidden(text='{"error": "outside your part of the tree"}', content_type="application/json")
+    return ticket
+
+
+async def ticket(request: web.Request) -> web.Response:
+    user = await _user(request)
+    bot = _bot(request)
+    found = await _ticket(request, user)
+    timeline = await bot.db.run(lambda s: TicketRepository(s).timeline(found.id), what="timeline")
+    body = ticket_json(found, bot)
+    body["timeline"] = [{"at": ev.at.astimezone(bot.config.tz).isoformat(), "actor": ev.actor, "action": ev.action,
+                         "from": ev.from_state, "to": ev.to_state, "note": ev.note} for ev in timeline]
+    return web.json_response(body)
+
+
+async def ticket_action(request: web.Request) -> web.Response:
+    user = await _user(request)
+    bot = _bot(request)
+    found = await _ticket(request, user)
+    try:
+        data = await request.json()
+    except ValueError:
+        return error(400, "the body must be JSON: {\"action\": ..., \"note\": ..., \"target\": ...}")
+    action = str(data.get("action", "")) if isinstance(data, dict) else ""
+    if action not in ACTIONS:
+        return error(400, f"action must be one of {', '.join(ACTIONS)}")
+    said = await act_on_ticket(bot, user, found.number, action, str(data.get("note", "")), str(data.get("target", "")))
+    refreshed = await bot.db.run(lambda s: TicketRepository(s).find_by_number(found.number), what="ticket")
+    return web.json_response({"said": said, "ticket": ticket_json(refreshed, bot)})
+
+
+async def nodes(request: web.Request) -> web.Response:
+    user = await _user(request)
+    tree = _bot(request).config.tree
+    return web.json_response({"nodes": [{"code": n.code, "name": n.name, "tier": n.tier, "parent": n.parent,
+                                         "rooms": [r.topic or r.id for r in n.rooms]}
+                                        for top in user.nodes for n in tree.descendants(top)]})
+
+
+async def notices(request: web.Request) -> web.Response:
+    from sqlalchemy import select
+
+    from bot.web.console import _progress
+    from storage.models import NoticeRow
+
+    user = await _user(request)
+    bot = _bot(request)
+    rows = await bot.db.run(lambda s: s.scalars(select(NoticeRow).order_by(NoticeRow.id.desc()).limit(100)),
+                            what="notices")
+    visible = [n for n in rows if user.can_see(bot.config.tree, n.node_code)]
+    progress = await bot.db.run(lambda s: _progress(s, [n.id for n in visible]), what="progress")
+    return web.json_response({"notices": [
+        {"number": n.number, "node": n.node_code, "text": n.text, "groups": n.room_count,
+         "delivered": progress[n.id][0], "acknowledged": progress[n.id][1],
+         "created_at": n.created_at.astimezone(bot.config.tz).isoformat(),
+         "deadline": n.deadline.astimezone(bot.config.tz).isoformat() if n.deadline else None} for n in visible]})
+
+
+async def notice_create(request: web.Request) -> web.Response:
+    user = await _user(request)
+    bot = _bot(request)
+    try:
+        data = await request.json()
+    except ValueError:
+        return error(400, "the body must be JSON")
+    if not isinstance(data, dict) or not str(data.get("text", "")).strip() or not data.get("node"):
+        return error(400, "node and text are required")
+    said = await post_notice(bot, user, str(data["node"]), str(data["text"]),
+                             tiers=[str(t) for t in data.get("tiers") or []], deadline=str(data.get("deadline") or ""),
+                             urgent=bool(data.get("urgent")))
+    return web.json_response({"said": said}, status=201)
+
+
+async def digest(request: web.Request) -> web.Response:
+    from bot.digests import DigestDesk
+
+    user = await _user(request)
+    bot = _bot(request)
+    node = request.query.get("node") or (user.nodes[0] if user.nodes else "")
+    if not user.can_see(bot.config.tree, node):
+        return error(403, "outside your part of the tree")
+    kind = request.query.get("period", "day")
+    if kind not in PERIOD_NAMES:
+        return error(400, "period must be day or week")
+    try:
+        day = date.fromisoformat(request.query["at"]) if "at" in request.query else (
+            bot.clock.now().astimezone(bot.config.tz).date())
+    except ValueError:
+        return error(400, "at must be a date like 2026-11-22")
+    period = calendar_period(kind, day, bot.config.tz)
+    text, figures = await bot.db.run(lambda s: DigestDesk(s, bot.config, bot.clock.now()).compose(node, period),
+                                     what="digest")
+    t = figures.tickets
+    return web.json_response({"node": node, "period": kind, "start": period.start.isoformat(),
+                              "end": period.end.isoformat(), "text": text,
+                              "tickets": {"new": t.new, "accepted": t.accepted, "resolved": t.resolved,
+                                          "closed": t.closed, "open": t.open, "overdue": t.overdue,
+                                          "own_level": t.own_level, "escalated": t.escalated,
+                                          "on_time": t.on_time, "judged": t.judged,
+                                          "accept_median_seconds": t.accept_median,
+                                          "resolve_median_seconds": t.resolve_median,
+                                          "by_category": dict(t.by_category)}})
+
+
+def openapi_document() -> dict[str, Any]:
+    ticket = {"type": "object", "properties": {
+        "number": {"type": "integer"}, "state": {"type": "string"}, "category": {"type": "string"},
+        "urgency": {"type": "string"}, "node": {"type": "string"}, "text": {"type": "string"},
+        "reporters": {"type": "integer"}, "assignee": {"type": "string", "nullable": True},
+        "escalation_level": {"type": "integer"}, "escalated": {"type": "boolean"}, "location": {"type": "object"},
+        "due_at": {"type": "string", "format": "date-time", "nullable": True},
+        "created_at": {"type": "string", "format": "date-time"},
+        "accepted_at": {"type": "string", "format": "date-time", "nullable": True},
+        "resolved_at": {"type": "string", "format": "date-time", "nullable": True},
+        "closed_at": {"type": "string", "format": "date-time", "nullable": True},
+        "resolution": {"type": "string", "nullable": True}}}
+    error_schema = {"type": "object", "properties": {"error": {"type": "string"}}}
+
+    def answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+    errors = {"401": answer("no or bad token", error_schema), "403": answer("outside the account's subtree",
+                                                                            error_schema)}
+    query = [{"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
+             for name, kind, text in (("state", "string", "new, accepted, resolved, closed, reopened, cancelled, open"),
+                                      ("category", "string", "safety, sanitation, repair, ..."),
+                                      ("urgency", "string", "urgent, normal, low"),
+                                      ("node", "string", "a node code: its subtree"),
+                                      ("overdue", "string", "any value: only overdue"),
+                                      ("q", "string", "text search"), ("from", "string", "YYYY-MM-DD"),
+                                      ("to", "string", "YYYY-MM-DD"), ("limit", "integer", "1-500"),
+                                      ("offset", "integer", "paging"))]
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "gridbot (微格助手) API", "version": "1",
+                 "description": "Tickets, notices, nodes and digests of one deployment, within the account's subtree."},
+        "servers": [{"url": API}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": {"Ticket": ticket, "Error": error_schema}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/tickets": {"get": {"summary": "tickets, newest first", "parameters": query, "responses": {
+                "200": answer("tickets", {"type": "object", "properties": {
+                    "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},
+                    "limit": {"type": "integer"}, "offset": {"type": "integer"}}}), **errors}}},
+            "/tickets/{number}": {"get": {"summary": "one ticket with its timeline", "parameters": [number],
+                                          "responses": {"200": answer("the ticket", ticket), **errors,
+                                                        "404": answer("no such ticket", error_schema)}}},
+            "/tickets/{number}/actions": {"post": {
+                "summary": "accept, resolve, reassign, escalate, close or reopen (as the chat commands do)",
+                "parameters": [number], "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"type": "object", "required": ["action"], "properties": {
+                        "action": {"type": "string", "enum": list(ACTIONS)}, "note": {"type": "string"},
+                        "target": {"type": "string"}}}}}},
+                "responses": {"200": answer("what the desk said, and the ticket now", {"type": "object"}),
+                              "400": answer("bad request", error_schema), **errors}}},
+            "/nodes": {"get": {"summary": "the nodes of the account's subtrees", "responses": {
+                "200": answer("nodes", {"type": "object"}), **errors}}},
+            "/notices": {
+                "get": {"summary": "recent notices with delivery and acknowledgements",
+                        "responses": {"200": answer("notices", {"type": "object"}), **errors}},
+                "post": {"summary": "post a notice to a subtree (as #通知 does)",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["node", "text"], "properties": {
+                                 "node": {"type": "string"}, "text": {"type": "string"},
+                                 "tiers": {"type": "array", "items": {"type": "string"}},
+                                 "deadline": {"type": "string"}, "urgent": {"type": "boolean"}}}}}},
+                         "responses": {"201": answer("posted", {"type": "object"}),
+                                       "400": answer("bad request", error_schema), **errors}}},
+            "/digest": {"get": {"summary": "a digest of a node for a day or week", "parameters": [
+                {"name": "node", "in": "query", "schema": {"type": "string"}},
+                {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["day", "week"]}},
+                {"name": "at", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": answer("the digest", {"type": "object"}),
+                              "400": answer("bad request", error_schema), **errors}}},
+        },
+    }
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(f"{API}/openapi.json", openapi)
+    app.router.add_get(f"{API}/tickets", tickets)
+    app.router.add_get(f"{API}/tickets/{{number}}", ticket)
+    app.router.add_post(f"{API}/tickets/{{number}}/actions", ticket_action)
+    app.router.add_get(f"{API}/nodes", nodes)
+    app.router.add_get(f"{API}/notices", notices)
+    app.router.add_post(f"{API}/notices", notice_create)
+    app.router.add_get(f"{API}/digest", digest)

@@ -1,0 +1,113 @@
+"""Signing in: sessions in HTTP-only cookies, CSRF tokens on every form, rate-limited logins, API tokens.
+
+Every console page and API call resolves the caller to a `WebUser` (bot.web.accounts) and checks the
+target against the account's subtrees on the server: a URL edited to another grid's ticket gets 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.web.accounts import WebUser, new_token, scope, token_hash, verify_password
+from storage.web_repository import WebRepository
+
+COOKIE = "gridbot_session"
+SESSION_TTL = timedelta(hours=12)
+LOGIN_WINDOW, LOGIN_FAILURES = 300.0, 5  # at most 5 failed logins per account and address in 5 minutes
+USER_KEY = "gridbot_user"
+CSRF_KEY = "gridbot_csrf"
+
+
+class LoginLimiter:
+    """Failed logins per (username, address) in a sliding window."""
+
+    def __init__(self, failures: int = LOGIN_FAILURES, window: float = LOGIN_WINDOW) -> None:
+        self.failures, self.window = failures, window
+        self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def blocked(self, key: tuple[str, str], now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        seen = self._seen[key]
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        return len(seen) >= self.failures
+
+    def failed(self, key: tuple[str, str], now: float | None = None) -> None:
+        self._seen[key].append(time.monotonic() if now is None else now)
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        self._seen.pop(key, None)
+
+
+def web_user(bot: Any, row: Any) -> WebUser:
+    person = bot.config.people.get(row.person_key) if row.person_key else None
+    nodes = scope(bot.config.tree, bot.directory, role=row.role, person_key=row.person_key, node_code=row.node_code)
+    return WebUser(row.username, row.role, person, nodes)
+
+
+async def login(bot: Any, limiter: LoginLimiter, username: str, password: str, address: str
+                ) -> tuple[str, str] | str:
+    """(cookie token, csrf) on success, else the reason to show."""
+    key = (username, address)
+    if limiter.blocked(key):
+        return "登录失败次数太多，请 5 分钟后再试。"
+    now = bot.clock.now()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        repo = WebRepository(session)
+        row = await repo.user(username)
+        ok = row is not None and not row.disabled and verify_password(password, row.password_hash)
+        await repo.audit(at=now, username=username, action="login", allowed=ok)
+        if not ok:
+            return None
+        token, hashed = new_token()
+        csrf = secrets.token_urlsafe(24)
+        await repo.start_session(token_hash=hashed, user_id=row.id, csrf=csrf, now=now, expires=now + SESSION_TTL)
+        return token, csrf
+
+    result = await bot.db.run(work, what="login")
+    if result is None:
+        limiter.failed(key)
+        return "用户名或密码不对。"
+    limiter.succeeded(key)
+    return result
+
+
+async def current_user(request: web.Request, bot: Any) -> tuple[WebUser, str] | None:
+    """The signed-in account and its CSRF token, from the session cookie."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    found = await bot.db.run(lambda s: WebRepository(s).session_user(token_hash(token), bot.clock.now()),
+                             what="session")
+    if found is None:
+        return None
+    row, csrf = found
+    return web_user(bot, row), csrf
+
+
+async def api_user(request: web.Request, bot: Any) -> WebUser | None:
+    """The account of an `Authorization: Bearer <token>` header."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    row = await bot.db.run(lambda s: WebRepository(s).user_by_token(token_hash(header[7:].strip())),
+                           what="api token")
+    return web_user(bot, row) if row is not None else None
+
+
+def check_csrf(expected: str, given: str | None) -> None:
+    if not given or not hmac.compare_digest(expected, given):
+        raise web.HTTPForbidden(text="表单已过期或来源不明（CSRF），请刷新页面后再试。")
+
+
+def set_session_cookie(response: web.StreamResponse, token: str, *, secure: bool) -> None:
+    response.set_cookie(COOKIE, token, httponly=True, secure=secure, samesite="Strict", path="/",
+                        max_age=int(SESSION_TTL.total_seconds()))

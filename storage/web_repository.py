@@ -1,0 +1,107 @@
+"""Accounts, sessions, the audit log, and the ticket queries the console, the API and Open311 share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditRow, MessageRow, TicketRow, WebSessionRow, WebUserRow
+from storage.ticket_repository import OPEN
+
+
+class WebRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- accounts and sessions --------------------------------------------------------------------
+
+    async def add_user(self, **fields: Any) -> WebUserRow:
+        user = WebUserRow(**fields)
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def user(self, username: str) -> WebUserRow | None:
+        return await self.session.scalar(select(WebUserRow).where(WebUserRow.username == username))
+
+    async def users(self) -> list[WebUserRow]:
+        return list(await self.session.scalars(select(WebUserRow).order_by(WebUserRow.username)))
+
+    async def user_by_token(self, token_hash: str) -> WebUserRow | None:
+        return await self.session.scalar(select(WebUserRow).where(
+            WebUserRow.token_hash == token_hash, WebUserRow.disabled.is_(False)))
+
+    async def start_session(self, *, token_hash: str, user_id: int, csrf: str, now: datetime,
+                            expires: datetime) -> None:
+        self.session.add(WebSessionRow(token_hash=token_hash, user_id=user_id, csrf=csrf, created_at=now,
+                                       expires_at=expires))
+        await self.session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))
+
+    async def session_user(self, token_hash: str, now: datetime) -> tuple[WebUserRow, str] | None:
+        row = (await self.session.execute(
+            select(WebUserRow, WebSessionRow.csrf).join(WebSessionRow, WebSessionRow.user_id == WebUserRow.id)
+            .where(WebSessionRow.token_hash == token_hash, WebSessionRow.expires_at > now,
+                   WebUserRow.disabled.is_(False)))).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def end_session(self, token_hash: str) -> None:
+        await self.session.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == token_hash))
+
+    async def audit(self, *, at: datetime, username: str, action: str, target: str | None = None,
+                    detail: str | None = None, allowed: bool = True) -> None:
+        self.session.add(AuditRow(at=at, username=username, action=action, target=target,
+                                  detail=(detail or "")[:2000] or None, allowed=allowed))
+
+    async def audit_log(self, limit: int = 100) -> list[AuditRow]:
+        return list(await self.session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))
+
+    # -- tickets for people at desks --------------------------------------------------------------
+
+    async def tickets(self, *, prefixes: Sequence[str] | None, state: str | None = None,
+                      category: str | None = None, urgency: str | None = None, node_prefix: str | None = None,
+                      overdue_at: datetime | None = None, text: str | None = None, start: datetime | None = None,
+                      end: datetime | None = None, number: int | None = None, limit: int = 50,
+                      offset: int = 0) -> list[TicketRow]:
+        """Newest first, within the account's subtrees, filtered; one more than `limit` tells there is a next page."""
+        query = select(TicketRow)
+        if prefixes is not None:
+            query = query.where(or_(*(TicketRow.node_path.startswith(p, autoescape=True) for p in prefixes)))
+        if state == "open":
+            query = query.where(TicketRow.state.in_(OPEN))
+        elif state:
+            query = query.where(TicketRow.state == state)
+        if category:
+            query = query.where(TicketRow.category == category)
+        if urgency:
+            query = query.where(TicketRow.urgency == urgency)
+        if node_prefix:
+            query = query.where(TicketRow.node_path.startswith(node_prefix, autoescape=True))
+        if overdue_at is not None:
+            query = query.where(TicketRow.state.in_(OPEN), TicketRow.due_at < overdue_at)
+        if text:
+            query = query.where(TicketRow.text.contains(text, autoescape=True))
+        if start is not None:
+            query = query.where(TicketRow.created_at >= start)
+        if end is not None:
+            query = query.where(TicketRow.created_at < end)
+        if number is not None:
+            query = query.where(TicketRow.number == number)
+        return list(await self.session.scalars(
+            query.order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).offset(offset).limit(limit)))
+
+    async def node_counts(self, prefixes: Sequence[str] | None, now: datetime) -> dict[str, tuple[int, int]]:
+        """Per node: (open, overdue)."""
+        query = select(TicketRow.node_code, func.count(),
+                       func.coalesce(func.sum(case((TicketRow.due_at < now, 1), else_=0)), 0)) \
+            .where(TicketRow.state.in_(OPEN)).group_by(TicketRow.node_code)
+        if prefixes is not None:
+            query = query.where(or_(*(TicketRow.node_path.startswith(p, autoescape=True) for p in prefixes)))
+        return {code: (int(n), int(late)) for code, n, late in (await self.session.execute(query)).all()}
+
+    async def messages_of(self, ticket_id: int) -> list[MessageRow]:
+        return list(await self.session.scalars(select(MessageRow).where(MessageRow.ticket_id == ticket_id)
+                                               .order_by(MessageRow.id)))
