@@ -5,8 +5,10 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 CONFIG ?= config.yaml
 
-# Debian packages the project needs: a CJK font for the digest charts' Chinese labels.
+# Debian packages the project needs: a CJK font for the digest charts' Chinese labels (and screenshots),
+# and Chromium for the console's browser tests.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT      := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
@@ -15,6 +17,10 @@ APT      := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 $(CJK_FONT):
 	$(APT) install -y --no-install-recommends fonts-wqy-microhei >/dev/null || \
 	  { $(APT) update >/dev/null && $(APT) install -y --no-install-recommends fonts-wqy-microhei >/dev/null; }
+
+$(CHROMIUM):
+	$(APT) install -y --no-install-recommends chromium >/dev/null || \
+	  { $(APT) update >/dev/null && $(APT) install -y --no-install-recommends chromium >/dev/null; }
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +41,7 @@ run: $(VENV)/.installed $(CJK_FONT)
 check: $(VENV)/.installed
 	$(VENV)/bin/gridbot check --config $(CONFIG)
 
-test: $(VENV)/.installed-test $(CJK_FONT)
+test: $(VENV)/.installed-test $(CJK_FONT) $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test $(CJK_FONT)

@@ -67,7 +67,13 @@ async def serve(config: Config, *, host: str, port: int, web_enabled: bool, acco
                   f"  fix: free the port or set web.port in {config.path} (or pass --port)")
             await bot.stop()
             return 1
-        print(f"微格助手已启动。打开 http://{host}:{port}/ 使用群聊模拟器。按 Ctrl-C 停止。", flush=True)
+        print(f"微格助手已启动。打开 http://{host}:{port}/ 使用群聊模拟器，http://{host}:{port}/console 是管理后台。"
+              "按 Ctrl-C 停止。", flush=True)
+        from storage.web_repository import WebRepository
+
+        if not await bot.db.run(lambda s: WebRepository(s).users(), what="accounts"):
+            print(f"管理后台还没有账号 / no console account yet: .venv/bin/gridbot user add admin --config {config.path} "
+                  "--role secretary --person <config.yaml 里书记的键名>", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
