@@ -16,7 +16,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import CounterRow, DigestDeliveryRow, MemberRow, NoticeAckRow, NoticeRow, OutboxRow, TicketRow
-from storage.ticket_repository import OPEN
+from storage.ticket_repository import OPEN, in_subtree
 
 
 class DigestRepository:
@@ -28,7 +28,7 @@ class DigestRepository:
     def _subtree(self) -> ColumnElement[bool]:
         if self.path_prefix is None:
             return true()
-        return TicketRow.node_path.startswith(self.path_prefix, autoescape=True)
+        return in_subtree(self.path_prefix)
 
     async def _count(self, *where: Any) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(TicketRow).where(

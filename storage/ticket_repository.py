@@ -37,6 +37,13 @@ class CounterRepository:
         return int(result.scalar_one())
 
 
+def in_subtree(prefix: str) -> Any:
+    """Tickets whose node_path starts with `prefix` ("/JQS/JQS-01/"), as a range both backends answer from the
+    node_path index (SQLite does not use an index for LIKE 'prefix%', which is case-insensitive there)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(TicketRow.node_path >= prefix, TicketRow.node_path < upper)
+
+
 _DUPLICATE_QUERIES: dict[tuple[bool, ...], Any] = {}
 
 # a reporter joins a ticket once: one INSERT … SELECT … WHERE NOT EXISTS, then the count goes up
@@ -175,7 +182,7 @@ class TicketRepository:
 
     async def open_in_subtree(self, path_prefix: str, *, now: datetime, limit: int = 10) -> tuple[list[TicketRow], int]:
         """Open tickets under a node, overdue first then oldest; and how many there are in all."""
-        where = and_(TicketRow.node_path.startswith(path_prefix, autoescape=True), TicketRow.state.in_(OPEN))
+        where = and_(in_subtree(path_prefix), TicketRow.state.in_(OPEN))
         overdue_first = (TicketRow.due_at.is_not(None) & (TicketRow.due_at <= now)).desc()
         rows = list(await self.session.scalars(
             select(TicketRow).where(where).order_by(overdue_first, TicketRow.created_at).limit(limit)))

@@ -10,7 +10,7 @@ from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditRow, MessageRow, TicketRow, WebSessionRow, WebUserRow
-from storage.ticket_repository import OPEN
+from storage.ticket_repository import OPEN, in_subtree
 
 
 class WebRepository:
@@ -69,7 +69,7 @@ class WebRepository:
         """Newest first, within the account's subtrees, filtered; one more than `limit` tells there is a next page."""
         query = select(TicketRow)
         if prefixes is not None:
-            query = query.where(or_(*(TicketRow.node_path.startswith(p, autoescape=True) for p in prefixes)))
+            query = query.where(or_(*(in_subtree(p) for p in prefixes)))
         if state == "open":
             query = query.where(TicketRow.state.in_(OPEN))
         elif state:
@@ -79,7 +79,7 @@ class WebRepository:
         if urgency:
             query = query.where(TicketRow.urgency == urgency)
         if node_prefix:
-            query = query.where(TicketRow.node_path.startswith(node_prefix, autoescape=True))
+            query = query.where(in_subtree(node_prefix))
         if overdue_at is not None:
             query = query.where(TicketRow.state.in_(OPEN), TicketRow.due_at < overdue_at)
         if text:
@@ -99,7 +99,7 @@ class WebRepository:
                        func.coalesce(func.sum(case((TicketRow.due_at < now, 1), else_=0)), 0)) \
             .where(TicketRow.state.in_(OPEN)).group_by(TicketRow.node_code)
         if prefixes is not None:
-            query = query.where(or_(*(TicketRow.node_path.startswith(p, autoescape=True) for p in prefixes)))
+            query = query.where(or_(*(in_subtree(p) for p in prefixes)))
         return {code: (int(n), int(late)) for code, n, late in (await self.session.execute(query)).all()}
 
     async def messages_of(self, ticket_id: int) -> list[MessageRow]:

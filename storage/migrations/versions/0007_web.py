@@ -1,4 +1,4 @@
-"""web: console and API accounts, browser sessions, the audit log
+"""web: console and API accounts, browser sessions, the audit log, indexes for a subtree's ticket lists
 
 Revision ID: 0007
 Revises: 0006
@@ -56,9 +56,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log')),
     )
     op.create_index('ix_audit_log_at', 'audit_log', ['at'], unique=False)
+    # the console's lists for one subtree: newest first, and open / overdue
+    op.create_index('ix_tickets_path_created', 'tickets', ['node_path', 'created_at'], unique=False)
+    op.create_index('ix_tickets_state_path', 'tickets', ['state', 'node_path', 'due_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_tickets_state_path', table_name='tickets')
+    op.drop_index('ix_tickets_path_created', table_name='tickets')
     op.drop_index('ix_audit_log_at', table_name='audit_log')
     op.drop_table('audit_log')
     op.drop_index('ix_web_sessions_user_id', table_name='web_sessions')
