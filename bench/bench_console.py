@@ -26,6 +26,7 @@ from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 from bench._machine import describe  # noqa: E402
 from bench.bench_digest import fill  # noqa: E402
+from bench.bench_pipeline import corpus  # noqa: E402
 from bot.app import GridBot  # noqa: E402
 from bot.cli.gen_config import generate  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
@@ -43,8 +44,9 @@ REQUESTS = {
     "overdue only": "/console/tickets?overdue=1",
     "a node's subtree": "/console/tickets?node=Z-C003-02",
     "page 20": "/console/tickets?offset=1000",
-    "text search, common words": "/console/tickets?q=%E6%A5%BC%E9%81%93%E7%81%AF",
-    "text search, a rare word": "/console/tickets?q=%E7%87%83%E6%B0%94",
+    "text search, a common word": "/console/tickets?q=%E6%A5%BC%E9%81%93",  # 楼道
+    "text search, a rare word": "/console/tickets?q=%E8%87%AD%E9%B8%A1%E8%9B%8B",  # 臭鸡蛋
+    "text search, no such word": "/console/tickets?q=%E9%A3%9E%E7%A2%9F",  # 飞碟
 }
 
 
@@ -55,7 +57,7 @@ async def run(tickets: int, keep: str | None, rounds: int) -> None:
     fresh = not path.exists()
     await db.upgrade()
     if fresh:
-        await fill(db, config, tickets, 0)
+        await fill(db, config, tickets, 0, texts=corpus())
     bot = GridBot(config, SimulatorTransport.from_config(config, SystemClock()), database=db, scheduler=False)
     await bot.start()
     secretary = config.tree.node("Z").people_with("社区书记")[0]

@@ -33,7 +33,8 @@ from bot.config import parse_config  # noqa: E402
 from bot.digests import DigestDesk  # noqa: E402
 from bot.domain.digest import Schedule  # noqa: E402
 from bot.domain.grid import node_path  # noqa: E402
-from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow, TicketRow  # noqa: E402
+from bot.domain.search import terms  # noqa: E402
+from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow, TicketRow, TicketTermRow  # noqa: E402
 from storage.session import Database  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -42,7 +43,7 @@ PG_URL = os.environ.get("GRIDBOT_BENCH_PG_URL", "postgresql+asyncpg://postgres@1
 CATEGORIES = ("safety", "sanitation", "repair", "dispute", "assistance", "security", "health", "inquiry", "other")
 
 
-def ticket_rows(config, count: int, rng: random.Random):  # type: ignore[no-untyped-def]
+def ticket_rows(config, count: int, rng: random.Random, texts: list[str] | None = None):  # type: ignore[no-untyped-def]
     nodes = [n.code for n in config.tree]
     paths = {code: node_path(config.tree, code) for code in nodes}
     people = [key for key in config.people]
@@ -61,7 +62,8 @@ def ticket_rows(config, count: int, rng: random.Random):  # type: ignore[no-unty
         yield dict(
             number=number, state=state, category=rng.choice(CATEGORIES), urgency=urgency,
             escalation_level=0, node_code=code, node_path=paths[code], room_key=None, room_id=None,
-            reporter_id=f"r{number % 50000}", reporter_name="居民", text="楼道灯不亮，电话13812345678",
+            reporter_id=f"r{number % 50000}", reporter_name="居民",
+            text=rng.choice(texts) if texts else "楼道灯不亮，电话13812345678",
             location=None, assignee=rng.choice(people), assignee_node=code, reporter_count=1,
             escalated=rng.random() < 0.19, breached=rng.random() < 0.1,
             due_at=created + timedelta(hours=24) if open_ else None,
@@ -71,20 +73,34 @@ def ticket_rows(config, count: int, rng: random.Random):  # type: ignore[no-unty
             created_at=created, updated_at=created)
 
 
-async def fill(db: Database, config, tickets: int, notices: int) -> float:  # type: ignore[no-untyped-def]
+async def _insert_tickets(conn, batch: list[dict], last_id: int, *, index: bool) -> int:  # type: ignore[no-untyped-def]
+    """Insert a batch (ids follow on from `last_id`) and, when asked, its search terms."""
+    for offset, row in enumerate(batch, start=1):
+        row["id"] = last_id + offset
+    await conn.execute(TicketRow.__table__.insert(), batch)
+    if index:
+        postings = [{"term": term, "ticket_id": row["id"]} for row in batch for term in terms(row["text"])]
+        await conn.execute(TicketTermRow.__table__.insert(), postings)
+    return last_id + len(batch)
+
+
+async def fill(db: Database, config, tickets: int, notices: int, *,  # type: ignore[no-untyped-def]
+               texts: list[str] | None = None) -> float:
+    """`texts`: residents' words to draw from (and index for search, as ticket creation does)."""
     rng = random.Random(7)
     started = time.perf_counter()
     micro = [n for n in config.tree if n.tier == "微网格"]
     groups_of = {n.code: [r.key for d in config.tree.descendants(n.code) for r in d.rooms] for n in micro}
     batch: list[dict] = []
     async with db.engine.begin() as conn:
-        for row in ticket_rows(config, tickets, rng):
+        number = 0
+        for row in ticket_rows(config, tickets, rng, texts):
             batch.append(row)
             if len(batch) == 20_000:
-                await conn.execute(TicketRow.__table__.insert(), batch)
+                number = await _insert_tickets(conn, batch, number, index=texts is not None)
                 batch = []
         if batch:
-            await conn.execute(TicketRow.__table__.insert(), batch)
+            await _insert_tickets(conn, batch, number, index=texts is not None)
         members = [dict(room_key=key, member_id=f"{key}-{i}", display_name=f"{i}01 住户", household=f"{i}01",
                         active=True, joined_at=NOW) for n in micro for key in groups_of[n.code] for i in range(6)]
         for start in range(0, len(members), 20_000):

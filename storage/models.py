@@ -308,6 +308,14 @@ class RoomReachRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class TicketTermRow(Base):
+    """Search terms of a ticket's text (bot.domain.search): finds a rare word without reading every ticket."""
+
+    __tablename__ = "ticket_terms"
+    term: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
 class WebUserRow(Base):
     """A console / API account. Scope comes from the linked person's roles in config (or `node` for viewers)."""
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.errors import NotFound
 from storage.repositories import MessageRepository
-from storage.models import CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow
+from bot.domain.search import terms
+from storage.models import CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
 
 OPEN = ("new", "accepted", "reopened")
 
@@ -94,6 +95,9 @@ class TicketRepository:
                                                    room_key=fields.get("room_key"), message_id=message_id, at=at))
         self.session.add(ticket)
         await self.session.flush()  # the ticket and its first reporter: its id is needed at once
+        postings = [{"term": term, "ticket_id": ticket.id} for term in terms(ticket.text)]
+        if postings:  # for finding it by a word later (bot.domain.search)
+            await self.session.execute(TicketTermRow.__table__.insert(), postings)
         return ticket
 
     async def by_number(self, number: int) -> TicketRow:

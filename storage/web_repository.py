@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditRow, MessageRow, TicketRow, WebSessionRow, WebUserRow
+from bot.domain.search import query_terms
+from storage.models import AuditRow, MessageRow, TicketRow, TicketTermRow, WebSessionRow, WebUserRow
 from storage.ticket_repository import OPEN, in_subtree
 
 
@@ -84,6 +85,9 @@ class WebRepository:
             query = query.where(TicketRow.state.in_(OPEN), TicketRow.due_at < overdue_at)
         if text:
             query = query.where(TicketRow.text.contains(text, autoescape=True))
+            rare = await self._rarest_term(text)
+            if rare is not None:  # a rare word: start from the few tickets that have it, not from the newest
+                query = query.where(TicketRow.id.in_(select(TicketTermRow.ticket_id).where(TicketTermRow.term == rare)))
         if start is not None:
             query = query.where(TicketRow.created_at >= start)
         if end is not None:
@@ -92,6 +96,16 @@ class WebRepository:
             query = query.where(TicketRow.number == number)
         return list(await self.session.scalars(
             query.order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).offset(offset).limit(limit)))
+
+    async def _rarest_term(self, text: str, *, rare: int = 20_000) -> str | None:
+        """The query's least frequent term if it is rare enough to start from; None: newest-first is quicker."""
+        best: tuple[int, str] | None = None
+        for term in query_terms(text):
+            sample = select(TicketTermRow.ticket_id).where(TicketTermRow.term == term).limit(rare + 1).subquery()
+            n = int(await self.session.scalar(select(func.count()).select_from(sample)) or 0)
+            if best is None or n < best[0]:
+                best = (n, term)
+        return best[1] if best is not None and best[0] <= rare else None
 
     async def node_counts(self, prefixes: Sequence[str] | None, now: datetime) -> dict[str, tuple[int, int]]:
         """Per node: (open, overdue)."""

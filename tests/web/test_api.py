@@ -57,6 +57,17 @@ async def test_tokens_scope_and_actions(web):
     assert detail["created_at"].endswith("+08:00")
 
 
+async def test_text_search_finds_a_two_character_word(web):
+    await web.say(GRID1, TENANT, "3号楼燃气味很重")
+    await web.say(GRID1, "sim:3-202 李强", "楼道灯坏了好几天了")
+    found = await (await web.client.get("/api/v1/tickets?q=燃气", headers=web.bearer("shuji"))).json()
+    assert [t["text"] for t in found["tickets"]] == ["3号楼燃气味很重"]
+    assert (await (await web.client.get("/api/v1/tickets?q=飞碟", headers=web.bearer("shuji"))).json())[
+        "tickets"] == []
+    assert len((await (await web.client.get("/api/v1/tickets?q=楼", headers=web.bearer("shuji"))).json())[
+        "tickets"]) == 2  # one character: read by scanning
+
+
 async def test_nodes_notices_and_digest(web):
     nodes = await (await web.client.get("/api/v1/nodes", headers=web.bearer("chenli"))).json()
     assert {n["code"] for n in nodes["nodes"]} >= {"JQS-01", "JQS-01-03"} and "JQS-02" not in {

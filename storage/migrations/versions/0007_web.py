@@ -56,12 +56,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log')),
     )
     op.create_index('ix_audit_log_at', 'audit_log', ['at'], unique=False)
+    # search terms of tickets' text, filled for the tickets already there
+    op.create_table(
+        'ticket_terms',
+        sa.Column('term', sa.String(length=16), nullable=False),
+        sa.Column('ticket_id', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('term', 'ticket_id', name=op.f('pk_ticket_terms')),
+    )
+    from bot.domain.search import terms
+
+    bind = op.get_bind()
+    table = sa.table('ticket_terms', sa.column('term'), sa.column('ticket_id'))
+    last = 0
+    while True:
+        rows = bind.execute(sa.text("SELECT id, text FROM tickets WHERE id > :last ORDER BY id LIMIT 5000"),
+                            {"last": last}).all()
+        if not rows:
+            break
+        postings = [{"term": t, "ticket_id": i} for i, text in rows for t in terms(text or "")]
+        if postings:
+            bind.execute(table.insert(), postings)
+        last = rows[-1][0]
     # the console's lists for one subtree: newest first, and open / overdue
     op.create_index('ix_tickets_path_created', 'tickets', ['node_path', 'created_at'], unique=False)
     op.create_index('ix_tickets_state_path', 'tickets', ['state', 'node_path', 'due_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('ticket_terms')
     op.drop_index('ix_tickets_state_path', table_name='tickets')
     op.drop_index('ix_tickets_path_created', table_name='tickets')
     op.drop_index('ix_audit_log_at', table_name='audit_log')
