@@ -25,7 +25,7 @@ def _bot(request: web.Request):  # type: ignore[no-untyped-def]
 
 
 def error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+    return auth.json_response({"error": message}, status=status)
 
 
 async def _user(request: web.Request):  # type: ignore[no-untyped-def]
@@ -57,7 +57,7 @@ async def tickets(request: web.Request) -> web.Response:
     except ValueError:
         return error(400, "limit and offset must be whole numbers")
     rows = await query_tickets(request, bot, user, limit=limit, offset=offset)
-    return web.json_response({"tickets": [ticket_json(t, bot) for t in rows], "limit": limit, "offset": offset})
+    return auth.json_response({"tickets": [ticket_json(t, bot) for t in rows], "limit": limit, "offset": offset})
 
 
 async def _ticket(request: web.Request, user: Any) -> Any:
@@ -82,7 +82,7 @@ async def ticket(request: web.Request) -> web.Response:
     body = ticket_json(found, bot)
     body["timeline"] = [{"at": ev.at.astimezone(bot.config.tz).isoformat(), "actor": ev.actor, "action": ev.action,
                          "from": ev.from_state, "to": ev.to_state, "note": ev.note} for ev in timeline]
-    return web.json_response(body)
+    return auth.json_response(body)
 
 
 async def ticket_action(request: web.Request) -> web.Response:
@@ -98,13 +98,13 @@ async def ticket_action(request: web.Request) -> web.Response:
         return error(400, f"action must be one of {', '.join(ACTIONS)}")
     said = await act_on_ticket(bot, user, found.number, action, str(data.get("note", "")), str(data.get("target", "")))
     refreshed = await bot.db.run(lambda s: TicketRepository(s).find_by_number(found.number), what="ticket")
-    return web.json_response({"said": said, "ticket": ticket_json(refreshed, bot)})
+    return auth.json_response({"said": said, "ticket": ticket_json(refreshed, bot)})
 
 
 async def nodes(request: web.Request) -> web.Response:
     user = await _user(request)
     tree = _bot(request).config.tree
-    return web.json_response({"nodes": [{"code": n.code, "name": n.name, "tier": n.tier, "parent": n.parent,
+    return auth.json_response({"nodes": [{"code": n.code, "name": n.name, "tier": n.tier, "parent": n.parent,
                                          "rooms": [r.topic or r.id for r in n.rooms]}
                                         for top in user.nodes for n in tree.descendants(top)]})
 
@@ -121,7 +121,7 @@ async def notices(request: web.Request) -> web.Response:
                             what="notices")
     visible = [n for n in rows if user.can_see(bot.config.tree, n.node_code)]
     progress = await bot.db.run(lambda s: _progress(s, [n.id for n in visible]), what="progress")
-    return web.json_response({"notices": [
+    return auth.json_response({"notices": [
         {"number": n.number, "node": n.node_code, "text": n.text, "groups": n.room_count,
          "delivered": progress[n.id][0], "acknowledged": progress[n.id][1],
          "created_at": n.created_at.astimezone(bot.config.tz).isoformat(),
@@ -140,7 +140,7 @@ async def notice_create(request: web.Request) -> web.Response:
     said = await post_notice(bot, user, str(data["node"]), str(data["text"]),
                              tiers=[str(t) for t in data.get("tiers") or []], deadline=str(data.get("deadline") or ""),
                              urgent=bool(data.get("urgent")))
-    return web.json_response({"said": said}, status=201)
+    return auth.json_response({"said": said}, status=201)
 
 
 async def digest(request: web.Request) -> web.Response:
@@ -163,7 +163,7 @@ async def digest(request: web.Request) -> web.Response:
     text, figures = await bot.db.run(lambda s: DigestDesk(s, bot.config, bot.clock.now()).compose(node, period),
                                      what="digest")
     t = figures.tickets
-    return web.json_response({"node": node, "period": kind, "start": period.start.isoformat(),
+    return auth.json_response({"node": node, "period": kind, "start": period.start.isoformat(),
                               "end": period.end.isoformat(), "text": text,
                               "tickets": {"new": t.new, "accepted": t.accepted, "resolved": t.resolved,
                                           "closed": t.closed, "open": t.open, "overdue": t.overdue,
@@ -251,7 +251,7 @@ def openapi_document() -> dict[str, Any]:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document())
+    return auth.json_response(openapi_document())
 
 
 def setup(app: web.Application) -> None:

@@ -7,6 +7,7 @@ target against the account's subtrees on the server: a URL edited to another gri
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import time
 from collections import defaultdict, deque
@@ -101,6 +102,11 @@ async def api_user(request: web.Request, bot: Any) -> WebUser | None:
     row = await bot.db.run(lambda s: WebRepository(s).user_by_token(token_hash(header[7:].strip())),
                            what="api token")
     return web_user(bot, row) if row is not None else None
+
+
+def json_response(body: Any, *, status: int = 200) -> web.Response:
+    """JSON with Chinese as UTF-8 text, not \\u escapes."""
+    return web.json_response(body, status=status, dumps=lambda value: json.dumps(value, ensure_ascii=False))
 
 
 def check_csrf(expected: str, given: str | None) -> None:

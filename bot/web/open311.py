@@ -18,6 +18,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
 
+from bot.web.auth import json_response
+
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES
 from bot.messages import Address
 from bot.web.console import queue_for_groups
@@ -59,7 +61,7 @@ def respond(fmt: str, root: str, body: Any, status: int = 200) -> web.Response:
     if fmt == "xml":
         return web.Response(text='<?xml version="1.0" encoding="utf-8"?>' + _xml(root, body), status=status,
                             content_type="text/xml", charset="utf-8")
-    return web.json_response(body, status=status)
+    return json_response(body, status=status)
 
 
 def fail(fmt: str, status: int, code: int, description: str) -> web.Response:
