@@ -367,11 +367,16 @@ async def act_on_ticket(bot: Any, user: WebUser, number: int, action_key: str, n
     return said
 
 
-async def ticket_post(request: web.Request) -> web.StreamResponse:
+async def posted_form(request: web.Request) -> tuple[WebUser, Any, Any]:
+    """A signed-in user's form, its CSRF token checked: (user, bot, form)."""
     user, csrf = await require(request)
-    bot = _bot(request)
     form = await request.post()
     auth.check_csrf(csrf, form.get("csrf"))  # type: ignore[arg-type]
+    return user, _bot(request), form
+
+
+async def ticket_post(request: web.Request) -> web.StreamResponse:
+    user, bot, form = await posted_form(request)
     ticket = await load_ticket(request, bot, user)
     said = await act_on_ticket(bot, user, ticket.number, str(form.get("action", "")), str(form.get("note", "")),
                                str(form.get("target", "")))
@@ -466,10 +471,7 @@ async def post_notice(bot: Any, user: WebUser, node_code: str, text: str, *, tie
 
 
 async def notice_post(request: web.Request) -> web.StreamResponse:
-    user, csrf = await require(request)
-    bot = _bot(request)
-    form = await request.post()
-    auth.check_csrf(csrf, form.get("csrf"))  # type: ignore[arg-type]
+    user, bot, form = await posted_form(request)
     said = await post_notice(bot, user, str(form.get("node", "")), str(form.get("text", "")),
                              tiers=[str(t) for t in form.getall("tier", [])], deadline=str(form.get("deadline", "")),
                              urgent=bool(form.get("urgent")))
