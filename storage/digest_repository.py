@@ -13,9 +13,9 @@ from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import CounterRow, DigestDeliveryRow, MemberRow, NoticeAckRow, NoticeRow, OutboxRow, TicketRow
+from storage.repositories import dialect_insert
 from storage.ticket_repository import OPEN, in_subtree
 
 
@@ -193,9 +193,7 @@ class DigestRepository:
     async def since(self, now: datetime) -> datetime:
         """When this deployment first ran (recorded on the first call): periods that ended before it are
         not "missed", they were never ours to send."""
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self.session.execute(insert(CounterRow).values(name="digests_since", value=int(now.timestamp()))
+        await self.session.execute(dialect_insert(self.session)(CounterRow).values(name="digests_since", value=int(now.timestamp()))
                                    .on_conflict_do_nothing(index_elements=["name"]))
         value = await self.session.scalar(select(CounterRow.value).where(CounterRow.name == "digests_since"))
         return datetime.fromtimestamp(int(value), tz=timezone.utc)

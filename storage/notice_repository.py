@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow
+from storage.repositories import dialect_insert
 
 
 def notice_ref(notice_id: int) -> str:
@@ -91,8 +91,7 @@ class NoticeRepository:
     async def record_ack(self, notice: NoticeRow, *, room_key: str, member_id: str, member_name: str,
                          household: str | None, at: datetime) -> bool:
         """Record an acknowledgement once per member and group; False if it was already there."""
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(NoticeAckRow).values(
+        statement = dialect_insert(self.session)(NoticeAckRow).values(
             notice_id=notice.id, room_key=room_key, member_id=member_id, member_name=member_name,
             household=household, at=at).on_conflict_do_nothing(index_elements=["notice_id", "room_key", "member_id"])
         result = await self.session.execute(statement)

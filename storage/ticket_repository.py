@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.errors import NotFound
-from storage.repositories import MessageRepository
+from storage.repositories import MessageRepository, dialect_insert
 from bot.domain.search import terms
 from storage.models import CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
 
@@ -29,9 +28,7 @@ class CounterRepository:
         self.session = session
 
     async def next(self, name: str, *, start: int = 1) -> int:
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(CounterRow).values(name=name, value=start)
+        statement = dialect_insert(self.session)(CounterRow).values(name=name, value=start)
         statement = statement.on_conflict_do_update(index_elements=["name"],
                                                     set_={"value": CounterRow.value + 1})
         result = await self.session.execute(statement.returning(CounterRow.value))
