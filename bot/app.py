@@ -26,6 +26,7 @@ from bot.jobs import Jobs
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType
 from bot.outbox import OutboxSender
 from bot.notices import NoticeDesk
+from bot.review import ReviewDesk
 from bot.tickets import TicketDesk
 from bot.transport.base import Event, Transport, can_send_images
 from handlers.base import Context
@@ -33,6 +34,7 @@ from handlers.router import HandlerFailed, RouteResult, Router
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
 from storage.session import Database
 from storage.notice_repository import NoticeRepository
+from storage.review_repository import ReviewRepository
 from storage.ticket_repository import TicketRepository
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,26 +56,29 @@ def build_router() -> Router:
     from handlers.ack import AckHandler
     from handlers.digest import DigestCommandHandler
     from handlers.notice import NoticeHandler, ReceiptHandler
+    from handlers.review import ReviewCommandHandler, ReviewHandler
 
     commands = Router("commands", [HelpHandler(), NoticeHandler(), ReceiptHandler(), TicketCommandHandler(),
-                                   DigestCommandHandler(), UnknownCommandHandler()])
+                                   ReviewCommandHandler(), DigestCommandHandler(), UnknownCommandHandler()])
     # acks after ticket confirmations ("好了，谢谢" may answer either; the reporter's open ticket wins), before reports
     tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), AckHandler(), TicketQueryHandler(),
-                                 ReportHandler()])
+                                 ReviewHandler(), ReportHandler()])
     return Router("root", [commands, tickets, DirectChatHandler()])
 
 
 def default_parser(config: Config) -> Parser | None:
     """The message parser with the deployment's own words, or None if the parser is not installed."""
     try:
-        from bot.domain.parsing import Lexicon, ParseContext, parse
+        from bot.domain.parsing import Lexicon, ParseContext, Thresholds, parse
     except ImportError:  # pragma: no cover - the parser ships with the bot
         _LOGGER.warning("message parser not available; messages are stored without a parse")
         return None
     lexicon = Lexicon.from_mapping(config.lexicon) if config.lexicon else Lexicon.default()
+    review = config.review
+    thresholds = Thresholds(ticket=review.ticket, review=review.review, urgent_review=review.urgent_review)
 
     def run(text: str, *, room_tier: str | None = None, notice_pending: bool = False) -> Any:
-        return parse(text, ParseContext(notice_pending=notice_pending, room_tier=room_tier), lexicon)
+        return parse(text, ParseContext(notice_pending=notice_pending, room_tier=room_tier), lexicon, thresholds)
 
     return run
 
@@ -171,6 +176,8 @@ class GridBot:
         self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600, hint=self._next_auto_close,
                                leader_only=True)
         self.jobs.add_interval("notice_reminders", self.remind, seconds=60, hint=self._next_reminder,
+                               leader_only=True)
+        self.jobs.add_interval("review_lists", self.gather_reviews, seconds=60, hint=self._next_review,
                                leader_only=True)
         self.jobs.add_interval("digests", self.send_digests, seconds=60,
                                hint=lambda: self.digests.next_work(self.clock.now()), leader_only=True)
@@ -470,6 +477,22 @@ class GridBot:
     async def _next_auto_close(self) -> datetime | None:
         oldest = await self.db.run(lambda s: TicketRepository(s).oldest_resolved_at(), what="next auto close")
         return None if oldest is None else oldest + self.config.tickets.auto_close_after
+
+    async def gather_reviews(self) -> int:
+        """Send each leader the held messages they have not been told of (at most one list per gather_every)."""
+        async def work(session):  # type: ignore[no-untyped-def]
+            replies = await ReviewDesk(session, self.config, self.directory, self.clock.now()).gather()
+            if replies:
+                await OutboxRepository(session).enqueue(replies, now=self.clock.now())
+            return len(replies)
+
+        count = await self.db.run(work, what="review lists")
+        if count:
+            self.sender.wake()
+        return count
+
+    async def _next_review(self) -> datetime | None:
+        return await self.db.run(lambda s: ReviewRepository(s).earliest_unannounced(), what="next review list")
 
     async def check_deadlines(self) -> int:
         """Escalate tickets whose deadline passed (from stored state: a restart misses none, repeats none)."""

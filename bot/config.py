@@ -150,6 +150,16 @@ class NoticeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    """When the bot opens a ticket by itself, when it asks a leader first, and how often it asks."""
+
+    ticket: float = 0.75  # a report at least this likely opens a ticket and is answered in the group
+    review: float = 0.3  # from this up to `ticket`: no reply in the group, a leader is asked (#登记 / #忽略)
+    urgent_review: float = 0.2  # a possibly urgent message at least this likely goes to a leader at once
+    gather_every: timedelta = timedelta(minutes=30)  # a leader gets at most one review list this often
+
+
+@dataclass(frozen=True, slots=True)
 class DigestConfig:
     """When digests go out and to whom."""
 
@@ -179,6 +189,7 @@ class Config:
     tickets: TicketConfig = TicketConfig()
     notices: NoticeConfig = NoticeConfig()
     digests: DigestConfig = DigestConfig()
+    review: ReviewConfig = ReviewConfig()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -415,7 +426,7 @@ def _parse(text: str, file: Path) -> tuple[Config, Any]:
 
 
 _TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices",
-             "digests")
+             "digests", "review")
 
 
 class _Checker:
@@ -518,6 +529,7 @@ class _Checker:
         tickets = self.check_tickets(data, timezone, roles)
         notices = self.check_notices(data, timezone)
         digests = self.check_digests(data, roles)
+        review = self.check_review(data)
         if self.issues:
             return None
         try:
@@ -544,7 +556,7 @@ class _Checker:
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
             lexicon=lexicon, tickets=tickets, notices=notices, digests=digests,
-            warnings=tuple(self.warnings),
+            review=review, warnings=tuple(self.warnings),
         )
 
     def duration(self, mapping: _LinedDict, key: str, where: str, default: timedelta) -> timedelta:
@@ -589,6 +601,29 @@ class _Checker:
             mention_chunk=self.integer(section, "mention_chunk", "notices", 20, 1, 100),
             ack_window=self.duration(section, "ack_window", "notices", timedelta(days=7)), quiet=quiet,
             failure_report_every=self.duration(section, "failure_report_every", "notices", timedelta(minutes=5)))
+
+    def fraction(self, mapping: _LinedDict, key: str, where: str, default: float) -> float:
+        value = mapping.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            self.error(self.line_of(mapping, key), f"{where}.{key} must be a number from 0 to 1",
+                       f"e.g. {key}: {default}")
+            return default
+        return float(value)
+
+    def check_review(self, data: _LinedDict) -> ReviewConfig:
+        section = self.mapping(data.get("review"), self.line_of(data, "review"), "review")
+        if section is None:
+            return ReviewConfig()
+        self.known_keys(section, ("ticket", "review", "urgent_review", "gather_every"), "review")
+        default = ReviewConfig()
+        ticket = self.fraction(section, "ticket", "review", default.ticket)
+        review = self.fraction(section, "review", "review", default.review)
+        urgent = self.fraction(section, "urgent_review", "review", default.urgent_review)
+        if review > ticket:
+            self.error(self.line_of(section, "review"), f"review.review ({review}) is above review.ticket ({ticket})",
+                       "the review threshold must not be above the ticket threshold, e.g. ticket: 0.75, review: 0.35")
+        return ReviewConfig(ticket=ticket, review=review, urgent_review=urgent,
+                            gather_every=self.duration(section, "gather_every", "review", default.gather_every))
 
     def warn_unreachable_digest_readers(self, data: _LinedDict, tree: GridTree, people: Any,
                                         digests: DigestConfig) -> None:

@@ -38,6 +38,7 @@ from bot.domain.digest import (
 from bot.domain.grid import GridNode, node_path
 from bot.messages import Address, Reply
 from storage.digest_repository import DigestRepository
+from storage.review_repository import ReviewRepository
 from storage.repositories import OutboxRepository
 from storage.session import Database
 from storage.models import TicketRow
@@ -82,6 +83,11 @@ class DigestDesk:
             return tuple(NodeCount(code, self.tree.node(code).name if code in self.tree else code, n)
                          for code, n in rows)
 
+        reviews = ReviewRepository(self.session)
+        review_prefix = node_path(self.tree, node_code)
+        held = await reviews.count_in(review_prefix)
+        sample = tuple((i.id, i.sender_name, i.text) for i in await reviews.pending_in(review_prefix, limit=3)) \
+            if held else ()
         urgent = tuple(UrgentTicket(number, state, self.tree.node(code).name if code in self.tree else code, text)
                        for number, state, code, text in await repo.urgent(start, end))
         tickets = TicketFigures(
@@ -90,7 +96,7 @@ class DigestDesk:
             most_overdue=named(await repo.open_by_node(self.now, overdue=True)), urgent=urgent,
             accept_median=await repo.median(TicketRow.accept_seconds, TicketRow.accepted_at, start, end),
             resolve_median=await repo.median(TicketRow.resolve_seconds, TicketRow.resolved_at, start, end),
-            **outcomes)
+            held=held, held_sample=sample, **outcomes)
         people = []
         for key, (handled, on_time, open_now) in (await repo.people(start, end)).items():
             person = self.config.people.get(key)

@@ -373,3 +373,31 @@ class DigestDeliveryRow(Base):
 
 # what a "收到" in a group answers: that group's latest delivered notice (migration 0004)
 Index("ix_outbox_to_id_sent_at", OutboxRow.to_id, OutboxRow.sent_at)
+
+
+class ReviewRow(Base):
+    """A message that may be a report: held back from the group until a leader registers or dismisses it."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (Index("ix_review_items_state_leader", "state", "leader_key"),
+                      Index("ix_review_items_state_node_path", "state", "node_path"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    room_key: Mapped[str | None] = mapped_column(String(200))
+    room_id: Mapped[str | None] = mapped_column(String(200))
+    node_code: Mapped[str] = mapped_column(String(64))
+    node_path: Mapped[str] = mapped_column(String(500))
+    sender_id: Mapped[str] = mapped_column(String(200))
+    sender_name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    parse: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    category: Mapped[str | None] = mapped_column(String(20))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    leader_key: Mapped[str | None] = mapped_column(String(100))  # who is asked to decide
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending / registered / dismissed
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when its leader was told
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)

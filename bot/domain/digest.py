@@ -210,6 +210,8 @@ class TicketFigures:
     judged: int = 0  # resolved in the period
     own_level: int = 0  # of `resolved`: never passed up
     escalated: int = 0  # of `resolved`: passed up at least once
+    held: int = 0  # messages held for a leader to register or dismiss (the review queue), as of the digest
+    held_sample: Sequence[tuple[int, str, str]] = ()  # (item id, sender, text) of the oldest few
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +331,10 @@ def format_digest(current: DigestFigures, previous: DigestFigures | None, tz: Zo
                          f"{STATE_NAMES.get(item.state, item.state)}")
         if len(t.urgent) > 8:
             lines.append(f"……另有 {len(t.urgent) - 8} 件")
+    if t.held:
+        lines.append(f"❓ 待确认 {t.held} 条（机器人没有把握，未在群里回复；#登记 编号 / #忽略 编号）")
+        for item_id, sender, text in t.held_sample:
+            lines.append(f"[{item_id}] {sender}：{_short(mask_personal(text))}")
     if t.most_open:
         lines.append("📍 未办结最多：" + "、".join(f"{c.name}({c.code}) {c.count}" for c in t.most_open))
     if t.most_overdue:

@@ -70,6 +70,15 @@ class Directory:
         return any(self.roles[role].handles and self.tree.is_within(node_code, code)
                    for code, role in self._positions.get(person_key, ()) if role in self.roles)
 
+    def leader(self, node_code: str, *, above: bool = False) -> Holder | None:
+        """The nearest holder of a leading role on the node or its ancestors (`above`: from its parent up)."""
+        lineage = self.tree.lineage(node_code)[1 if above else 0:]
+        for node in lineage:
+            for role, keys in node.roles:
+                if keys and role in self.roles and self.roles[role].leads:
+                    return Holder(self.people[keys[0]], role, node)
+        return None
+
     def responsible(self, node_code: str, *, prefer_role: str | None = None) -> Holder | None:
         """The nearest holder of a handling role on the node or its ancestors (a preferred role first)."""
         lineage = self.tree.lineage(node_code)

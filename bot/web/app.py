@@ -50,11 +50,12 @@ def build_web_app(bot: GridBot) -> web.Application:
     app.router.add_get("/rooms/unknown", unknown_rooms)
     app.router.add_get("/api/rooms/unknown", unknown_rooms)
     app.router.add_static("/static/", STATIC_DIR)
-    from bot.web import api, charts, console, metrics, open311
+    from bot.web import api, charts, console, metrics, open311, review_pages
 
     charts.setup(app, BOT_KEY)
     metrics.setup(app, BOT_KEY)
     console.setup(app)
+    review_pages.setup(app)
     api.setup(app)
     open311.setup(app)
     from bot.transport.simulator import SimulatorTransport

@@ -47,7 +47,7 @@ def page(title: str, body: str, user: WebUser | None = None, *, simulator: bool 
     nav = ""
     if user is not None:
         links = [("/console", "概览"), ("/console/tree", "网格树"), ("/console/tickets", "工单"),
-                 ("/console/notices", "通知"), ("/console/digest", "简报")]
+                 ("/console/review", "待确认"), ("/console/notices", "通知"), ("/console/digest", "简报")]
         if simulator:
             links.append(("/simulator", "群聊模拟器"))
         if user.role == "secretary":
@@ -165,6 +165,9 @@ async def overview(request: web.Request) -> web.Response:
         return day, week, urgent, late
 
     day, week, urgent, late = await bot.db.run(work, what="overview")
+    from bot.web.review_pages import pending
+
+    held = await pending(bot, user, limit=5)
 
     def figures(name: str, f: Any) -> str:
         t = f.tickets
@@ -176,7 +179,10 @@ async def overview(request: web.Request) -> web.Response:
     body = (f"<p>范围：{e(bot.config.tree.node(top).name)}（{e(top)}）</p><div class='cards'>"
             + figures("今天", day) + figures("本周", week) + "</div>"
             + "<h2>紧急未办结</h2>" + _ticket_rows(urgent, bot)
-            + "<h2>超时未办结</h2>" + _ticket_rows(late, bot))
+            + "<h2>超时未办结</h2>" + _ticket_rows(late, bot)
+            + "<h2>待确认</h2>" + (f"<p><a href='/console/review'>机器人没有把握的消息（最早的 {len(held)} 条），去处理</a></p>"
+                                 + "".join(f"<p class='text'>[{i.id}] {e(i.sender_name)}：{e(i.text[:60])}</p>"
+                                           for i in held) if held else "<p>没有待确认的消息。</p>"))
     return page("概览", body, user, simulator=_has_simulator(bot))
 
 

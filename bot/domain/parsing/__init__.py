@@ -7,7 +7,7 @@ See `lexicon.py` for the words and the `lexicon:` section a community can add in
 """
 
 from bot.domain.parsing.lexicon import CATEGORIES, Lexicon, LexiconError, normalize
-from bot.domain.parsing.parser import KINDS, URGENCIES, Location, ParseContext, ParseResult, cn_number, parse
+from bot.domain.parsing.parser import KINDS, URGENCIES, Location, ParseContext, ParseResult, Thresholds, cn_number, parse
 
 __all__ = ["CATEGORIES", "KINDS", "URGENCIES", "Lexicon", "LexiconError", "Location", "ParseContext",
-           "ParseResult", "cn_number", "normalize", "parse"]
+           "ParseResult", "Thresholds", "cn_number", "normalize", "parse"]

@@ -7,9 +7,10 @@ records the cues that made it, so a leader can see why (the `explanation`). Pure
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.domain.parsing.model import default_model, features
 from bot.domain.parsing.situations import SETTLED, situations
 from bot.domain.parsing.lexicon import (
     COMPLAINT_CUES,
@@ -64,11 +65,24 @@ class ParseResult:
     confidence: float
     me_too: bool = False
     ticket_ref: str | None = None
+    ticket: bool = False  # a report the bot is sure enough of to open a ticket and answer in the group
+    review: bool = False  # a likely report held back for a leader to register or dismiss
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "category": self.category, "urgency": self.urgency,
                 "location": self.location.to_dict(), "explanation": list(self.explanation),
-                "confidence": round(self.confidence, 2), "me_too": self.me_too, "ticket_ref": self.ticket_ref}
+                "confidence": round(self.confidence, 2), "me_too": self.me_too, "ticket_ref": self.ticket_ref,
+                "ticket": self.ticket, "review": self.review}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ParseResult":
+        """A stored parse (to_dict) back as a result, e.g. when a leader registers a held message."""
+        loc = data.get("location") or {}
+        return cls(kind=data.get("kind") or "chat", category=data.get("category"), urgency=data.get("urgency"),
+                   location=Location(loc.get("building"), loc.get("unit"), loc.get("room"), loc.get("place")),
+                   explanation=tuple(data.get("explanation") or ()), confidence=float(data.get("confidence") or 0),
+                   me_too=bool(data.get("me_too")), ticket_ref=data.get("ticket_ref"),
+                   ticket=bool(data.get("ticket")), review=bool(data.get("review")))
 
 
 # -- numbers -----------------------------------------------------------------------------------------
@@ -106,8 +120,12 @@ _BUILDING = re.compile(rf"{_NUM}\s*(?:号楼|栋楼|幢楼|栋|幢|座|#楼|#|�
 _BUILDING_PLAIN_LOU = re.compile(rf"(?<![\d{_CN}])(\d{{1,2}}|[{_CN}]{{1,3}})\s*楼(?=\s*(?:\d{{1,2}}|[{_CN}]{{1,2}})\s*单元)")
 _UNIT = re.compile(rf"{_NUM}\s*单元")
 _ROOM = re.compile(rf"(?:(?<=[栋幢座#号楼元\s-])|^|(?<=[住在的是]))\s*(\d{{3,4}}|[{_CN}]{{3,4}})\s*(?:室|房|号房|户)?(?![\d楼层号栋幢])")
+_ROOM_HOUSEHOLD = re.compile(
+    r"(?:(?<=我家)|(?<=我屋企)|(?<=屋企)|(?<=家住)|(?<=住在)|(?<=对门)|(?<=隔壁)|(?<=楼上)|(?<=楼下)|(?<=我是)|(?<=的)|^)"
+    r"\s*(\d{3,4}|[一二三四五六七八九][零〇][一二三四五六七八九零〇]|[一二三四五六七八九]{2}[零〇][一二三四五六七八九])"
+    r"(?=\s*(?:的|那|嗰|个|家|号|室|房|户|嘅|租|业主|$|\s|[,，。!！?？]))")
 _ROOM_EXPLICIT = re.compile(rf"(\d{{3,4}}|[{_CN}]{{3,4}})\s*(?:室|房间|号房)")
-_ROAD = re.compile(r"([\u4e00-\u9fff]{1,5}?(?<![见的条走修过上来去回带让挡堵绕马公小])(?:路|街|大道|巷|胡同))"
+_ROAD = re.compile(r"([\u4e00-\u9fff]{1,5}?(?<![见的条走修过上来去回带让挡堵绕马公小细指问一开位])(?:路|街(?!坊)|大道|巷|胡同))"
                    r"(?![灯面口过况线费牌])(\d{1,4}[号弄])?")
 _TICKET = re.compile(r"(?:查询|工单|编号|单号|#)\s*[#号:]?\s*(\d{3,9})|(\d{3,9})\s*号?工单")
 _EMOJI_ONLY = re.compile(r"^[\W_\s\d]*$")
@@ -146,6 +164,8 @@ def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
         r = _ROOM_EXPLICIT.search(text)
         if r is None and building is not None:
             r = _ROOM.search(text)
+        if r is None:
+            r = _ROOM_HOUSEHOLD.search(text)
         if r is not None:
             value = cn_number(r.group(1))
             if value and len(value) >= 3 and not _is_year_or_time(text, r):
@@ -183,12 +203,13 @@ def _place(text: str, lexicon: Lexicon) -> str | None:
         if more is None:
             break
         end = more.end()
-    tail = re.match(r"边", text[end:end + 1])
+    tail = _PLACE_TAIL.match(text, end)
     if tail:
         end += len(tail.group(0))
     return text[start:end]
 
 
+_PLACE_TAIL = re.compile(r"门口|旁边|边上|后面|对面|边|口|头(?![发疼痛晕])")
 _PLACE_SPLIT = re.compile(r"[的了在是那这个条把被和跟到从去住我你他她们家就也都又还说报]")
 
 
@@ -225,20 +246,88 @@ _QUESTION_INFO = re.compile(r"(请问|怎么|如何|哪里|在哪|什么时候|�
 _NO_CONTEXT = ParseContext()
 
 
-def parse(text: str, context: ParseContext | None = None, lexicon: Lexicon | None = None) -> ParseResult:
-    """Decide kind, category, urgency and location of one message. Never raises for any str."""
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """How sure the parser must be (config.yaml `review:`): `ticket` and up opens a ticket and answers in the group;
+    `review` up to `ticket` holds a likely report for a leader; a possibly urgent message from `urgent_review` up
+    goes to a leader at once."""
+
+    ticket: float = 0.75
+    review: float = 0.3
+    urgent_review: float = 0.2
+
+
+_DEFAULT_THRESHOLDS = Thresholds()
+URGENT_RULE_FLOOR = 0.05  # a danger the rules see is held for a leader unless the model gives it less than this
+URGENT_MODEL = 0.4  # the learned urgency head's probability from which a report is urgent (recall first)
+_USE_DEFAULT_MODEL = object()
+
+
+def parse(text: str, context: ParseContext | None = None, lexicon: Lexicon | None = None,
+          thresholds: Thresholds | None = None, model: Any = _USE_DEFAULT_MODEL) -> ParseResult:
+    """Decide kind, category, urgency and location of one message, and whether the bot may open a ticket on its
+    own (`ticket`) or should ask a leader (`review`). Never raises for any str."""
     try:
-        return _parse(text, context or _NO_CONTEXT, lexicon or Lexicon.default())
+        context = context or _NO_CONTEXT
+        lexicon = lexicon or Lexicon.default()
+        text = prepare_text(text, lexicon)
+        rule = rules(text, context, lexicon)
+        if model is _USE_DEFAULT_MODEL:
+            model = default_model()
+        return decide(rule, text, context, thresholds or _DEFAULT_THRESHOLDS, model)
     except Exception as exc:  # pragma: no cover - a last guard: a parser bug must never crash the bot
         return ParseResult("chat", None, None, Location(), (f"解析出错：{type(exc).__name__}",), 0.0)
 
 
-def _parse(raw: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
+def prepare_text(raw: str, lexicon: Lexicon) -> str:
+    """The text the parser reads: cut to MAX_CHARS, valid UTF-8, normalised, community aliases applied."""
     if not isinstance(raw, str):
         raw = str(raw)
     text = normalize(raw[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8"))
     if lexicon.alias_re is not None:
         text = lexicon.alias_re.sub(lambda m: lexicon.aliases[m.group(0)], text)
+    return text
+
+
+def decide(rule: ParseResult, text: str, context: ParseContext, thresholds: Thresholds, model: Any) -> ParseResult:
+    """The rules' verdict weighed by the learned model (model.py): the final kind, category, urgency, and whether
+    the bot is sure enough to open a ticket by itself. Without a model the rules decide alone."""
+    if model is None:
+        return replace(rule, ticket=rule.kind == "report", review=False)
+    if rule.explanation and rule.explanation[0] == "空消息或只有标点":
+        return rule
+    pred = model.predict(features(text, rule, context.notice_pending))
+    p_report = pred.kind["report"]
+    kind = max(pred.kind, key=pred.kind.__getitem__)
+    urgent_rule = rule.kind == "report" and rule.urgency == "urgent"
+    urgent_signal = urgent_rule or pred.urgent >= URGENT_MODEL
+    if kind != "report" and (p_report >= thresholds.review or (urgent_rule and p_report >= URGENT_RULE_FLOOR)):
+        kind = "report"  # recall first: a danger the rules see goes to a leader unless the model is sure it is not
+    elif kind != "report" and urgent_signal and p_report >= thresholds.urgent_review:
+        kind = "report"
+    why = [f"模型: {kind} {pred.kind[kind]:.2f}" + "".join(f"『{r}』" for r in pred.reasons)]
+    if kind != "report":
+        return ParseResult(kind, None, None, rule.location, (*why, *rule.explanation), pred.kind[kind],
+                           me_too=False, ticket_ref=rule.ticket_ref)
+    category = max(pred.category, key=pred.category.__getitem__)
+    if rule.kind == "report" and rule.category and pred.category.get(rule.category, 0) >= pred.category[category] - 0.1:
+        category = rule.category  # near a tie the rules' reading of the words wins
+    if category == "inquiry":
+        urgency = "low"
+    elif urgent_signal:
+        urgency = "urgent"
+    elif rule.urgency == "low":
+        urgency = "low"
+    else:
+        urgency = "normal"
+    ticket = p_report >= thresholds.ticket
+    why.append(f"类别 {category} {pred.category[category]:.2f}; 紧急 {pred.urgent:.2f}")
+    return ParseResult("report", category, urgency, rule.location, (*why, *rule.explanation), p_report,
+                       me_too=rule.me_too, ticket_ref=rule.ticket_ref, ticket=ticket, review=not ticket)
+
+
+def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
+    """What the hand-written rules make of an already prepared text (prepare_text)."""
     stripped = _ACK_STRIP.sub("", text)
     why: list[str] = []
     ticket_ref = None

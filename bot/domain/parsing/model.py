@@ -1,0 +1,154 @@
+"""The learned part of the parser: linear models over character n-grams and the rules' own verdict.
+
+The rules (parser.py) say what a message looks like to them; three small linear models then weigh that verdict
+against the message's characters — what is being done (kind: report / ack / query / chat), about what (category)
+and whether it is urgent. They were trained by `python -m scripts.train_parser` (scikit-learn, logistic
+regression) on the tune writers of tests/data/writers/ and the old corpus, and ship as one small file
+(`model.npz`). Inference here is plain numpy: look up each feature's row, add, softmax — offline, deterministic,
+a few microseconds. The features that decided a message are named in its explanation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_FILE = Path(__file__).with_name("model.npz")
+KINDS = ("report", "ack", "query", "chat")
+
+_DIGITS = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
+
+
+def _length_bucket(n: int) -> str:
+    for limit in (3, 6, 12, 25, 50, 100):
+        if n < limit:
+            return f"len<{limit}"
+    return "len>=100"
+
+
+def _head(explanation: str) -> str:
+    """The rule that fired, without the quoted words: '确认用语『收到』' → '确认用语'."""
+    for stop in ("『", ":", "：", "（", " "):
+        cut = explanation.find(stop)
+        if cut > 0:
+            explanation = explanation[:cut]
+    return explanation[:10]
+
+
+def text_features(text: str) -> list[str]:
+    """Character 1–3-grams of the normalised text with digits folded to 0 and runs of spaces to one."""
+    t = "^" + _SPACES.sub(" ", _DIGITS.sub("0", text[:300])).strip() + "$"
+    grams = []
+    n = len(t)
+    for i in range(n):
+        grams.append(t[i])
+        if i + 1 < n:
+            grams.append(t[i:i + 2])
+        if i + 2 < n:
+            grams.append(t[i:i + 3])
+    return grams
+
+
+def rule_features(rule: Any, notice_pending: bool) -> list[str]:
+    """What the rules made of the message, as features the models weigh."""
+    out = [f"R:kind={rule.kind}"]
+    if rule.kind == "report":
+        out.append(f"R:cat={rule.category}")
+        out.append(f"R:urg={rule.urgency}")
+    for why in rule.explanation:
+        out.append("R:why=" + _head(why))
+    if rule.me_too:
+        out.append("R:me_too")
+    if rule.ticket_ref:
+        out.append("R:ref")
+    loc = rule.location
+    if loc.building or loc.room:
+        out.append("R:address")
+    if loc.place:
+        out.append("R:place")
+    out.append("C:pending" if notice_pending else "C:none")
+    return out
+
+
+def features(text: str, rule: Any, notice_pending: bool) -> list[str]:
+    feats = text_features(text)
+    feats.append(_length_bucket(len(text)))
+    feats.extend(rule_features(rule, notice_pending))
+    return feats
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    kind: dict[str, float]
+    category: dict[str, float]
+    urgent: float
+    reasons: tuple[str, ...]  # the features that pushed hardest towards the chosen kind
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max()
+    e = np.exp(z)
+    return e / e.sum()
+
+
+class Model:
+    """Three linear heads over one vocabulary: kind (4 classes), category (9), urgent (1 logit)."""
+
+    def __init__(self, vocab: dict[str, int], weights: np.ndarray, bias: np.ndarray, kinds: tuple[str, ...],
+                 categories: tuple[str, ...]) -> None:
+        self.vocab = vocab
+        self.weights = weights
+        self.bias = bias
+        self.kinds = kinds
+        self.categories = categories
+        self._k = len(kinds)
+        self._c = len(categories)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> "Model | None":
+        if not path.exists():
+            return None
+        data = np.load(path, allow_pickle=False)
+        vocab_list = str(data["vocab"][()]).split("\n")
+        kinds = tuple(str(data["kinds"][()]).split("\n"))
+        categories = tuple(str(data["categories"][()]).split("\n"))
+        return cls({f: i for i, f in enumerate(vocab_list)}, data["weights"].astype(np.float64),
+                   data["bias"].astype(np.float64), kinds, categories)
+
+    def predict(self, feats: list[str], *, explain: bool = True) -> Prediction:
+        vocab = self.vocab
+        idx = [i for i in map(vocab.get, dict.fromkeys(feats)) if i is not None]
+        rows = self.weights[idx] if idx else np.zeros((0, self.weights.shape[1]))
+        logits = rows.sum(axis=0) + self.bias if idx else self.bias.copy()
+        k, c = self._k, self._c
+        pk = _softmax(logits[:k])
+        pc = _softmax(logits[k:k + c])
+        urgent = 1.0 / (1.0 + math.exp(-float(logits[k + c])))
+        reasons: tuple[str, ...] = ()
+        if explain and idx:
+            best = int(pk.argmax())
+            contribution = rows[:, best] - rows[:, :k].mean(axis=1)
+            order = np.argsort(-contribution)[:3]
+            names = [f for f in dict.fromkeys(feats) if f in vocab]
+            reasons = tuple(names[j] for j in order if contribution[j] > 0.3)
+        return Prediction(dict(zip(self.kinds, pk.tolist())), dict(zip(self.categories, pc.tolist())), urgent,
+                          reasons)
+
+
+_MODEL: Model | None = None
+_LOADED = False
+
+
+def default_model() -> Model | None:
+    """The shipped model, loaded once (None if the file is missing: the rules then decide alone)."""
+    global _MODEL, _LOADED
+    if not _LOADED:
+        _MODEL = Model.load()
+        _LOADED = True
+    return _MODEL

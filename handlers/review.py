@@ -1,0 +1,66 @@
+"""The review queue in chat: a likely but uncertain report is held for a leader (no reply in the group), and
+leaders answer `#登记 N` / `#忽略 N` in their private chat with the bot or in any group they lead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.messages import IncomingMessage, Reply
+from bot.review import ReviewDesk, held_from
+from handlers.base import Context
+from handlers.commands import parse_command, reply_to
+
+_WORDS = {"登记": True, "立案": True, "忽略": False, "不处理": False}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCommand:
+    register: bool
+    number: int | None
+
+
+def _desk(ctx: Context) -> ReviewDesk:
+    return ReviewDesk(ctx.session, ctx.config, ctx.directory, ctx.now)
+
+
+class ReviewCommandHandler:
+    """`#登记 12` turns a held message into a ticket; `#忽略 12` dismisses it."""
+
+    name = "review_command"
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> ReviewCommand | None:
+        command = parse_command(msg.text)
+        if command is None:
+            return None
+        word = next((w for w in _WORDS if command.name.startswith(w)), None)
+        if word is None:
+            return None
+        rest = (command.name[len(word):] + " " + command.rest).strip().lstrip("#＃[").rstrip("]")
+        digits = rest.split()[0].strip("[]#＃") if rest else ""
+        return ReviewCommand(_WORDS[word], int(digits) if digits.isdigit() else None)
+
+    async def handle(self, msg: IncomingMessage, args: ReviewCommand, ctx: Context) -> list[Reply]:
+        if args.number is None:
+            return [reply_to(msg, "请在命令后写待确认消息的编号，例如：#登记 12 或 #忽略 12")]
+        if ctx.sender is None:
+            return [reply_to(msg, "#登记 / #忽略 是网格负责人用的命令。")]
+        _, replies = await _desk(ctx).decide(args.number, args.register, ctx.sender, answer_to=msg.conversation)
+        return replies
+
+
+class ReviewHandler:
+    """A message the parser thinks is probably a report but is not sure of: held, no reply in the group."""
+
+    name = "review"
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
+        result = ctx.parse
+        if result is None or result.kind != "report" or not getattr(result, "review", False) or ctx.node is None:
+            return None
+        return True
+
+    async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
+        assert ctx.node is not None
+        held = held_from(msg, ctx.node, ctx.room.key if ctx.room else None, await ctx.message_id())
+        _, replies = await _desk(ctx).hold(held, ctx.parse)
+        return replies

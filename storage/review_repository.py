@@ -1,0 +1,83 @@
+"""The review queue: messages that may be reports, waiting for a leader's 登记 or 忽略."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ReviewRow
+from storage.repositories import MAX_NAME, clean_text
+
+PENDING = "pending"
+
+
+def _in_subtree(prefix: str) -> Any:
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(ReviewRow.node_path >= prefix, ReviewRow.node_path < upper)
+
+
+class ReviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **fields: Any) -> ReviewRow:
+        fields["text"] = clean_text(fields["text"])[0]
+        fields["sender_name"] = clean_text(fields["sender_name"])[0][:MAX_NAME]
+        row = ReviewRow(state=PENDING, **fields)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, item_id: int) -> ReviewRow | None:
+        return await self.session.get(ReviewRow, item_id)
+
+    async def for_message(self, message_id: int) -> ReviewRow | None:
+        result = await self.session.execute(select(ReviewRow).where(ReviewRow.message_id == message_id))
+        return result.scalars().first()
+
+    async def unannounced(self) -> list[ReviewRow]:
+        """Pending items whose leader has not been told yet, oldest first."""
+        result = await self.session.execute(
+            select(ReviewRow).where(ReviewRow.state == PENDING, ReviewRow.notified_at.is_(None))
+            .order_by(ReviewRow.id))
+        return list(result.scalars())
+
+    async def last_told(self, leader_keys: Sequence[str]) -> dict[str, datetime]:
+        """When each leader was last sent a review list."""
+        if not leader_keys:
+            return {}
+        result = await self.session.execute(
+            select(ReviewRow.leader_key, func.max(ReviewRow.notified_at))
+            .where(ReviewRow.leader_key.in_(list(leader_keys)), ReviewRow.notified_at.is_not(None))
+            .group_by(ReviewRow.leader_key))
+        return {key: at for key, at in result.all() if at is not None}
+
+    async def earliest_unannounced(self) -> datetime | None:
+        result = await self.session.execute(
+            select(func.min(ReviewRow.created_at)).where(ReviewRow.state == PENDING, ReviewRow.notified_at.is_(None)))
+        return result.scalar_one_or_none()
+
+    async def mark_told(self, item_ids: Sequence[int], at: datetime) -> None:
+        if item_ids:
+            await self.session.execute(update(ReviewRow).where(ReviewRow.id.in_(list(item_ids)))
+                                       .values(notified_at=at))
+
+    async def pending_in(self, node_path_prefix: str, *, limit: int = 200) -> list[ReviewRow]:
+        """Pending items in a subtree, urgent first, then oldest first."""
+        result = await self.session.execute(
+            select(ReviewRow).where(ReviewRow.state == PENDING, _in_subtree(node_path_prefix))
+            .order_by(ReviewRow.urgent.desc(), ReviewRow.id).limit(limit))
+        return list(result.scalars())
+
+    async def count_in(self, node_path_prefix: str, *, since: datetime | None = None,
+                       state: str | None = PENDING) -> int:
+        statement = select(func.count()).select_from(ReviewRow).where(_in_subtree(node_path_prefix))
+        if state is not None:
+            statement = statement.where(ReviewRow.state == state)
+        if since is not None:
+            statement = statement.where(ReviewRow.created_at >= since)
+        return int((await self.session.execute(statement)).scalar_one())
