@@ -4,8 +4,16 @@ Each input object comes back with its own keys unchanged plus `kind`, `category`
 `explanation`, `confidence`, `me_too` and `ticket_ref` (see bot.domain.parsing.ParseResult.to_dict). An
 optional `"context": {"notice_pending": true}` on a line tells the parser a notice awaits acknowledgement.
 A line that is not UTF-8, not JSON, not an object with a "text" string, or blank yields `{"error": "line N:
-..."}` in its place, so output line N always answers input line N; parsing goes on. Input is read in
-blocks of whatever is ready and each block's answers are written and flushed together.
+..."}` in its place, so output line N always answers input line N; parsing goes on. So does a line
+with an integer longer than Python reads (4,300 digits), one nested too deeply, and a line on which anything
+else fails: no exception ends the stream or loses the other answers of its block.
+
+Output is strict JSON. NaN, Infinity and -Infinity are not JSON, and a number beyond float range (1e400)
+would come back as Infinity, so such a line is refused with an error rather than changed (no silent null).
+U+2028 and U+2029 are written as \\u2028 and \\u2029 (JavaScript once read them as line ends); other
+non-ASCII text is written as UTF-8. A UTF-8 byte order mark at the start of a line (or the stream) is ignored.
+
+Input is read in blocks of whatever is ready and each block's answers are written and flushed together.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+from typing import BinaryIO
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
         except LexiconError as exc:  # the loader validates it; this guards a loader that did not
             print(f"{args.config}: {exc}", file=sys.stderr)
             return 1
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     contexts = {False: ParseContext(), True: ParseContext(notice_pending=True)}
 
     def answer(number: int, raw: bytes) -> str:
+        raw = raw.removesuffix(b"\r").removeprefix(b"\xef\xbb\xbf")
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -50,15 +60,26 @@ def run(args: argparse.Namespace) -> int:
             return encode({"error": f"line {number}: empty line"})
         try:
             item = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        except (ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError, or an int over 4,300 digits
+            if isinstance(exc, json.JSONDecodeError):
+                reason = exc.msg
+            elif isinstance(exc, RecursionError):
+                reason = "nested too deeply"
+            else:
+                reason = str(exc).partition(":")[0]  # "Exceeds the limit (4300 digits) for integer string conversion"
             return encode({"error": f"line {number}: not valid JSON ({reason})"})
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             return encode({"error": f"line {number}: expected an object with a \"text\" string"})
         context = item.get("context")
         pending = bool(context.get("notice_pending")) if isinstance(context, dict) else False
         item.update(parse(item["text"], contexts[pending], lexicon).to_dict())
-        return encode(item)
+        try:
+            return encode(item)
+        except ValueError:  # allow_nan=False: NaN, Infinity, or a float beyond range such as 1e400
+            return encode({"error": f"line {number}: NaN, Infinity or a number beyond float range has no strict JSON"})
+
+    def failed(number: int, exc: Exception) -> str:
+        return encode({"error": f"line {number}: could not be answered ({type(exc).__name__})"})
 
     # Read whatever stdin has ready and answer it as one batch, flushed: fast on a big file, and a caller
     # that writes one line and waits for its answer gets it at once.
@@ -75,13 +96,26 @@ def run(args: argparse.Namespace) -> int:
         answers = []
         for raw in lines:
             number += 1
-            answers.append(answer(number, raw.removesuffix(b"\r")))
+            try:
+                answers.append(answer(number, raw))
+            except Exception as exc:  # noqa: BLE001 - that line's answer, not the end of the stream
+                answers.append(failed(number, exc))
         if answers:
-            # a JSON string may hold a lone surrogate ("\ud800" in the input): written back as that escape
-            out.write(("\n".join(answers) + "\n").encode("utf-8", "backslashreplace"))
-            out.flush()
+            write(out, answers)
     if partial:  # a last line without its newline
         number += 1
-        out.write((answer(number, partial.removesuffix(b"\r")) + "\n").encode("utf-8", "backslashreplace"))
+        try:
+            last = answer(number, partial)
+        except Exception as exc:  # noqa: BLE001 - that line's answer, not the end of the stream
+            last = failed(number, exc)
+        write(out, [last])
     out.flush()
     return 0
+
+
+def write(out: BinaryIO, answers: list[str]) -> None:
+    """One block of answers, flushed. U+2028 and U+2029 can only be inside JSON strings, so escaping them in the
+    block keeps it valid JSON; a lone surrogate ("\\ud800" in the input) is written back as that escape."""
+    block = "\n".join(answers).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+    out.write(block.encode("utf-8", "backslashreplace"))
+    out.flush()
