@@ -19,6 +19,8 @@ from bot.domain.people import Directory
 ROLES = ("secretary", "leader", "viewer")
 ROLE_NAMES = {"secretary": "书记/主任", "leader": "负责人", "viewer": "只读"}
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+# checked when a username does not exist, so that a wrong name costs the same scrypt as a wrong password
+DUMMY_HASH = "scrypt$16384$8$1$2okMqbuneHh7Za56VRqEfQ==$NkLtLbjqJ115BXwG8AQJnzoYVI4xKL0NRmpzeoc4jrs="
 
 
 def hash_password(password: str) -> str:

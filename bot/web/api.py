@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.web import auth
 from bot.web.console import ACTIONS, act_on_ticket, post_notice, query_tickets
+from bot.web.forms import clean, whole_number
 from storage.ticket_repository import TicketRepository
 
 API = "/api/v1"
@@ -51,20 +52,18 @@ def ticket_json(ticket: Any, bot: Any) -> dict[str, Any]:
 async def tickets(request: web.Request) -> web.Response:
     user = await _user(request)
     bot = _bot(request)
-    try:
-        limit = min(500, max(1, int(request.query.get("limit", "50"))))
-        offset = max(0, int(request.query.get("offset", "0")))
-    except ValueError:
+    limit, offset = whole_number(request.query.get("limit", "50")), whole_number(request.query.get("offset", "0"))
+    if limit is None or offset is None:
         return error(400, "limit and offset must be whole numbers")
+    limit = min(500, max(1, limit))
     rows = await query_tickets(request, bot, user, limit=limit, offset=offset)
     return auth.json_response({"tickets": [ticket_json(t, bot) for t in rows], "limit": limit, "offset": offset})
 
 
 async def _ticket(request: web.Request, user: Any) -> Any:
     bot = _bot(request)
-    try:
-        number = int(request.match_info["number"])
-    except ValueError:
+    number = whole_number(request.match_info["number"])
+    if number is None:
         raise web.HTTPNotFound(text='{"error": "no such ticket"}', content_type="application/json")
     ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="ticket")
     if ticket is None:
@@ -93,10 +92,13 @@ async def ticket_action(request: web.Request) -> web.Response:
         data = await request.json()
     except ValueError:
         return error(400, "the body must be JSON: {\"action\": ..., \"note\": ..., \"target\": ...}")
-    action = str(data.get("action", "")) if isinstance(data, dict) else ""
-    if action not in ACTIONS:
+    action = data.get("action") if isinstance(data, dict) else None
+    if not isinstance(action, str) or action not in ACTIONS:
         return error(400, f"action must be one of {', '.join(ACTIONS)}")
-    said = await act_on_ticket(bot, user, found.number, action, str(data.get("note", "")), str(data.get("target", "")))
+    note, target = data.get("note", ""), data.get("target", "")
+    if not isinstance(note, str) or not isinstance(target, str):
+        return error(400, "note and target must be strings")
+    said = await act_on_ticket(bot, user, found.number, action, clean(note), clean(target))
     refreshed = await bot.db.run(lambda s: TicketRepository(s).find_by_number(found.number), what="ticket")
     return auth.json_response({"said": said, "ticket": ticket_json(refreshed, bot)})
 
@@ -135,11 +137,20 @@ async def notice_create(request: web.Request) -> web.Response:
         data = await request.json()
     except ValueError:
         return error(400, "the body must be JSON")
-    if not isinstance(data, dict) or not str(data.get("text", "")).strip() or not data.get("node"):
+    if not isinstance(data, dict) or not data.get("text") or not data.get("node"):
         return error(400, "node and text are required")
-    said = await post_notice(bot, user, str(data["node"]), str(data["text"]),
-                             tiers=[str(t) for t in data.get("tiers") or []], deadline=str(data.get("deadline") or ""),
-                             urgent=bool(data.get("urgent")))
+    node, text, tiers = data["node"], data["text"], data.get("tiers") or []
+    deadline, urgent = data.get("deadline") or "", data.get("urgent", False)
+    if not isinstance(node, str) or not isinstance(text, str) or not isinstance(deadline, str):
+        return error(400, "node, text and deadline must be strings")
+    if not isinstance(tiers, list) or not all(isinstance(t, str) for t in tiers):
+        return error(400, "tiers must be a list of strings")
+    if not isinstance(urgent, bool):
+        return error(400, "urgent must be true or false")
+    if not text.strip():
+        return error(400, "node and text are required")
+    said = await post_notice(bot, user, clean(node), clean(text), tiers=[clean(t) for t in tiers],
+                             deadline=clean(deadline), urgent=urgent)
     return auth.json_response({"said": said}, status=201)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.accounts import WebUser, new_token, scope, token_hash, verify_password
+from bot.web.accounts import DUMMY_HASH, WebUser, new_token, scope, token_hash, verify_password
 from storage.web_repository import WebRepository
 
 COOKIE = "gridbot_session"
@@ -64,7 +64,9 @@ async def login(bot: Any, limiter: LoginLimiter, username: str, password: str, a
     async def work(session):  # type: ignore[no-untyped-def]
         repo = WebRepository(session)
         row = await repo.user(username)
-        ok = row is not None and not row.disabled and verify_password(password, row.password_hash)
+        # always pay for one scrypt: a missing account must not answer faster than a wrong password
+        matches = verify_password(password, row.password_hash if row is not None else DUMMY_HASH)
+        ok = row is not None and not row.disabled and matches
         await repo.audit(at=now, username=username, action="login", allowed=ok)
         if not ok:
             return None
@@ -109,8 +111,14 @@ def json_response(body: Any, *, status: int = 200) -> web.Response:
     return web.json_response(body, status=status, dumps=lambda value: json.dumps(value, ensure_ascii=False))
 
 
-def check_csrf(expected: str, given: str | None) -> None:
-    if not given or not hmac.compare_digest(expected, given):
+def same_secret(expected: str, given: object) -> bool:
+    """Constant-time equality that any posted value may reach (compare_digest refuses non-ASCII str)."""
+    return isinstance(given, str) and hmac.compare_digest(expected.encode("utf-8"),
+                                                          given.encode("utf-8", "replace"))
+
+
+def check_csrf(expected: str, given: object) -> None:
+    if not given or not same_secret(expected, given):
         raise web.HTTPForbidden(text="表单已过期或来源不明（CSRF），请刷新页面后再试。")
 
 

@@ -22,6 +22,7 @@ from bot.domain.grid import node_path
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action
 from bot.messages import Address, Reply
 from bot.web import auth
+from bot.web.forms import bad_request, clean, local_path, read_form, whole_number
 from bot.web.accounts import ROLE_NAMES, WebUser
 from storage.repositories import OutboxRepository
 from storage.ticket_repository import TicketRepository
@@ -95,16 +96,14 @@ def login_form(error: str, nxt: str) -> web.Response:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return login_form(request.query.get("error", ""), request.query.get("next", "/console"))
+    return login_form(request.query.get("error", ""), local_path(request.query.get("next", "/console")))
 
 
 async def login_post(request: web.Request) -> web.StreamResponse:
     bot = _bot(request)
-    form = await request.post()
-    username, password = str(form.get("username", ""))[:100], str(form.get("password", ""))[:200]
-    nxt = str(form.get("next", "/console"))
-    if not nxt.startswith("/") or nxt.startswith("//"):
-        nxt = "/console"
+    form = await read_form(request)
+    username, password = clean(str(form.get("username", "")))[:100], clean(str(form.get("password", "")))[:200]
+    nxt = local_path(str(form.get("next", "/console")))
     result = await auth.login(bot, request.app[LIMITER], username, password, request.remote or "?")
     if isinstance(result, str):
         response = login_form(result, nxt)
@@ -218,7 +217,7 @@ async def tree_page(request: web.Request) -> web.Response:
 
 def _filters(request: web.Request) -> dict[str, str]:
     keys = ("state", "category", "urgency", "node", "overdue", "q", "from", "to")
-    return {k: request.query.get(k, "").strip()[:100] for k in keys}
+    return {k: clean(request.query.get(k, "")).strip()[:100] for k in keys}
 
 
 def _day(value: str, tz: Any, *, end: bool = False) -> datetime | None:
@@ -258,10 +257,9 @@ async def tickets_page(request: web.Request) -> web.Response:
     user, _ = await require(request)
     bot = _bot(request)
     f = _filters(request)
-    try:
-        offset = max(0, int(request.query.get("offset", "0")))
-    except ValueError:
-        offset = 0
+    offset = whole_number(request.query.get("offset", "0"))
+    if offset is None:
+        raise bad_request("offset 必须是整数。")
     tickets = await query_tickets(request, bot, user, limit=PAGE + 1, offset=offset)
     more = len(tickets) > PAGE
     states = [("open", "未办结"), *((s, STATE_NAMES[s]) for s in STATES)]
@@ -288,9 +286,8 @@ async def tickets_page(request: web.Request) -> web.Response:
 
 
 async def load_ticket(request: web.Request, bot: Any, user: WebUser) -> Any:
-    try:
-        number = int(request.match_info["number"])
-    except ValueError:
+    number = whole_number(request.match_info["number"])
+    if number is None:
         raise web.HTTPNotFound(text="没有这张工单")
     ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="ticket")
     if ticket is None:
@@ -353,7 +350,9 @@ async def act_on_ticket(bot: Any, user: WebUser, number: int, action_key: str, n
     """Take an action exactly as the chat command would; returns what the desk answered the actor."""
     from bot.tickets import TicketDesk
 
-    if action_key not in ACTIONS or not user.can_act:
+    if action_key not in ACTIONS:
+        raise bad_request(f"操作必须是 {'、'.join(ACTIONS)} 之一。")
+    if not user.can_act:
         raise web.HTTPForbidden(text="这个账号不能操作工单。")
     action = ACTIONS[action_key][1]
     here = Address.contact(f"web:{user.username}")  # the desk's answer to the actor comes back here, not to WeChat
@@ -376,16 +375,16 @@ async def act_on_ticket(bot: Any, user: WebUser, number: int, action_key: str, n
 async def posted_form(request: web.Request) -> tuple[WebUser, Any, Any]:
     """A signed-in user's form, its CSRF token checked: (user, bot, form)."""
     user, csrf = await require(request)
-    form = await request.post()
-    auth.check_csrf(csrf, form.get("csrf"))  # type: ignore[arg-type]
+    form = await read_form(request)
+    auth.check_csrf(csrf, form.get("csrf"))
     return user, _bot(request), form
 
 
 async def ticket_post(request: web.Request) -> web.StreamResponse:
     user, bot, form = await posted_form(request)
     ticket = await load_ticket(request, bot, user)
-    said = await act_on_ticket(bot, user, ticket.number, str(form.get("action", "")), str(form.get("note", "")),
-                               str(form.get("target", "")))
+    said = await act_on_ticket(bot, user, ticket.number, str(form.get("action", "")),
+                               clean(str(form.get("note", ""))), clean(str(form.get("target", ""))))
     raise web.HTTPFound(f"/console/tickets/{ticket.number}?" + urlencode({"said": said}))
 
 
@@ -478,9 +477,9 @@ async def post_notice(bot: Any, user: WebUser, node_code: str, text: str, *, tie
 
 async def notice_post(request: web.Request) -> web.StreamResponse:
     user, bot, form = await posted_form(request)
-    said = await post_notice(bot, user, str(form.get("node", "")), str(form.get("text", "")),
-                             tiers=[str(t) for t in form.getall("tier", [])], deadline=str(form.get("deadline", "")),
-                             urgent=bool(form.get("urgent")))
+    said = await post_notice(bot, user, clean(str(form.get("node", ""))), clean(str(form.get("text", ""))),
+                             tiers=[clean(str(t)) for t in form.getall("tier", [])],
+                             deadline=clean(str(form.get("deadline", ""))), urgent=bool(form.get("urgent")))
     raise web.HTTPFound("/console/notices?" + urlencode({"said": said}))
 
 
@@ -538,16 +537,22 @@ def _export_rows(tickets: Iterable[Any], bot: Any) -> list[list[Any]]:
     def when(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    return [[t.number, STATE_NAMES.get(t.state, t.state), CATEGORY_NAMES.get(t.category, t.category),
-             URGENCY_NAMES.get(t.urgency, t.urgency), t.node_code,
-             tree.node(t.node_code).name if t.node_code in tree else "", _cell(t.text), t.reporter_count,
-             bot.config.people[t.assignee].name if t.assignee in bot.config.people else "", when(t.created_at),
-             when(t.accepted_at), when(t.resolved_at), "是" if t.escalated else "否"] for t in tickets]
+    def row(t: Any) -> list[Any]:
+        return [t.number, STATE_NAMES.get(t.state, t.state), CATEGORY_NAMES.get(t.category, t.category),
+                URGENCY_NAMES.get(t.urgency, t.urgency), t.node_code,
+                tree.node(t.node_code).name if t.node_code in tree else "", t.text, t.reporter_count,
+                bot.config.people[t.assignee].name if t.assignee in bot.config.people else "", when(t.created_at),
+                when(t.accepted_at), when(t.resolved_at), "是" if t.escalated else "否"]
+
+    return [[_cell(v) if isinstance(v, str) else v for v in row(t)] for t in tickets]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel and LibreOffice may read as a formula
 
 
 def _cell(text: str) -> str:
-    """Spreadsheet cells starting with = + - @ are formulas; a resident's words must stay words."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Spreadsheet cells starting with = + - @ (or a tab or CR before one) are formulas; words must stay words."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 async def export_csv(request: web.Request) -> web.Response:

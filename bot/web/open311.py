@@ -9,7 +9,6 @@ group appears in `address_string`, else the top of the tree — said in the tick
 
 from __future__ import annotations
 
-import hmac
 import os
 import re
 from datetime import datetime, timezone
@@ -18,11 +17,12 @@ from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
 
-from bot.web.auth import json_response
+from bot.web.auth import json_response, same_secret
 
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES
 from bot.messages import Address
 from bot.web.console import queue_for_groups
+from bot.web.forms import clean, whole_number
 from storage.ticket_repository import TicketRepository
 from storage.web_repository import WebRepository
 
@@ -156,9 +156,10 @@ async def list_requests(request: web.Request) -> web.Response:
     numbers: list[int] = []
     for part in (q.get("service_request_id") or "").split(","):
         if part.strip():
-            if not part.strip().isdigit():
+            number = whole_number(part)
+            if number is None:
                 return fail(fmt, 400, 400, f"service_request_id {part.strip()!r} is not a request number")
-            numbers.append(int(part.strip()))
+            numbers.append(number)
 
     async def work(session):  # type: ignore[no-untyped-def]
         repo = WebRepository(session)
@@ -181,9 +182,10 @@ async def one_request(request: web.Request) -> web.Response:
         return fail("json", 404, 404, "format must be json or xml")
     bot = _bot(request)
     ident = request.match_info["id"]
-    if not ident.isdigit():
+    number = whole_number(ident)
+    if number is None:
         return fail(fmt, 404, 404, f"no request {ident!r}")
-    ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(int(ident)), what="open311 request")
+    ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="open311 request")
     if ticket is None:
         return fail(fmt, 404, 404, f"no request {ident}")
     return respond(fmt, "service_requests", [request_json(ticket, bot)])
@@ -213,15 +215,17 @@ async def create_request(request: web.Request) -> web.Response:
     if fmt is None:
         return fail("json", 404, 404, "format must be json or xml")
     bot = _bot(request)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError):
+        return fail(fmt, 400, 400, "the body must be a form (application/x-www-form-urlencoded or multipart)")
     expected = os.environ.get(KEY_ENV, "")
-    given = str(form.get("api_key", ""))
-    if not expected or not hmac.compare_digest(expected, given):
+    if not expected or not same_secret(expected, form.get("api_key", "")):
         return fail(fmt, 403, 403, "a valid api_key is required")
     code = str(form.get("service_code", ""))
     if code not in CATEGORY_NAMES:
         return fail(fmt, 400, 400, "service_code is required and must be one of our services")
-    address = str(form.get("address_string", "")).strip()[:300]
+    address = clean(str(form.get("address_string", ""))).strip()[:300]
     lat, lon = str(form.get("lat", "")).strip(), str(form.get("long", "")).strip()
     if not address and not (lat and lon):
         return fail(fmt, 400, 400, "address_string or lat and long is required")
@@ -232,11 +236,12 @@ async def create_request(request: web.Request) -> web.Response:
                 raise ValueError
         except ValueError:
             return fail(fmt, 400, 400, "lat and long must be numbers in range")
-    description = str(form.get("description", "")).strip()[:4000]
+    description = clean(str(form.get("description", ""))).strip()[:4000]
     if not description:
         return fail(fmt, 400, 400, "description is required")
-    name = full_name(str(form.get("first_name", "")).strip(), str(form.get("last_name", "")).strip()) or "市民"
-    phone = str(form.get("phone", "")).strip()[:30]
+    name = full_name(clean(str(form.get("first_name", ""))).strip()[:50],
+                     clean(str(form.get("last_name", ""))).strip()[:50]) or "市民"
+    phone = clean(str(form.get("phone", ""))).strip()[:30]
     tree = bot.config.tree
     node = node_for_address(tree, address)
     parsed = bot.parser(description + (" " + address if address else "")) if bot.parser else None

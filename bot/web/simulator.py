@@ -10,6 +10,7 @@ from aiohttp import WSMsgType, web
 
 from bot.messages import MessageType
 from bot.transport.simulator import SimulatorTransport, contact_id_for
+from bot.web.forms import bad_request, clean, read_form, read_json, without_surrogates
 from storage.models import MessageRow
 from storage.repositories import MessageRepository
 
@@ -90,23 +91,19 @@ def _stored(row: MessageRow) -> dict[str, object]:
 async def post_message(request: web.Request) -> web.Response:
     sim = _sim(request)
     room_id = request.match_info["room_id"]
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="请求不是合法的 JSON") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="请求格式不对")
+    body = await read_json(request)
     text = body.get("text")
     sender_id = body.get("sender_id")
     sender_name = body.get("sender_name")
     if not isinstance(text, str) or not isinstance(sender_id, str) or not sender_id:
-        raise web.HTTPBadRequest(text="需要 text 和 sender_id")
+        raise bad_request("需要 text 和 sender_id。")
     if len(text) > MAX_TEXT:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_TEXT, actual_size=len(text))
     if sender_name is not None and not isinstance(sender_name, str):
-        raise web.HTTPBadRequest(text="sender_name 必须是文字")
+        raise bad_request("sender_name 必须是文字。")
     try:
-        message = await sim.post(room_id, sender_id, text, sender_name=sender_name)
+        message = await sim.post(room_id, clean(sender_id), clean(text),
+                                 sender_name=clean(sender_name) if sender_name else None)
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
     return web.json_response(message.to_dict(), status=202)
@@ -119,20 +116,18 @@ async def post_image(request: web.Request) -> web.Response:
     """A member sends a photo (multipart form: sender_id, sender_name, image)."""
     sim = _sim(request)
     room_id = request.match_info["room_id"]
-    try:
-        form = await request.post()
-    except ValueError:
-        raise web.HTTPBadRequest(text="请求格式不对") from None
+    form = await read_form(request)
     sender_id = form.get("sender_id")
     image = form.get("image")
     if not isinstance(sender_id, str) or not sender_id or not hasattr(image, "file"):
-        raise web.HTTPBadRequest(text="需要 sender_id 和 image")
+        raise bad_request("需要 sender_id 和 image。")
     payload = image.file.read(MAX_IMAGE + 1)  # type: ignore[union-attr]
     if len(payload) > MAX_IMAGE:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_IMAGE, actual_size=len(payload))
     name = form.get("sender_name")
     try:
-        message = await sim.post(room_id, sender_id, "[图片]", sender_name=name if isinstance(name, str) else None,
+        message = await sim.post(room_id, clean(sender_id), "[图片]",
+                                 sender_name=clean(name) if isinstance(name, str) and name else None,
                                  type=MessageType.IMAGE, payload=payload)
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
@@ -142,16 +137,22 @@ async def post_image(request: web.Request) -> web.Response:
 async def add_member(request: web.Request) -> web.Response:
     """Someone new joins a simulated group (a new tenant moving in)."""
     sim = _sim(request)
-    body = await request.json()
-    name = str(body.get("name", "")).strip()[:50]
+    body = await read_json(request)
+    name = body.get("name")
+    name = clean(name).strip()[:50] if isinstance(name, str) else ""
     if not name:
-        raise web.HTTPBadRequest(text="需要 name")
+        raise bad_request("需要 name（文字）。")
     member_id = contact_id_for(name)
     try:
         await sim.join(request.match_info["room_id"], member_id, name)
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
     return web.json_response({"id": member_id, "name": name}, status=201)
+
+
+def frame(event: dict[str, object]) -> str:
+    """An event as JSON text; a lone surrogate (a Python str may hold one, UTF-8 may not) becomes U+FFFD."""
+    return without_surrogates(json.dumps(event, ensure_ascii=False))
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
@@ -162,9 +163,14 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     queue = sim.observe()
 
     async def pump() -> None:
-        while True:
+        while not ws.closed:
             event = await queue.get()
-            await ws.send_json(event, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+            try:
+                await ws.send_str(frame(event))
+            except ConnectionResetError:
+                return
+            except Exception:  # one odd event must not end the feed for the page
+                _LOGGER.exception("could not send a live event to the simulator page")
 
     task = asyncio.create_task(pump())
     try:
