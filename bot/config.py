@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -48,6 +49,15 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/gridbot.db"
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TRANSPORT_KINDS = ("simulator", "wechaty")
 _SECRET_KEYS = ("token", "password", "secret", "api_key", "apikey")
+# a URL query parameter whose name ends like these carries a secret (?token=, ?api_key=, ?password=)
+_SECRET_PARAMS = ("token", "key", "password", "secret", "passwd", "pwd")
+_PATH_PARAMS = ("sslkey", "sslcert", "sslrootcert", "sslcrl")  # file names, not secrets
+# Limits that keep a hostile or broken file from hanging or crashing the loader. A real 11,473-group
+# zone config is about 4 MB, some 20 levels deep, and uses a few aliases per node at most.
+MAX_CONFIG_BYTES = 32 * 1024 * 1024
+MAX_DEPTH = 100  # nested lists/mappings; libyaml's own composer overflows the C stack near 200,000
+MAX_ALIAS_VALUES = 1_000_000  # values reached through *aliases, counted as if copied out ("billion laughs")
+MAX_INT_DIGITS = 100
 
 
 # --- the frozen result ---------------------------------------------------------------------------
@@ -257,11 +267,117 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
+class _Refused(Exception):
+    """The loader stopped on a limit; carries the issue's line, message and fix."""
+
+    def __init__(self, line: int | None, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.line, self.message, self.fix = line, message, fix
+
+
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """SafeLoader that keeps line numbers and rejects duplicate keys."""
+    """SafeLoader that keeps line numbers, rejects duplicate keys and bounds depth and alias expansion.
+
+    The node graph is composed here, without recursion, from libyaml's events: libyaml's composer
+    recurses in C (deep nesting crashes the process) and knows no bound on what aliases expand to.
+    """
+
+    def get_single_node(self) -> yaml.Node | None:
+        self.get_event()  # stream start
+        document = None
+        if not self.check_event(yaml.StreamEndEvent):
+            document = self._compose_document()
+        if not self.check_event(yaml.StreamEndEvent):
+            event = self.get_event()
+            raise yaml.composer.ComposerError("expected a single document in the stream", document.start_mark,
+                                              "but found another document", event.start_mark)
+        self.get_event()  # stream end
+        return document
+
+    def _compose_document(self) -> yaml.Node:
+        self.get_event()  # document start
+        anchors: dict[str, yaml.Node] = {}
+        sizes: dict[int, int] = {}  # id(node) → how many values it stands for, aliases expanded
+        stack: list[list[Any]] = []  # open collections: [node, pending mapping key, expanded size]
+        through_aliases = 0
+        while True:
+            event = self.get_event()
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                node, _, size = stack.pop()
+                node.end_mark = event.end_mark
+                sizes[id(node)] = size
+            elif isinstance(event, yaml.AliasEvent):
+                node = anchors.get(event.anchor)  # type: ignore[arg-type]
+                if node is None:
+                    raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                      event.start_mark)
+                if isinstance(node, yaml.CollectionNode) and id(node) not in sizes:
+                    raise _Refused(event.start_mark.line + 1, f"alias *{event.anchor} refers to a list or mapping "
+                                   "it is part of", "write the values out instead of the alias")
+                size = sizes.get(id(node), 1)
+                through_aliases += size
+                if through_aliases > MAX_ALIAS_VALUES:
+                    raise _Refused(event.start_mark.line + 1, f"aliases (*name) expand to more than "
+                                   f"{MAX_ALIAS_VALUES:,} values; refusing what looks like a YAML alias bomb",
+                                   "write the values out, or use far fewer nested aliases")
+                self._attach(stack, node)
+            else:
+                node = self._start_node(event, anchors)
+                self._attach(stack, node)
+                if isinstance(node, yaml.CollectionNode):
+                    if len(stack) >= MAX_DEPTH:
+                        raise _Refused(event.start_mark.line + 1, f"lists and mappings are nested more than "
+                                       f"{MAX_DEPTH} deep", "flatten the structure; a config needs about 20 levels")
+                    stack.append([node, None, 1])
+                    continue
+                size = 1
+            if not stack:
+                break
+            stack[-1][2] += size
+        self.get_event()  # document end
+        return node
+
+    def _start_node(self, event: yaml.Event, anchors: dict[str, yaml.Node]) -> yaml.Node:
+        anchor = event.anchor  # type: ignore[attr-defined]
+        if anchor is not None and anchor in anchors:
+            raise yaml.composer.ComposerError(f"found duplicate anchor {anchor!r}; first occurrence",
+                                              anchors[anchor].start_mark, "second occurrence", event.start_mark)
+        tag = event.tag  # type: ignore[attr-defined]
+        node: yaml.Node
+        if isinstance(event, yaml.ScalarEvent):
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.SequenceNode, None, event.implicit)
+            node = yaml.SequenceNode(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        elif isinstance(event, yaml.MappingStartEvent):
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.MappingNode, None, event.implicit)
+            node = yaml.MappingNode(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        else:
+            raise yaml.composer.ComposerError(None, None, f"unexpected {type(event).__name__}", event.start_mark)
+        if anchor is not None:
+            anchors[anchor] = node
+        return node
+
+    @staticmethod
+    def _attach(stack: list[list[Any]], node: yaml.Node) -> None:
+        if not stack:
+            return
+        frame = stack[-1]
+        parent = frame[0]
+        if isinstance(parent, yaml.SequenceNode):
+            parent.value.append(node)
+        elif frame[1] is None:
+            frame[1] = node
+        else:
+            parent.value.append((frame[1], node))
+            frame[1] = None
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LinedDict:
@@ -287,6 +403,21 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LinedL
     return result
 
 
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
+    """An integer of at most MAX_INT_DIGITS digits (Python refuses to read or print much longer ones)."""
+    fix = "write a sensible number here, or quote it if it is text such as an id"
+    line = node.start_mark.line + 1
+    try:
+        value = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:
+        raise _Refused(line, f"a number of {sum(c.isdigit() for c in node.value):,} digits is far too long",
+                       fix) from None
+    if abs(value) >= 10 ** MAX_INT_DIGITS:
+        raise _Refused(line, f"a number of more than {MAX_INT_DIGITS} digits is far too long", fix)
+    return value
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -303,6 +434,7 @@ def load_config(path: str | os.PathLike[str], *, cache: bool = True) -> Config:
     """
     file = Path(path)
     try:
+        _check_size(file, file.stat().st_size)
         raw = file.read_bytes()
     except FileNotFoundError:
         raise ConfigError([ConfigIssue(str(file), None, "file not found",
@@ -310,6 +442,7 @@ def load_config(path: str | os.PathLike[str], *, cache: bool = True) -> Config:
     except OSError as exc:
         raise ConfigError([ConfigIssue(str(file), None, f"cannot read the file: {exc.strerror}",
                                        "check the path and its permissions")]) from None
+    _check_size(file, len(raw))  # the file may have grown since stat(), or not be a regular file
     cache_file = _cache_path(file, raw) if cache else None
     if cache_file is not None:
         cached = _read_cache(cache_file, file)
@@ -400,8 +533,18 @@ def _lined(value: Any) -> Any:
     return value
 
 
+def _check_size(file: Path, size: int) -> None:
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError([ConfigIssue(str(file), None, f"the file is {size:,} bytes, over the limit of "
+                                       f"{MAX_CONFIG_BYTES:,} bytes ({MAX_CONFIG_BYTES // 2**20} MB)",
+                                       "check that this is the config file; a real one for a whole zone is about "
+                                       "4 MB")])
+
+
 def parse_config(text: str, file: Path | str = "config.yaml") -> Config:
     """Validate config text as if read from `file`."""
+    if len(text) * 4 > MAX_CONFIG_BYTES:  # a UTF-8 character is at most 4 bytes: count only when it may matter
+        _check_size(Path(file), len(text.encode("utf-8", "surrogatepass")))
     return _parse(text, Path(file))[0]
 
 
@@ -411,6 +554,11 @@ def _parse(text: str, file: Path) -> tuple[Config, Any]:
     except _DuplicateKey as dup:
         raise ConfigError([ConfigIssue(str(file), dup.line, f"key {dup.key!r} appears twice in one mapping "
                                        f"(first at line {dup.first})", "keep only one of them")]) from None
+    except _Refused as refused:
+        raise ConfigError([ConfigIssue(str(file), refused.line, refused.message, refused.fix)]) from None
+    except RecursionError:  # MAX_DEPTH should prevent it; never show a traceback for a config
+        raise ConfigError([ConfigIssue(str(file), None, "lists and mappings are nested too deeply",
+                                       f"flatten the structure to at most {MAX_DEPTH} levels")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -502,6 +650,42 @@ class _Checker:
                 self.error(self.line_of(mapping, key), f"{where}.{key}: secrets must not be written in the config file",
                            f"remove it and set the environment variable instead (e.g. {key}_env: NAME)")
 
+    def url_secret(self, url: str, line: int | None, where: str, fix: str) -> bool:
+        """Report a password in the URL's user part or a secret-named query parameter; True if one was found."""
+        try:
+            parts = urlsplit(url if "://" in url else f"//{url}")
+            password = parts.password
+        except ValueError:  # not a URL after all; fields that must be URLs check that themselves
+            return False
+        if password:
+            self.error(line, f"{where} contains a password (user:password@)", fix)
+            return True
+        names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True) if _is_secret_param(name)]
+        if names:
+            self.error(line, f"{where} carries a secret in its query ({', '.join(f'{n}=' for n in names)})", fix)
+            return True
+        return False
+
+    def no_secret_in_urls(self, data: _LinedDict) -> None:
+        """Every URL in the file (database.url apart, checked with its section): no passwords, no tokens."""
+        fix = "remove it from the URL and keep it in an environment variable; secrets must not be written in the file"
+        token_fix = ("remove it: the token goes in the environment variable named by token_env "
+                     "(default WECHATY_PUPPET_SERVICE_TOKEN)")
+        stack: list[tuple[Any, str]] = [(data, "")]
+        while stack:
+            container, where = stack.pop()
+            if isinstance(container, dict):
+                items = [(f"{where}.{k}" if where else str(k), v, self.line_of(container, k), str(k))
+                         for k, v in container.items()]
+            else:
+                items = [(f"{where}[{i}]", v, line, "") for i, (v, line) in
+                         enumerate(zip(container, _item_lines(container)))]
+            for path, value, line, key in items:
+                if isinstance(value, (dict, list)):
+                    stack.append((value, path))
+                elif isinstance(value, str) and path != "database.url" and ("://" in value or key == "endpoint"):
+                    self.url_secret(value, line, path, token_fix if path.startswith("transport") else fix)
+
     # sections
     def check(self, data: Any, *, prebuilt: "_Prebuilt | None" = None) -> Config | None:
         """Validate every section; `prebuilt` supplies an already validated tree (from the cache)."""
@@ -513,6 +697,7 @@ class _Checker:
                        "start from the sample config.yaml in the repository")
             return None
         self.known_keys(data, _TOP_KEYS, "the top level")
+        self.no_secret_in_urls(data)
         name, timezone = self.check_deployment(data)
         if prebuilt is None:
             tiers = self.check_tiers(data)
@@ -999,9 +1184,13 @@ class _Checker:
         if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
             self.error(self.line_of(section, "url"), f"unsupported database URL {url!r}",
                        "use sqlite+aiosqlite:///data/gridbot.db or postgresql+asyncpg://user@host/db")
-        elif re.match(r"^[a-z+]+://[^/@:]+:[^/@]+@", url):
-            self.error(self.line_of(section, "url"), "the database URL contains a password",
-                       f"remove it from the file and put the whole URL in the environment variable {url_env}")
+        elif (problem := _unreadable_database_url(url)) is not None:
+            self.error(self.line_of(section, "url"), f"database.url cannot be read as a URL: {problem}",
+                       "write e.g. postgresql+asyncpg://gridbot@db.example.org:5432/gridbot "
+                       "(a port is a number; IPv6 hosts go in [brackets])")
+        else:
+            self.url_secret(url, self.line_of(section, "url"), "database.url",
+                            f"remove it from the file and put the whole URL in the environment variable {url_env}")
         schema = self.string(section, "schema", "database")
         if schema and not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", schema):
             self.error(self.line_of(section, "schema"), f"database.schema {schema!r} is not a plain schema name",
@@ -1118,6 +1307,30 @@ class _Checker:
             self.error(_line_for_path(section, exc.path), f"{exc.path}: {exc.message}",
                        "see docs/lexicon.md for the shape of the lexicon section")
         return section
+
+
+def _is_secret_param(name: str) -> bool:
+    name = name.strip().lower().replace("-", "_")
+    return name not in _PATH_PARAMS and name.endswith(_SECRET_PARAMS)
+
+
+def _unreadable_database_url(url: str) -> str | None:
+    """Why the database URL cannot be parsed (as the database layer will parse it), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        return str(exc)
+    try:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+    except ImportError:  # the storage layer is optional for checking a config
+        return None
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError, TypeError) as exc:
+        return str(exc)
+    return None
 
 
 def _item_lines(items: list[Any]) -> list[int | None]:
