@@ -123,6 +123,7 @@ class WebConfig:
     enabled: bool = True
     public_url: str | None = None  # how people reach the console (behind a proxy); links in chat use it
     secure_cookies: bool = False  # true behind HTTPS: session cookies only travel encrypted
+    open311_public: bool = False  # true: Open311 GET answers without the API key, masked and without names
 
     @property
     def base_url(self) -> str:
@@ -1271,7 +1272,7 @@ class _Checker:
         section = self.mapping(data.get("web"), self.line_of(data, "web"), "web")
         if section is None:
             return WebConfig()
-        self.known_keys(section, ("host", "port", "enabled", "public_url", "secure_cookies"), "web")
+        self.known_keys(section, ("host", "port", "enabled", "public_url", "secure_cookies", "open311_public"), "web")
         host = self.string(section, "host", "web", default="127.0.0.1") or "127.0.0.1"
         port = self.integer(section, "port", "web", 8080, 0, 65535)
         enabled = section.get("enabled", True)
@@ -1288,7 +1289,13 @@ class _Checker:
             self.error(self.line_of(section, "secure_cookies"), "web.secure_cookies must be true or false",
                        "write secure_cookies: true when the console is served over HTTPS")
             secure = False
-        return WebConfig(host=host, port=port, enabled=enabled, public_url=public_url or None, secure_cookies=secure)
+        public_feed = section.get("open311_public", False)
+        if not isinstance(public_feed, bool):
+            self.error(self.line_of(section, "open311_public"), "web.open311_public must be true or false",
+                       "write open311_public: true only if anyone may read the requests (masked, without names)")
+            public_feed = False
+        return WebConfig(host=host, port=port, enabled=enabled, public_url=public_url or None, secure_cookies=secure,
+                         open311_public=public_feed)
 
     def check_lexicon(self, data: _LinedDict) -> Mapping[str, Any] | None:
         value = data.get("lexicon")

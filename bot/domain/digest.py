@@ -1,7 +1,7 @@
 """Digests: the periods they cover, when they are due, who gets which subtree, and the text itself.
 
 Pure: figures come in as plain dataclasses (gathered by storage/digest_repository.py), text goes
-out. Every resident's words pass through `mask_personal` before they reach a digest.
+out. Every resident's words pass through `mask_personal` (bot.domain.privacy) before they reach a digest.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.grid import GridTree
+from bot.domain.privacy import mask_personal
 from bot.domain.sla import format_duration
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES
 
@@ -160,18 +161,6 @@ def recipients(tree: GridTree, people: Mapping[str, object], *, secretary_roles:
                     found.setdefault((key, node.code), Recipient(key, getattr(person, "name", key), node.code,
                                                                  "contact", wechat_id))
     return list(found.values())
-
-
-# --- personal data ------------------------------------------------------------------------------------
-
-_ID_CARD = re.compile(r"(?<![0-9０-９])[1-9１-９][0-9０-９]{16}[0-9０-９XxＸｘ](?![0-9０-９A-Za-z])")
-_PHONE = re.compile(r"(?<![0-9０-９])([1１][3-9３-９][0-9０-９])[\s\-－]?([0-9０-９]{4})[\s\-－]?([0-9０-９]{4})(?![0-9０-９])")
-
-
-def mask_personal(text: str) -> str:
-    """Mobile numbers → 138****5678; ID-card numbers → 110***********123X (first 3 and last 4 kept)."""
-    text = _ID_CARD.sub(lambda m: m.group(0)[:3] + "*" * 11 + m.group(0)[-4:], text)
-    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
 # --- figures ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 An account is linked to a person of config.yaml; its scope is what that person leads (a secretary the whole
 community, a grid leader their grid), and its actions go through the same TicketDesk / NoticeDesk as chat
 commands, with the same permission checks. A viewer has no person: read-only, on one node's subtree.
+Seeing a ticket is not reading its residents' phone and ID numbers: see `WebUser.reads_in_full`.
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ class WebUser:
     def can_see(self, tree: GridTree, node_code: str | None) -> bool:
         return node_code is not None and node_code in tree and any(
             tree.is_within(node_code, top) for top in self.nodes)
+
+    def reads_in_full(self, directory: Directory, node_code: str | None) -> bool:
+        """True when the account may read a ticket's resident text unmasked; else API answers and exports mask it.
+
+        The choice: full text for the people who answer for the ticket — the account's person holds a leading or
+        handling role on the ticket's node or one of its ancestors (the chain a ticket is escalated along: a
+        micro-grid leader, the grid leader, the community secretary). Everyone else reads phone and ID numbers
+        masked: viewers, accounts without a person, and secretary or leader accounts whose person has no such
+        role above that node (the account's role widens what it sees, not what it may read in full).
+        """
+        if self.role == "viewer" or self.person is None or node_code is None or node_code not in directory.tree:
+            return False
+        return directory.leads(self.person.key, node_code) or directory.handles(self.person.key, node_code)
 
     def path_prefixes(self, tree: GridTree) -> list[str] | None:
         """node_path prefixes of its subtrees; None when it sees the whole tree."""

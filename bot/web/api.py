@@ -1,6 +1,8 @@
 """JSON API under /api/v1 (token per account: `Authorization: Bearer <token>`), described at /api/v1/openapi.json.
 
 The same queries and the same desks as the console; the same scope checks (403 outside the account's subtrees).
+Residents' words (text, resolution, location, timeline notes) come masked unless the account reads the ticket in
+full (`WebUser.reads_in_full`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.digest import PERIOD_NAMES, calendar_period
+from bot.domain.privacy import mask_optional
 from bot.web import auth
 from bot.web.console import ACTIONS, act_on_ticket, post_notice, query_tickets
 from bot.web.forms import clean, whole_number
@@ -37,16 +40,23 @@ async def _user(request: web.Request):  # type: ignore[no-untyped-def]
     return user
 
 
-def ticket_json(ticket: Any, bot: Any) -> dict[str, Any]:
+def ticket_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
+    """A ticket as the API shows it; `full=False` masks phone and ID numbers in what residents wrote."""
     def when(value):  # type: ignore[no-untyped-def]
         return value.astimezone(bot.config.tz).isoformat() if value else None
 
+    show = (lambda text: text) if full else mask_optional
+    location = {k: show(v) if isinstance(v, str) else v for k, v in (ticket.location or {}).items()}
     return {"number": ticket.number, "state": ticket.state, "category": ticket.category, "urgency": ticket.urgency,
-            "node": ticket.node_code, "text": ticket.text, "reporters": ticket.reporter_count,
+            "node": ticket.node_code, "text": show(ticket.text), "reporters": ticket.reporter_count,
             "assignee": ticket.assignee, "escalation_level": ticket.escalation_level, "escalated": ticket.escalated,
-            "location": ticket.location or {}, "due_at": when(ticket.due_at), "created_at": when(ticket.created_at),
+            "location": location, "due_at": when(ticket.due_at), "created_at": when(ticket.created_at),
             "accepted_at": when(ticket.accepted_at), "resolved_at": when(ticket.resolved_at),
-            "closed_at": when(ticket.closed_at), "resolution": ticket.resolution}
+            "closed_at": when(ticket.closed_at), "resolution": show(ticket.resolution)}
+
+
+def _full(bot: Any, user: Any, ticket: Any) -> bool:
+    return bool(user.reads_in_full(bot.directory, ticket.node_code))
 
 
 async def tickets(request: web.Request) -> web.Response:
@@ -57,7 +67,7 @@ async def tickets(request: web.Request) -> web.Response:
         return error(400, "limit and offset must be whole numbers")
     limit = min(500, max(1, limit))
     rows = await query_tickets(request, bot, user, limit=limit, offset=offset)
-    return auth.json_response({"tickets": [ticket_json(t, bot) for t in rows], "limit": limit, "offset": offset})
+    return auth.json_response({"tickets": [ticket_json(t, bot, full=_full(bot, user, t)) for t in rows], "limit": limit, "offset": offset})
 
 
 async def _ticket(request: web.Request, user: Any) -> Any:
@@ -78,9 +88,11 @@ async def ticket(request: web.Request) -> web.Response:
     bot = _bot(request)
     found = await _ticket(request, user)
     timeline = await bot.db.run(lambda s: TicketRepository(s).timeline(found.id), what="timeline")
-    body = ticket_json(found, bot)
+    full = _full(bot, user, found)
+    body = ticket_json(found, bot, full=full)
     body["timeline"] = [{"at": ev.at.astimezone(bot.config.tz).isoformat(), "actor": ev.actor, "action": ev.action,
-                         "from": ev.from_state, "to": ev.to_state, "note": ev.note} for ev in timeline]
+                         "from": ev.from_state, "to": ev.to_state, "note": ev.note if full else mask_optional(ev.note)}
+                        for ev in timeline]
     return auth.json_response(body)
 
 
@@ -100,7 +112,8 @@ async def ticket_action(request: web.Request) -> web.Response:
         return error(400, "note and target must be strings")
     said = await act_on_ticket(bot, user, found.number, action, clean(note), clean(target))
     refreshed = await bot.db.run(lambda s: TicketRepository(s).find_by_number(found.number), what="ticket")
-    return auth.json_response({"said": said, "ticket": ticket_json(refreshed, bot)})
+    return auth.json_response({"said": said, "ticket": ticket_json(refreshed, bot,
+                                                                        full=_full(bot, user, refreshed))})
 
 
 async def nodes(request: web.Request) -> web.Response:

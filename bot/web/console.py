@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.domain.grid import node_path
+from bot.domain.privacy import mask_personal
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action
 from bot.messages import Address, Reply
 from bot.web import auth
@@ -531,8 +532,12 @@ EXPORT_COLUMNS = ("编号", "状态", "类别", "紧急程度", "网格编码", 
                   "办结时间", "是否上报")
 
 
-def _export_rows(tickets: Iterable[Any], bot: Any) -> list[list[Any]]:
+def _export_rows(tickets: Iterable[Any], bot: Any, user: WebUser) -> list[list[Any]]:
+    """Export rows; a ticket's text is masked unless the account reads it in full (`WebUser.reads_in_full`)."""
     tree, tz = bot.config.tree, bot.config.tz
+
+    def text(t: Any) -> str:
+        return t.text if user.reads_in_full(bot.directory, t.node_code) else mask_personal(t.text)
 
     def when(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -540,7 +545,7 @@ def _export_rows(tickets: Iterable[Any], bot: Any) -> list[list[Any]]:
     def row(t: Any) -> list[Any]:
         return [t.number, STATE_NAMES.get(t.state, t.state), CATEGORY_NAMES.get(t.category, t.category),
                 URGENCY_NAMES.get(t.urgency, t.urgency), t.node_code,
-                tree.node(t.node_code).name if t.node_code in tree else "", t.text, t.reporter_count,
+                tree.node(t.node_code).name if t.node_code in tree else "", text(t), t.reporter_count,
                 bot.config.people[t.assignee].name if t.assignee in bot.config.people else "", when(t.created_at),
                 when(t.accepted_at), when(t.resolved_at), "是" if t.escalated else "否"]
 
@@ -562,7 +567,7 @@ async def export_csv(request: web.Request) -> web.Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(_export_rows(tickets, bot))
+    writer.writerows(_export_rows(tickets, bot, user))
     await audit(request, user, "export", "csv", f"{len(tickets)} tickets")
     return web.Response(body=("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv",
                         charset="utf-8", headers={"Content-Disposition": "attachment; filename=tickets.csv"})
@@ -578,7 +583,7 @@ async def export_xlsx(request: web.Request) -> web.Response:
     sheet = book.active
     sheet.title = "工单"
     sheet.append(list(EXPORT_COLUMNS))
-    for row in _export_rows(tickets, bot):
+    for row in _export_rows(tickets, bot, user):
         sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)

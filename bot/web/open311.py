@@ -2,7 +2,9 @@
 
 discovery, services, services/{code}, requests (GET and POST) and requests/{id}, each as .json or .xml.
 Errors are [{code, description}] with 400 / 403 / 404. Our categories are the services; ticket states map to
-open / closed, with status_notes in Chinese. POST needs the api_key from GRIDBOT_OPEN311_API_KEY; the new
+open / closed, with status_notes in Chinese. Reading requests (GET, list and one) and filing one (POST) need the
+api_key from GRIDBOT_OPEN311_API_KEY, unless `web.open311_public: true` opens a public feed: then GET answers
+without a key, with phone and ID numbers masked and the reporter's name left out (with the key: in full). The new
 request becomes a ticket through the same desk as a report in a group (node: the deepest node whose name or
 group appears in `address_string`, else the top of the tree — said in the ticket's first step).
 """
@@ -19,6 +21,7 @@ from aiohttp import web
 
 from bot.web.auth import json_response, same_secret
 
+from bot.domain.privacy import mask_personal
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES
 from bot.messages import Address
 from bot.web.console import queue_for_groups
@@ -77,7 +80,31 @@ def _time(value: datetime | None, tz: Any) -> str | None:
     return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
-def request_json(ticket: Any, bot: Any) -> dict[str, Any]:
+def has_key(given: str) -> bool:
+    """True when the deployment set an API key and `given` is it."""
+    expected = os.environ.get(KEY_ENV, "")
+    return bool(expected) and same_secret(expected, given)
+
+
+def _reader(request: web.Request, fmt: str) -> bool | web.Response:
+    """For GET: True to answer in full (valid key), False for the public feed, or the 403 to send."""
+    if has_key(request.query.get("api_key", "")):
+        return True
+    if _bot(request).config.web.open311_public:
+        return False
+    return fail(fmt, 403, 403, "a valid api_key is required")
+
+
+def _public(text: str, ticket: Any) -> str:
+    """What the public feed may show of a resident's words: numbers masked, the reporter's name left out."""
+    name = (getattr(ticket, "reporter_name", None) or "").strip()
+    if len(name) >= 2:  # a one-character name would blank out ordinary words
+        text = text.replace(name, "居民")
+    return mask_personal(text)
+
+
+def request_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
+    """One service request; `full=False` for the public feed (see `_public`)."""
     tz = bot.config.tz
     tree = bot.config.tree
     node = tree.node(ticket.node_code) if ticket.node_code in tree else None
@@ -88,9 +115,13 @@ def request_json(ticket: Any, bot: Any) -> dict[str, Any]:
     if ticket.escalation_level:
         notes += f"（已上报 {ticket.escalation_level} 级）"
     address = (ticket.location or {}).get("place") or (node.name if node else None)
+    description = ticket.text
+    if not full:
+        description, notes = _public(description, ticket), _public(notes, ticket)
+        address = _public(address, ticket) if address else address
     return {"service_request_id": str(ticket.number), "status": status, "status_notes": notes,
             "service_name": CATEGORY_NAMES.get(ticket.category, ticket.category), "service_code": ticket.category,
-            "description": ticket.text, "agency_responsible": node.name if node else None, "service_notice": None,
+            "description": description, "agency_responsible": node.name if node else None, "service_notice": None,
             "requested_datetime": _time(ticket.created_at, tz), "updated_datetime": _time(ticket.updated_at, tz),
             "expected_datetime": _time(ticket.due_at, tz) if status == "open" else None, "address": address,
             "address_id": ticket.node_code, "zipcode": None, "lat": None, "long": None, "media_url": None}
@@ -141,6 +172,9 @@ async def list_requests(request: web.Request) -> web.Response:
     fmt = _fmt(request)
     if fmt is None:
         return fail("json", 404, 404, "format must be json or xml")
+    full = _reader(request, fmt)
+    if isinstance(full, web.Response):
+        return full
     bot = _bot(request)
     q = request.query
     start = _parse_time(q["start_date"]) if q.get("start_date") else None
@@ -173,13 +207,16 @@ async def list_requests(request: web.Request) -> web.Response:
     rows = await bot.db.run(work, what="open311 requests")
     if status:
         rows = [t for t in rows if (t.state in CLOSED) == (status == "closed")]
-    return respond(fmt, "service_requests", [request_json(t, bot) for t in rows])
+    return respond(fmt, "service_requests", [request_json(t, bot, full=full) for t in rows])
 
 
 async def one_request(request: web.Request) -> web.Response:
     fmt = _fmt(request)
     if fmt is None:
         return fail("json", 404, 404, "format must be json or xml")
+    full = _reader(request, fmt)
+    if isinstance(full, web.Response):
+        return full
     bot = _bot(request)
     ident = request.match_info["id"]
     number = whole_number(ident)
@@ -188,7 +225,7 @@ async def one_request(request: web.Request) -> web.Response:
     ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="open311 request")
     if ticket is None:
         return fail(fmt, 404, 404, f"no request {ident}")
-    return respond(fmt, "service_requests", [request_json(ticket, bot)])
+    return respond(fmt, "service_requests", [request_json(ticket, bot, full=full)])
 
 
 def node_for_address(tree: Any, address: str) -> Any:
@@ -219,8 +256,7 @@ async def create_request(request: web.Request) -> web.Response:
         form = await request.post()
     except (ValueError, LookupError):
         return fail(fmt, 400, 400, "the body must be a form (application/x-www-form-urlencoded or multipart)")
-    expected = os.environ.get(KEY_ENV, "")
-    if not expected or not same_secret(expected, form.get("api_key", "")):
+    if not has_key(str(form.get("api_key", ""))):
         return fail(fmt, 403, 403, "a valid api_key is required")
     code = str(form.get("service_code", ""))
     if code not in CATEGORY_NAMES:

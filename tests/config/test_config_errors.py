@@ -66,6 +66,8 @@ CASES = [
     ("digest for an unknown role", GOOD + "digests:\n  leader_roles: [组长]\n", 18, "unknown role '组长'"),
     ("digest to an unknown group", GOOD + "digests:\n  room: 不存在的群\n", 18, "is not a group of any node"),
     ("public url without scheme", GOOD + "web:\n  public_url: grid.example.org\n", 18, "not a web address"),
+    ("open311 public feed not a yes/no", GOOD + "web:\n  open311_public: maybe\n", 18,
+     "web.open311_public must be true or false"),
 ]
 
 

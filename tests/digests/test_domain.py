@@ -95,6 +95,12 @@ def test_personal_numbers_are_masked(text, masked):
     assert mask_personal(text) == masked
 
 
+def test_digests_use_the_one_masking_function():
+    from bot.domain import digest, privacy
+
+    assert digest.mask_personal is privacy.mask_personal
+
+
 def test_the_wording_fits_a_phone_and_shows_trends():
     period = calendar_period("day", date(2026, 11, 22), TZ)
     now = DigestFigures("JQS", "江桥社区", period, TicketFigures(new=12, resolved=9, judged=9, on_time=8,

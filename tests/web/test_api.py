@@ -115,20 +115,86 @@ async def test_open311_requests_file_and_read(web, monkeypatch):
     async with web.bot.db.unit_of_work() as s:
         to = list(await s.scalars(select(OutboxRow.to_id)))
     assert to and not [t for t in to if t.startswith("open311:")]  # the group hears of it; the caller over HTTP
-    one = await (await web.client.get(f"/open311/v2/requests/{ident}.json")).json()
+    one = await (await web.client.get(f"/open311/v2/requests/{ident}.json?api_key=k-123")).json()
     assert set(one[0]) == REQUEST_FIELDS and one[0]["status"] == "open"
     assert one[0]["requested_datetime"].endswith("+08:00")
-    listed = await (await web.client.get("/open311/v2/requests.json?service_code=repair&status=open")).json()
+    listed = await (await web.client.get("/open311/v2/requests.json?service_code=repair&status=open&api_key=k-123")).json()
     assert [r["service_request_id"] for r in listed] == [ident]
-    assert await (await web.client.get("/open311/v2/requests.json?status=closed")).json() == []
+    assert await (await web.client.get("/open311/v2/requests.json?status=closed&api_key=k-123")).json() == []
     window = await (await web.client.get(
-        "/open311/v2/requests.json?start_date=2026-11-24T00:00:00%2B08:00")).json()
+        "/open311/v2/requests.json?start_date=2026-11-24T00:00:00%2B08:00&api_key=k-123")).json()
     assert window == []
-    xml = ET.fromstring(await (await web.client.get(f"/open311/v2/requests/{ident}.xml")).read())
+    xml = ET.fromstring(await (await web.client.get(f"/open311/v2/requests/{ident}.xml?api_key=k-123")).read())
     assert xml.tag == "service_requests" and xml[0].tag == "request"
     assert {c.tag for c in xml[0]} == REQUEST_FIELDS
-    assert (await web.client.get("/open311/v2/requests/99999.json")).status == 404
-    bad = await web.client.get("/open311/v2/requests.json?start_date=yesterday")
+    assert (await web.client.get("/open311/v2/requests/99999.json?api_key=k-123")).status == 404
+    bad = await web.client.get("/open311/v2/requests.json?start_date=yesterday&api_key=k-123")
     assert bad.status == 400 and set((await bad.json())[0]) == {"code", "description"}
-    errors = ET.fromstring(await (await web.client.get("/open311/v2/requests/99999.xml")).read())
+    errors = ET.fromstring(await (await web.client.get("/open311/v2/requests/99999.xml?api_key=k-123")).read())
     assert errors.tag == "errors" and errors[0].find("code").text == "404"
+
+
+PHONE_TEXT = "东头垃圾堆了好几天没人清，联系我13912345678"
+
+
+async def test_open311_reading_needs_the_key(web, monkeypatch):
+    monkeypatch.setenv("GRIDBOT_OPEN311_API_KEY", "k-123")
+    await web.say(GRID2, "sim:东头12号 陈老板", PHONE_TEXT)
+    n = await numbers(web)
+    for path in ("/open311/v2/requests.json", f"/open311/v2/requests/{n['JQS-02-01']}.json",
+                 "/open311/v2/requests.json?api_key=wrong", f"/open311/v2/requests/{n['JQS-02-01']}.json?api_key="):
+        denied = await web.client.get(path)
+        assert denied.status == 403, path
+        assert await denied.json() == [{"code": 403, "description": "a valid api_key is required"}]
+    xml = await web.client.get(f"/open311/v2/requests/{n['JQS-02-01']}.xml")
+    errors = ET.fromstring(await xml.read())
+    assert xml.status == 403 and errors.tag == "errors" and errors[0].find("code").text == "403"
+    monkeypatch.delenv("GRIDBOT_OPEN311_API_KEY")  # no key configured: nobody reads
+    assert (await web.client.get("/open311/v2/requests.json?api_key=")).status == 403
+    monkeypatch.setenv("GRIDBOT_OPEN311_API_KEY", "k-123")
+    keyed = await (await web.client.get("/open311/v2/requests.json?api_key=k-123")).json()
+    assert [r["description"] for r in keyed] == [PHONE_TEXT]  # the key holder reads in full
+
+
+async def test_a_public_open311_feed_is_masked_and_nameless(web, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.setenv("GRIDBOT_OPEN311_API_KEY", "k-123")
+    monkeypatch.setattr(web.bot, "config", replace(web.bot.config, web=replace(web.bot.config.web,
+                                                                                open311_public=True)))
+    created = await web.client.post("/open311/v2/requests.json", data={
+        "api_key": "k-123", "service_code": "repair", "address_string": "江桥花苑3号楼",
+        "description": "我是王芳，楼道灯不亮，电话 138-1234-5678，身份证110101199003071234",
+        "first_name": "芳", "last_name": "王", "phone": "13812345678"})
+    ident = (await created.json())[0]["service_request_id"]
+    listed = await (await web.client.get("/open311/v2/requests.json")).json()
+    one = await (await web.client.get(f"/open311/v2/requests/{ident}.json")).json()
+    xml = (await (await web.client.get(f"/open311/v2/requests/{ident}.xml")).read()).decode("utf-8")
+    for body in (listed, one):
+        assert set(body[0]) == REQUEST_FIELDS
+        description = body[0]["description"]
+        assert "138****5678" in description and "110***********1234" in description
+        assert "13812345678" not in description and "1234-5678" not in description and "王芳" not in description
+    assert "138****5678" in xml and "王芳" not in xml and "1234-5678" not in xml
+    keyed = await (await web.client.get(f"/open311/v2/requests/{ident}.json?api_key=k-123")).json()
+    assert "王芳" in keyed[0]["description"] and "138-1234-5678" in keyed[0]["description"]
+
+
+async def test_the_api_masks_for_accounts_that_do_not_answer_for_the_ticket(web):
+    await web.say(GRID2, "sim:东头12号 陈老板", PHONE_TEXT)
+    n = await numbers(web)
+    ticket = n["JQS-02-01"]
+    viewer = await (await web.client.get("/api/v1/tickets", headers=web.bearer("kan"))).json()
+    assert [t["text"] for t in viewer["tickets"]] == ["东头垃圾堆了好几天没人清，联系我139****5678"]
+    one = await (await web.client.get(f"/api/v1/tickets/{ticket}", headers=web.bearer("kan"))).json()
+    assert one["text"].endswith("139****5678")
+    secretary = await (await web.client.get(f"/api/v1/tickets/{ticket}", headers=web.bearer("shuji"))).json()
+    assert secretary["text"] == PHONE_TEXT  # 社区书记 of the whole community: on the ticket's chain
+    listed = await (await web.client.get("/api/v1/tickets", headers=web.bearer("shuji"))).json()
+    assert [t["text"] for t in listed["tickets"]] == [PHONE_TEXT]
+
+
+async def test_the_api_shows_a_grid_leader_the_text_of_their_grid(web):
+    await web.say(GRID1, TENANT, "3号楼楼道灯坏了，电话13812345678")
+    mine = await (await web.client.get("/api/v1/tickets", headers=web.bearer("chenli"))).json()
+    assert [t["text"] for t in mine["tickets"]] == ["3号楼楼道灯坏了，电话13812345678"]

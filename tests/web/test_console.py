@@ -109,6 +109,22 @@ async def test_exports_as_csv_and_excel(web):
     assert rows[0][0] == "编号" and len(rows) == 2 and rows[1][4] == "JQS-01-03"
 
 
+async def test_exports_mask_numbers_for_accounts_that_do_not_answer_for_the_ticket(web):
+    text = "东头垃圾堆了好几天没人清，联系我13912345678"
+    await web.say(GRID2, "sim:东头12号 陈老板", text)
+    await web.login("kan")  # a viewer of 第二网格: sees the ticket, not the number
+    csv_text = (await (await web.client.get("/console/export.csv")).read()).decode("utf-8-sig")
+    assert "139****5678" in csv_text and "13912345678" not in csv_text
+    book = load_workbook(io.BytesIO(await (await web.client.get("/console/export.xlsx")).read()))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[1][6] == "东头垃圾堆了好几天没人清，联系我139****5678"
+    await web.login("shuji")  # the community secretary answers for every ticket
+    csv_text = (await (await web.client.get("/console/export.csv")).read()).decode("utf-8-sig")
+    assert text in csv_text
+    book = load_workbook(io.BytesIO(await (await web.client.get("/console/export.xlsx")).read()))
+    assert list(book.active.iter_rows(values_only=True))[1][6] == text
+
+
 async def test_a_notice_from_the_console_fans_out_and_shows_progress(web):
     await web.login("chenli")
     page = await (await web.client.get("/console/notices")).text()
