@@ -125,7 +125,8 @@ class GridBot:
         self.sender = OutboxSender(
             self.db, transport, SendLimiter(budget.per_minute, jitter=budget.jitter, rng=rng), self.clock,
             max_attempts=config.transport.max_attempts, room_keys=self._room_key_and_node,
-            resolve=self.resolve_address, on_sent=self._sent, on_failed=self._failed, account=account)
+            resolve=self.resolve_address, on_sent=self._sent, on_failed=self._failed, account=account,
+            offline_max_age=config.transport.offline_max_age)
         self.cluster: Cluster | None = None
         if account is not None:
             self.cluster = Cluster(self.db, account, self.clock, on_wake=self.sender.wake)

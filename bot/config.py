@@ -89,6 +89,7 @@ class TransportConfig:
     endpoint: str | None = None  # wechaty puppet service host:port
     token_env: str = "WECHATY_PUPPET_SERVICE_TOKEN"
     max_attempts: int = 5
+    offline_max_age: timedelta = timedelta(hours=24)  # queued sends wait this long for WeChat to come back
     accounts: tuple[AccountConfig, ...] = ()  # several accounts, one process each (needs PostgreSQL)
     sim_log: str | None = None  # simulator: append every message sent to this JSON Lines file (shared world)
 
@@ -1204,7 +1205,7 @@ class _Checker:
         if section is None:
             return TransportConfig()
         self.known_keys(section, ("kind", "send_budget", "endpoint", "token_env", "max_attempts", "token",
-                                  "accounts", "sim_log"), "transport")
+                                  "accounts", "sim_log", "offline_max_age"), "transport")
         self.no_secret(section, "transport")
         kind = self.string(section, "kind", "transport", default="simulator") or "simulator"
         if kind not in TRANSPORT_KINDS:
@@ -1216,8 +1217,14 @@ class _Checker:
         token_env = self.string(section, "token_env", "transport",
                                 default="WECHATY_PUPPET_SERVICE_TOKEN") or "WECHATY_PUPPET_SERVICE_TOKEN"
         attempts = self.integer(section, "max_attempts", "transport", 5, 1, 100)
+        offline_max_age = self.duration(section, "offline_max_age", "transport", timedelta(hours=24))
+        if offline_max_age < timedelta(minutes=1) or offline_max_age > timedelta(days=30):
+            self.error(self.line_of(section, "offline_max_age"),
+                       "transport.offline_max_age must be between 1 minute and 30 days",
+                       "e.g. 24h: how long queued messages wait for a lost WeChat connection")
+            offline_max_age = timedelta(hours=24)
         return TransportConfig(kind=kind, send_budget=budget, endpoint=endpoint, token_env=token_env,
-                               max_attempts=attempts, accounts=accounts,
+                               max_attempts=attempts, offline_max_age=offline_max_age, accounts=accounts,
                                sim_log=self.string(section, "sim_log", "transport") or None)
 
     def send_budget(self, section: _LinedDict, where: str, default: SendBudget) -> SendBudget:

@@ -18,6 +18,7 @@ from bot.domain.grid import GridNode, Person
 from bot.domain.people import Directory
 from bot.domain.sla import QuietHours
 from bot.messages import Address, Reply
+from bot.transport.base import OUTAGE_PREFIX, cause_for_people
 from storage.models import NoticeRow, OutboxRow
 from storage.notice_repository import NoticeRepository
 from storage.repositories import MemberRepository
@@ -191,6 +192,13 @@ class NoticeDesk:
                                      priority=2, kind="notice_receipt", ref=f"notice:{notice.id}"))
         return replies
 
+    def room_name(self, room_key: str) -> str:
+        """A group as people know it: its topic from config (never a raw room id)."""
+        room = self.tree.room(room_id=room_key, topic=room_key)
+        if room is not None:
+            return room.topic or f"{self.tree.node(room.node_code).name}的群"
+        return room_key if "@" not in room_key and not room_key.startswith("sim-") else "一个未登记的群"
+
     async def report_failure(self, row: OutboxRow, error: str) -> list[Reply]:
         """A copy that could not be delivered: the sender is told which groups failed and why.
 
@@ -204,8 +212,16 @@ class NoticeDesk:
             return []
         def render(failed: list[tuple[str, str | None, int]]) -> str:
             shown = failed[:30]
-            lines = [f"通知 #{notice.number} 有 {len(failed)} 个群没能发出，请检查机器人是否还在这些群："]
-            lines.extend(f"· {room}：{(err or '未知错误')[:100]}（已重试 {tries} 次）" for room, err, tries in shown)
+            outage = [(room, err) for room, err, _ in shown if err and err.startswith(OUTAGE_PREFIX)]
+            other = [(room, err, tries) for room, err, tries in shown if not (err and err.startswith(OUTAGE_PREFIX))]
+            lines = [f"通知 #{notice.number} 有 {len(failed)} 个群没能发出。"]
+            if outage:
+                lines.append(f"{outage[0][1]}，以下消息未能发出，恢复后请重新发送：")
+                lines.extend(f"· {self.room_name(room)}" for room, _ in outage)
+            if other:
+                lines.append("以下群发送失败，请检查机器人是否还在这些群：")
+                lines.extend(f"· {self.room_name(room)}：{cause_for_people(err)[:100]}（已重试 {tries} 次）"
+                             for room, err, tries in other)
             if len(failed) > len(shown):
                 lines.append(f"……另有 {len(failed) - len(shown)} 个，发送“#回执 {notice.number}”查看汇总。")
             return "\n".join(lines)

@@ -4,7 +4,13 @@ One row is claimed at a time (status 'sending'), sent, then marked 'sent' togeth
 outgoing message record. A crash between the send and the mark leaves exactly one row 'sending';
 on restart it goes back to pending and is sent again: at most one duplicate per account process.
 Transport errors are retried with backoff; after `max_attempts` the row is marked failed and
-reported through `on_failed`.
+reported through `on_failed(row, detail)`.
+
+While the transport is disconnected nothing is claimed or tried, so an outage costs no attempts: the
+sender waits (woken by the transport when the link comes back) and the queue goes out in its usual order
+(priority, then id) afterwards. Rows that have waited `offline_max_age` by then are marked failed with
+the outage as their cause and reported like any other failure. What is stored as a row's error, and so
+shown in reports, is the Chinese cause (`TransportError.cause`); the technical detail goes to the log.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.domain.budget import SendLimiter
 from bot.messages import Address
-from bot.transport.base import Transport, TransportError, can_send_images
+from bot.transport.base import CAUSE_UNKNOWN, Transport, TransportError, can_send_images, outage_cause
 from storage.models import OutboxRow
 from storage.repositories import MessageRepository, OutboxRepository
 from storage.session import Database
@@ -41,7 +47,8 @@ class OutboxSender:
                  max_attempts: int = 5, account: str | None = None, bot_name: str = "微格助手",
                  on_failed: FailureCallback | None = None, room_keys: Callable[[str], tuple[str | None, str | None]]
                  | None = None, resolve: Callable[[Address], Address] | None = None,
-                 on_sent: Callable[[OutboxRow], Awaitable[None]] | None = None) -> None:
+                 on_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
+                 offline_max_age: timedelta = timedelta(hours=24)) -> None:
         self.db = db
         self.transport = transport
         self.limiter = limiter
@@ -63,6 +70,24 @@ class OutboxSender:
         self.batch = 1  # rows claimed at a time (several accounts: a few, so claims cost less per message)
         self.idle_poll = 60.0  # seconds between looks at an empty outbox when nobody wakes us
         self._claimed: deque[OutboxRow] = deque()
+        self.offline_max_age = offline_max_age
+        # While disconnected, look again this often at the latest (the transport also wakes us on reconnect).
+        self.offline_poll = 3600.0
+        self.offline_waits = 0  # pauses spent waiting for the connection, for tests and the console
+        watch = getattr(transport, "watch_connection", None)
+        if callable(watch):
+            watch(self._connection_changed)
+        else:  # a transport that cannot tell us: look often
+            self.offline_poll = 5.0
+
+    @property
+    def connected(self) -> bool:
+        return bool(getattr(self.transport, "connected", True))
+
+    def _connection_changed(self, connected: bool) -> None:
+        if connected:
+            _LOGGER.info("connection back: sending what the outbox holds")
+        self.wake()
 
     def wake(self) -> None:
         """New rows were enqueued: look at the outbox now."""
@@ -111,6 +136,9 @@ class OutboxSender:
                 lambda s: OutboxRepository(s).claim(now=now, limit=limit, account=self.account), what="outbox claim"))
             if not self._claimed:
                 return False
+        if not self.connected:  # lost while the batch was held: no attempt was made
+            await self._unclaim_held()
+            return True  # the run loop now waits for the connection
         row = self._claimed.popleft()
         to = self.resolve(Address(row.to_kind, row.to_id))
         try:
@@ -120,12 +148,17 @@ class OutboxSender:
                 message_id = await self.transport.send(to, row.text, tuple(row.mentions or ()))
         except TransportError as exc:
             self.limiter.record(self.clock.now().timestamp())  # a failed try still costs the account
-            await self._failed_attempt(row, str(exc), retryable=exc.retryable)
+            if not self.connected:  # the link went down under this send: it waits with the rest, uncounted
+                _LOGGER.warning("send to %s interrupted by a lost connection (%s); it waits", row.to_id, exc)
+                self._claimed.appendleft(row)
+                await self._unclaim_held()
+                return True
+            await self._failed_attempt(row, exc.cause, retryable=exc.retryable, detail=str(exc))
             return True
         except Exception as exc:  # an unexpected transport bug: treat as a retryable failure
             _LOGGER.exception("transport crashed sending outbox row %s", row.id)
             self.limiter.record(self.clock.now().timestamp())
-            await self._failed_attempt(row, f"{type(exc).__name__}: {exc}", retryable=True)
+            await self._failed_attempt(row, CAUSE_UNKNOWN, retryable=True, detail=f"{type(exc).__name__}: {exc}")
             return True
         sent_at = self.clock.now()
         self.limiter.record(sent_at.timestamp())
@@ -144,27 +177,66 @@ class OutboxSender:
             await self.on_sent(row)
         return True
 
-    async def _failed_attempt(self, row: OutboxRow, error: str, *, retryable: bool) -> None:
+    async def _failed_attempt(self, row: OutboxRow, error: str, *, retryable: bool, detail: str = "") -> None:
+        """`error`: the cause in Chinese (stored, reported); `detail`: the technical text (logged only)."""
+        detail = detail or error
         if retryable and row.attempts < self.max_attempts:
             delay = retry_delay(row.attempts)
             not_before = self.clock.now() + timedelta(seconds=delay)
             _LOGGER.warning("send to %s failed (attempt %d/%d): %s; retrying in %.0fs",
-                            row.to_id, row.attempts, self.max_attempts, error, delay)
+                            row.to_id, row.attempts, self.max_attempts, detail, delay)
             await self.db.run(lambda s: OutboxRepository(s).mark_retry(row.id, error=error, not_before=not_before),
                               what="outbox retry")
             return
-        _LOGGER.error("giving up sending to %s after %d attempt(s): %s", row.to_id, row.attempts, error)
+        _LOGGER.error("giving up sending to %s after %d attempt(s): %s", row.to_id, row.attempts, detail)
         await self.db.run(lambda s: OutboxRepository(s).mark_failed(row.id, error=error), what="outbox fail")
+        row.last_error = error
+        await self._report(row, detail)
+
+    async def _report(self, row: OutboxRow, detail: str) -> None:
+        """`on_failed(row, detail)`: the row (its stored `last_error` is the Chinese cause) and the detail."""
         self.failed_count += 1
         if self.on_failed is not None:
             try:
-                await self.on_failed(row, error)
+                await self.on_failed(row, detail)
             except Exception:
                 _LOGGER.exception("reporting a failed send crashed")
+
+    async def _unclaim_held(self) -> None:
+        ids = [row.id for row in self._claimed]
+        self._claimed.clear()
+        if ids:
+            await self.db.run(lambda s: OutboxRepository(s).unclaim(ids), what="outbox unclaim")
+
+    async def wait_offline(self) -> None:
+        """Disconnected: fail what has waited `offline_max_age`, then sleep until the link is back (we are
+        woken) or the next row would reach that age."""
+        if self._claimed:
+            await self._unclaim_held()
+        now = self.clock.now()
+        cause = outage_cause(self.offline_max_age)
+        expired = await self.db.run(lambda s: OutboxRepository(s).expire_waiting(
+            due_before=now - self.offline_max_age, error=cause, account=self.account), what="outbox expiry")
+        if expired:
+            _LOGGER.error("%d message(s) waited %s for the connection; reported as failed",
+                          len(expired), self.offline_max_age)
+        for row in expired:
+            await self._report(row, cause)
+        if expired:
+            return  # the reports were queued: look again (more may be as old)
+        oldest = await self.db.run(lambda s: OutboxRepository(s).oldest_waiting(self.account), what="outbox oldest")
+        pause = self.offline_poll
+        if oldest is not None:
+            pause = min(pause, max(0.05, (oldest + self.offline_max_age - now).total_seconds() + 0.001))
+        self.offline_waits += 1
+        await self._pause(pause, wakeable=True)
 
     async def _run(self) -> None:
         while True:
             try:
+                if not self.connected:
+                    await self.wait_offline()
+                    continue
                 if await self.send_one():
                     continue
                 due = await self.db.run(lambda s: OutboxRepository(s).seconds_until_due(self.clock.now()),

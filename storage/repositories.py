@@ -289,13 +289,7 @@ class OutboxRepository:
             .order_by(OutboxRow.priority, OutboxRow.id)
             .limit(limit)
         )
-        if account is not None:
-            served_keys = select(RoomRow.room_key).where(RoomRow.served_by == account)
-            served_ids = select(RoomRow.transport_id).where(RoomRow.served_by == account)
-            query = query.where(or_(OutboxRow.account == account, and_(OutboxRow.account.is_(None), or_(
-                OutboxRow.to_kind != "room", OutboxRow.to_id.in_(served_keys), OutboxRow.to_id.in_(served_ids)))))
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        query = self._locked(_for_account(query, account))
         rows = list(await self.session.scalars(query))
         if not rows:
             return rows
@@ -335,6 +329,32 @@ class OutboxRepository:
         result = await self.session.execute(query.values(status="pending", account=None))
         return int(result.rowcount or 0)
 
+    def _locked(self, query: Any) -> Any:
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            return query.with_for_update(skip_locked=True)
+        return query
+
+    async def expire_waiting(self, *, due_before: datetime, error: str, account: str | None = None,
+                             limit: int = 500) -> list[OutboxRow]:
+        """Pending rows (this account's) due since before `due_before`: marked failed with `error`, returned."""
+        query = (select(OutboxRow).where(OutboxRow.status == "pending",
+                                         func.coalesce(OutboxRow.not_before, OutboxRow.created_at) < due_before)
+                 .order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
+        rows = list(await self.session.scalars(self._locked(_for_account(query, account))))
+        if rows:
+            await self.session.execute(update(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows]))
+                                       .values(status="failed", last_error=error[:1000]))
+            for row in rows:  # what the UPDATE wrote, without a second write at commit
+                set_committed_value(row, "status", "failed")
+                set_committed_value(row, "last_error", error[:1000])
+        return rows
+
+    async def oldest_waiting(self, account: str | None = None) -> datetime | None:
+        """When the longest-waiting pending row (this account's) became due."""
+        due = func.coalesce(OutboxRow.not_before, OutboxRow.created_at)
+        query = select(func.min(due)).where(OutboxRow.status == "pending")
+        return await self.session.scalar(_for_account(query, account))
+
     async def seconds_until_due(self, now: datetime) -> float | None:
         """Seconds until the earliest pending row is due: 0 if one is due now, None if none is pending."""
         immediate = await self.session.scalar(select(OutboxRow.id).where(
@@ -359,6 +379,16 @@ class OutboxRepository:
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
         return {status: int(n) for status, n in rows.all()}
+
+
+def _for_account(query: Any, account: str | None) -> Any:
+    """Only the outbox rows `account` should send: groups it serves (rooms.served_by) and private chats."""
+    if account is None:
+        return query
+    served_keys = select(RoomRow.room_key).where(RoomRow.served_by == account)
+    served_ids = select(RoomRow.transport_id).where(RoomRow.served_by == account)
+    return query.where(or_(OutboxRow.account == account, and_(OutboxRow.account.is_(None), or_(
+        OutboxRow.to_kind != "room", OutboxRow.to_id.in_(served_keys), OutboxRow.to_id.in_(served_ids)))))
 
 
 def _incoming(msg: IncomingMessage, *, room_key: str | None, node_code: str | None,

@@ -17,6 +17,10 @@ class FakeTransport:
         self.sent: list[tuple[Address, str, tuple[str, ...]]] = []
         self.sink: EventSink | None = None
         self.failures: list[TransportError] = []
+        self.connected = True
+
+    def watch_connection(self, listener) -> None:  # type: ignore[no-untyped-def]
+        pass
 
     @property
     def self_id(self) -> str:

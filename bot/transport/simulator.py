@@ -4,7 +4,8 @@ It is a real transport, not a mock: the bot runs on it exactly as on WeChat. Gro
 config (each configured room becomes a simulated group, its `members` the residents, the role
 holders of the node and its parent the leaders). People type through `post()` (the web chat and
 tests call it); what the bot sends lands in the group's history. Observers (the web page) get
-every message as it happens. `fail_sends()` lets a trainer or a test rehearse a network outage.
+every message as it happens. `fail_sends()` lets a trainer or a test rehearse failing sends, and
+`set_connected(False)` a lost connection (the sender then waits until `set_connected(True)`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.config import Config
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType, RoomInfo
-from bot.transport.base import EventSink, TransportError
+from bot.transport.base import CAUSE_DISCONNECTED, CAUSE_NO_ROOM, EventSink, TransportError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class SimulatorTransport:
         self._ids = itertools.count(1)
         self._fail_remaining = 0
         self._fail_error = "simulated network failure"
+        self._connected = True
+        self._watchers: list[Callable[[bool], None]] = []
         self.sent: list[SimMessage] = []  # everything the bot sent, in order
 
     @classmethod
@@ -137,6 +140,22 @@ class SimulatorTransport:
     def self_id(self) -> str:
         return self.bot_id
 
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def watch_connection(self, listener: Callable[[bool], None]) -> None:
+        self._watchers.append(listener)
+
+    def set_connected(self, connected: bool) -> None:
+        """Lose (False) or regain (True) the simulated link to WeChat; sends fail while it is down."""
+        if connected == self._connected:
+            return
+        self._connected = connected
+        _LOGGER.warning("simulator: connection %s", "restored" if connected else "lost")
+        for listener in list(self._watchers):
+            listener(connected)
+
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
         if self._pump is None:
@@ -152,11 +171,7 @@ class SimulatorTransport:
             self._pump = None
 
     async def send(self, to: Address, text: str, mentions: Sequence[str] = ()) -> str | None:
-        if self._fail_remaining > 0:
-            self._fail_remaining -= 1
-            raise TransportError(self._fail_error)
-        if to.is_room and to.id not in self._rooms:
-            raise TransportError(f"no such group: {to.id}", retryable=False)
+        self._check_link(to)
         message = SimMessage(f"b{next(self._ids)}", to, self.bot_id, self.bot_name, text, self.clock.now(),
                              tuple(mentions), from_bot=True)
         self._record(message)
@@ -165,11 +180,7 @@ class SimulatorTransport:
 
     async def send_image(self, to: Address, path: Path) -> str | None:
         """The bot sends a picture: everyone in the chat sees it (the web page shows charts inline)."""
-        if self._fail_remaining > 0:
-            self._fail_remaining -= 1
-            raise TransportError(self._fail_error)
-        if to.is_room and to.id not in self._rooms:
-            raise TransportError(f"no such group: {to.id}", retryable=False)
+        self._check_link(to)
         if not path.is_file():
             raise TransportError(f"image file is missing: {path}", retryable=False)
         message = SimMessage(f"b{next(self._ids)}", to, self.bot_id, self.bot_name, f"[图片] {path.name}",
@@ -277,6 +288,15 @@ class SimulatorTransport:
         await self._inbound.join()
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _check_link(self, to: Address) -> None:
+        if not self._connected:
+            raise TransportError("simulated connection lost", cause=CAUSE_DISCONNECTED)
+        if self._fail_remaining > 0:
+            self._fail_remaining -= 1
+            raise TransportError(self._fail_error)
+        if to.is_room and to.id not in self._rooms:
+            raise TransportError(f"no such group: {to.id}", retryable=False, cause=CAUSE_NO_ROOM)
 
     def _record(self, message: SimMessage) -> None:
         if message.from_bot and self.log is not None:

@@ -21,7 +21,10 @@ The library's `start()` calls the service's Stop then Start (restarting the pupp
 the account in again by itself), then reads the event stream; it never returns and does not reconnect: a
 dropped stream ends it with `StreamTerminatedError` or a socket error. This transport runs it as a task per
 connection. A first connection that fails (unreachable, token rejected) makes `start()` raise one
-TransportError; once connected, drops are retried with exponential backoff, one log line per attempt.
+TransportError; once connected, drops are retried with exponential backoff capped at 30 s (a service back
+after a long outage is found within half a minute), one log line per attempt. `connected` follows the
+stream: set by its first event (or an open stream), cleared the moment it ends; `watch_connection`
+listeners hear each change, so the outbox sender waits instead of spending attempts on a dead link.
 Events are queued by synchronous listeners and delivered to the sink by one task, in arrival order.
 No TLS: the service must run with TLS disabled; the token travels in the `:authority` header.
 """
@@ -57,7 +60,7 @@ with warnings.catch_warnings():
 
 from bot.clock import Clock, SystemClock
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType, RoomInfo
-from bot.transport.base import Event, EventSink, TransportError
+from bot.transport.base import CAUSE_DISCONNECTED, CAUSE_NO_ROOM, CAUSE_REFUSED, Event, EventSink, TransportError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -88,6 +91,7 @@ _PERMANENT = (Status.UNAUTHENTICATED, Status.PERMISSION_DENIED, Status.NOT_FOUND
 _IMAGE_TIMEOUT = 10.0
 _MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _CONNECTION_ERRORS = (OSError, StreamTerminatedError, ProtocolError, asyncio.TimeoutError, ConnectionError)
+RECONNECT_CAP = 30.0  # seconds: the longest wait between two reconnection attempts, whatever is configured
 
 
 class _RedactToken(logging.Filter):
@@ -153,7 +157,7 @@ class WechatyTransport:
     """One WeChat account through a Wechaty Puppet Service (see the module docstring)."""
 
     def __init__(self, endpoint: str, token: str, *, name: str = "wechaty", reconnect_initial: float = 1.0,
-                 reconnect_max: float = 60.0, connect_timeout: float = 15.0, clock: Clock | None = None,
+                 reconnect_max: float = RECONNECT_CAP, connect_timeout: float = 15.0, clock: Clock | None = None,
                  client_factory: Callable[[PuppetOptions], PuppetService] | None = None) -> None:
         if not endpoint:
             raise ValueError(f"the Wechaty transport needs an endpoint (host:port); set {ENDPOINT_ENV}")
@@ -162,8 +166,8 @@ class WechatyTransport:
         self.name = name
         self.endpoint = endpoint
         self._token = token
-        self.reconnect_initial = reconnect_initial
-        self.reconnect_max = reconnect_max
+        self.reconnect_max = min(reconnect_max, RECONNECT_CAP)
+        self.reconnect_initial = min(reconnect_initial, self.reconnect_max)
         self.connect_timeout = connect_timeout
         self.clock: Clock = clock or SystemClock()
         self._client_factory = client_factory or (lambda options: _PuppetClient(options, name=name))
@@ -175,6 +179,7 @@ class WechatyTransport:
         self._sink: EventSink | None = None
         self._client: PuppetService | None = None
         self._connected = asyncio.Event()
+        self._watchers: list[Callable[[bool], None]] = []
         self._first: asyncio.Future[None] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -210,6 +215,22 @@ class WechatyTransport:
         """Whether the event stream is up now (False while reconnecting)."""
         return self._connected.is_set()
 
+    def watch_connection(self, listener: Callable[[bool], None]) -> None:
+        self._watchers.append(listener)
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected == self._connected.is_set():
+            return
+        if connected:
+            self._connected.set()
+        else:
+            self._connected.clear()
+        for listener in list(self._watchers):
+            try:
+                listener(connected)
+            except Exception:
+                _LOGGER.exception("%s: a connection listener failed", self.name)
+
     async def start(self, sink: EventSink) -> None:
         """Connect once (raising TransportError if that fails), then keep the connection up until stop()."""
         if self._supervisor is not None:
@@ -236,12 +257,13 @@ class WechatyTransport:
             for task in tasks:
                 _retrieve(task)
         self._supervisor = self._pump = None
-        self._connected.clear()
+        self._set_connected(False)
 
     async def send(self, to: Address, text: str, mentions: Sequence[str] = ()) -> str | None:
         client = self._client
         if client is None or not self._connected.is_set():
-            raise TransportError("not connected to the WeChat puppet service", retryable=True)
+            raise TransportError("not connected to the WeChat puppet service", retryable=True,
+                                 cause=CAUSE_DISCONNECTED)
         mention_ids = list(mentions) if to.is_room else []
         try:
             if mention_ids:
@@ -250,14 +272,15 @@ class WechatyTransport:
                 client.puppet_stub.message_send_text(conversation_id=to.id, text=text, mentonal_ids=mention_ids),
                 _RPC_TIMEOUT)
         except (GRPCError, *_CONNECTION_ERRORS) as exc:
-            raise _send_failed(exc, f"WeChat send to {to.id}") from exc
+            raise _send_failed(exc, f"WeChat send to {to.id}", to_room=to.is_room) from exc
         return response.id or None
 
     async def send_image(self, to: Address, path: Path) -> str | None:
         """Send a picture as a Wechaty FileBox (base64 JSON, the form every puppet service accepts)."""
         client = self._client
         if client is None or not self._connected.is_set():
-            raise TransportError("not connected to the WeChat puppet service", retryable=True)
+            raise TransportError("not connected to the WeChat puppet service", retryable=True,
+                                 cause=CAUSE_DISCONNECTED)
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -269,7 +292,7 @@ class WechatyTransport:
             response = await asyncio.wait_for(
                 client.puppet_stub.message_send_file(conversation_id=to.id, filebox=filebox), _RPC_TIMEOUT * 2)
         except (GRPCError, *_CONNECTION_ERRORS) as exc:
-            raise _send_failed(exc, f"WeChat image to {to.id}") from exc
+            raise _send_failed(exc, f"WeChat image to {to.id}", to_room=to.is_room) from exc
         return response.id or None
 
     async def rooms(self) -> list[RoomInfo]:
@@ -332,7 +355,7 @@ class WechatyTransport:
             except Exception as exc:  # every failure of a connection ends here, to be retried
                 error = self._classify(exc)
             finally:
-                self._connected.clear()
+                self._set_connected(False)
                 self._client = None
                 await self._close(client, task)
             if not self._first_done():
@@ -413,14 +436,15 @@ class WechatyTransport:
     def _on_connected(self, generation: int) -> None:
         if generation != self._generation or self._connected.is_set():
             return
-        self._connected.set()
+        self._set_connected(True)
         _LOGGER.info("%s: connected to the WeChat puppet service at %s", self.name, self.endpoint)
         if self._first is not None and not self._first.done():
             self._first.set_result(None)
 
     def _require_client(self) -> PuppetService:
         if self._client is None or not self._connected.is_set():
-            raise TransportError("not connected to the WeChat puppet service", retryable=True)
+            raise TransportError("not connected to the WeChat puppet service", retryable=True,
+                                 cause=CAUSE_DISCONNECTED)
         return self._client
 
     # -- events -------------------------------------------------------------------------------
@@ -592,8 +616,16 @@ class WechatyTransport:
         return prefix + text
 
 
-def _send_failed(exc: BaseException, what: str) -> TransportError:
-    """A failed send as a TransportError: permanent for refusals the service will repeat, else retryable."""
+def _send_failed(exc: BaseException, what: str, *, to_room: bool = False) -> TransportError:
+    """A failed send as a TransportError: permanent for refusals the service will repeat, else retryable;
+    its `cause` says in Chinese what a grid leader can do something about."""
     if isinstance(exc, GRPCError):
-        return TransportError(f"{what} failed: {exc.message or exc.status.name}", retryable=exc.status not in _PERMANENT)
-    return TransportError(f"{what} failed: {exc!r}", retryable=True)
+        if to_room and exc.status in (Status.NOT_FOUND, Status.INVALID_ARGUMENT, Status.PERMISSION_DENIED):
+            cause = CAUSE_NO_ROOM
+        elif exc.status in (Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.CANCELLED):
+            cause = CAUSE_DISCONNECTED
+        else:
+            cause = CAUSE_REFUSED
+        return TransportError(f"{what} failed: {exc.message or exc.status.name}",
+                              retryable=exc.status not in _PERMANENT, cause=cause)
+    return TransportError(f"{what} failed: {exc!r}", retryable=True, cause=CAUSE_DISCONNECTED)

@@ -26,13 +26,16 @@ def setup(app: web.Application, bot_key: web.AppKey) -> None:  # type: ignore[ty
         problems = []
         if not bot.started:
             problems.append("bot not started")
+        connected = bool(getattr(bot.transport, "connected", True))
+        if not connected:  # messages wait in the outbox until WeChat is back
+            problems.append("transport disconnected")
         try:
             async with asyncio.timeout(2):
                 async with bot.db.engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
         except Exception as exc:
             problems.append(f"database: {type(exc).__name__}")
-        body = {"ready": not problems, "problems": problems, "account": bot.account,
+        body = {"ready": not problems, "problems": problems, "account": bot.account, "connected": connected,
                 "leader": bot.cluster.is_leader if bot.cluster is not None else True}
         return web.json_response(body, status=200 if not problems else 503)
 
@@ -73,6 +76,10 @@ def setup(app: web.Application, bot_key: web.AppKey) -> None:  # type: ignore[ty
             *(_line("gridbot_job_runs_total", n, job=job) for job, n in sorted(bot.jobs.runs.items())),
             "# TYPE gridbot_job_failures_total counter",
             *(_line("gridbot_job_failures_total", n, job=job) for job, n in sorted(bot.jobs.failures.items())),
+            "# HELP gridbot_transport_connected 1 while the link to WeChat is up.",
+            "# TYPE gridbot_transport_connected gauge",
+            _line("gridbot_transport_connected", 1 if getattr(bot.transport, "connected", True) else 0,
+                  account=account),
             "# TYPE gridbot_leader gauge",
             _line("gridbot_leader", 1 if (bot.cluster is None or bot.cluster.is_leader) else 0, account=account),
         ]

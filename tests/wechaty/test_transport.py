@@ -241,3 +241,20 @@ async def test_a_world_built_from_the_sample_config(sample_config, node_path: st
     finally:
         await wechat.stop()
         await server.stop()
+
+
+def test_reconnect_backoff_is_capped_at_30_seconds() -> None:
+    assert WechatyTransport("127.0.0.1:9", "token").reconnect_max == 30.0  # the default
+    patient = WechatyTransport("127.0.0.1:9", "token", reconnect_initial=45.0, reconnect_max=600.0)
+    assert patient.reconnect_max == 30.0 and patient.reconnect_initial == 30.0
+
+
+async def test_connected_listeners_hear_the_link_drop_and_come_back(
+        transport: WechatyTransport, mock_wechat: MockWeChat) -> None:
+    heard: list[bool] = []
+    transport.watch_connection(heard.append)
+    await mock_wechat.kill()
+    await until(lambda: heard == [False], timeout=10)
+    await mock_wechat.start()
+    await until(lambda: heard == [False, True], timeout=15)
+    assert transport.connected
