@@ -31,6 +31,7 @@ from bot.tickets import TicketDesk
 from bot.transport.base import Event, Transport, can_send_images
 from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
+from storage.identity_repository import IdentityRepository
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
 from storage.session import Database
 from storage.notice_repository import NoticeRepository
@@ -55,11 +56,14 @@ def build_router() -> Router:
 
     from handlers.ack import AckHandler
     from handlers.digest import DigestCommandHandler
+    from handlers.identity import BindHandler
     from handlers.notice import NoticeHandler, ReceiptHandler
     from handlers.review import ReviewCommandHandler, ReviewHandler
 
-    commands = Router("commands", [HelpHandler(), NoticeHandler(), ReceiptHandler(), TicketCommandHandler(),
-                                   ReviewCommandHandler(), DigestCommandHandler(), UnknownCommandHandler()])
+    # a binding code first: "#绑定 …" must never reach another handler (or be echoed as unknown)
+    commands = Router("commands", [BindHandler(), HelpHandler(), NoticeHandler(), ReceiptHandler(),
+                                   TicketCommandHandler(), ReviewCommandHandler(), DigestCommandHandler(),
+                                   UnknownCommandHandler()])
     # acks after ticket confirmations ("好了，谢谢" may answer either; the reporter's open ticket wins), before reports
     tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), AckHandler(), TicketQueryHandler(),
                                  ReviewHandler(), ReportHandler()])
@@ -117,6 +121,9 @@ class GridBot:
         self.router = router or build_router()
         self.parser: Parser | None = default_parser(config) if parser is True else (parser or None)
         self.directory = Directory(config.tree, config.people, config.roles)
+        own_ids = getattr(transport, "person_ids", None)
+        if callable(own_ids):  # the simulator's ids for people config gives no wechat_id (training only)
+            self.directory.load_bindings(own_ids(), fixed=True)
         account_config = config.transport.account(account) if account else None
         if account is not None and account_config is None:
             raise ValueError(f"unknown account {account!r}: transport.accounts lists "
@@ -153,6 +160,7 @@ class GridBot:
             await self.db.upgrade()
         await self.db.run(lambda s: GridRepository(s).sync(self.config.tree, self.config.people, self.clock.now()),
                           what="config sync")
+        await self.load_bindings()
         await self.sender.recover()
         since = self.clock.now() - self.config.tickets.photo_window
         for sender, room_key, at in await self.db.run(lambda s: MessageRepository(s).images_since(since),
@@ -172,6 +180,8 @@ class GridBot:
             await self.cluster.rebalance()
         self.sender.start()
         self.jobs.add_interval("refresh_rooms", self.refresh_rooms, seconds=600, virtual=False)
+        # `gridbot user unbind` (another process) and bindings made through another account reach us here
+        self.jobs.add_interval("identity_bindings", self.load_bindings, seconds=60, virtual=False)
         self.jobs.add_interval("ticket_deadlines", self.check_deadlines, seconds=60, hint=self._next_deadline,
                                leader_only=True)
         self.jobs.add_interval("ticket_auto_close", self.auto_close, seconds=600, hint=self._next_auto_close,
@@ -356,7 +366,7 @@ class GridBot:
         row = await self._store(session, p, "", row_id)
         ctx = Context(session=session, config=self.config, directory=self.directory, now=self.clock.now(),
                       bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
-                      room=p.room, node=p.node, sender=self.directory.identify(msg.sender_id, msg.sender_name),
+                      room=p.room, node=p.node, sender=self.directory.identify(msg.sender_id),
                       parse=p.result, message_row=row, recent_image=self._recent_image)
         if msg.type == MessageType.IMAGE and p.room_key is not None:
             self._images[(msg.sender_id, p.room_key)] = self.clock.now()
@@ -411,6 +421,8 @@ class GridBot:
             self._seen_rooms.discard(todo[0].room_key or "")
             await self.db.run(lambda s: self._store(s, todo[0], "error"), what="storing a message")
             results = [RouteResult("error", [], str(failed))]
+        if any(r.handler == "bind" for r in results):
+            await self.load_bindings()  # the table is the truth (a rolled-back binding must not linger)
         self.stats.handled += len(results)
         self.stats.errors += sum(1 for r in results if r.error)
         if any(r.replies for r in results):
@@ -420,6 +432,11 @@ class GridBot:
         for p in prepared:
             out.append(None if p is None else next(it))
         return out
+
+    async def load_bindings(self) -> None:
+        """The contact ids bound to people (`gridbot user bind`), into the directory that identifies senders."""
+        bindings = await self.db.run(lambda s: IdentityRepository(s).bindings(), what="loading bindings")
+        self.directory.load_bindings(bindings)
 
     async def process_member(self, event: MemberEvent) -> None:
         room = self.config.tree.room(room_id=event.room_id) or self.config.tree.room(

@@ -724,6 +724,7 @@ class _Checker:
         except GridError as exc:  # checks above should have caught it; keep the message anyway
             self.error(self.line_of(data, "nodes"), str(exc), "fix the node tree")
             return None
+        self.warn_unidentified_role_holders(data, tree, people)
         if digests.schedules:
             self.warn_unreachable_digest_readers(data, tree, people, digests)
         section = data.get("transport")
@@ -811,6 +812,21 @@ class _Checker:
                        "the review threshold must not be above the ticket threshold, e.g. ticket: 0.75, review: 0.35")
         return ReviewConfig(ticket=ticket, review=review, urgent_review=urgent,
                             gather_every=self.duration(section, "gather_every", "review", default.gather_every))
+
+    def warn_unidentified_role_holders(self, data: _LinedDict, tree: GridTree, people: Any) -> None:
+        """Only a WeChat id identifies a sender: name who holds a role but could not use it."""
+        missing: dict[str, list[str]] = {}
+        for node in tree:
+            for role, keys in node.roles:
+                for key in keys:
+                    if key in people and not people[key].wechat_id:
+                        missing.setdefault(key, []).append(f"{role}@{node.code}")
+        if missing:
+            names = "、".join(f"{people[key].name} ({key}: {', '.join(roles)})" for key, roles in sorted(missing.items()))
+            self.warn(self.line_of(data, "people"),
+                      f"{names} hold a role but have no wechat_id: the bot cannot recognise them, so their "
+                      f"commands are refused; add wechat_id: under people:, or run `gridbot user bind KEY` "
+                      f"and have them send the code to the bot privately")
 
     def warn_unreachable_digest_readers(self, data: _LinedDict, tree: GridTree, people: Any,
                                         digests: DigestConfig) -> None:

@@ -118,7 +118,7 @@ class NoticeDesk:
 
     def _exclude(self, notice: NoticeRow) -> list[str]:
         sender = self.config.people.get(notice.sender_key)
-        return [self.bot_id] + ([sender.wechat_id or sender.key] if sender else [])
+        return [self.bot_id] + (self.directory.contact_ids(sender.key) or [sender.key] if sender else [])
 
     async def room_acks(self, notice: NoticeRow) -> list[RoomAcks]:
         """Per delivered group: members and households, and how many replied (one aggregate query)."""

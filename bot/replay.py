@@ -23,7 +23,7 @@ from bot.clock import VirtualClock
 from bot.config import Config
 from bot.domain.sla import parse_duration
 from bot.messages import MessageType
-from bot.transport.simulator import SimulatorTransport, contact_id_for
+from bot.transport.simulator import SimulatorTransport, contact_id_for, person_id_for
 from storage.models import MessageRow, TicketRow
 from storage.session import Database
 
@@ -69,9 +69,9 @@ class Replay:
 
     def sender_identity(self, sender: str) -> tuple[str, str]:
         """(contact id, display name) for a configured person or a resident nickname."""
-        person = self.config.people.get(sender) or self.bot.directory.identify(sender, sender)
+        person = self.bot.directory.find(sender)  # a test driver may pick people by key or name …
         if person is not None:
-            return person.wechat_id or person.key, person.name
+            return person_id_for(person), person.name  # … but sends with their contact id, as WeChat would
         return contact_id_for(sender), sender
 
     async def feed(self, event: Event) -> None:

@@ -88,10 +88,10 @@ class TicketDesk:
 
     # -- people and places ----------------------------------------------------------------------
 
-    @staticmethod
-    def person_id(person: Person) -> str:
-        """The id a person has in chats (their WeChat id when configured)."""
-        return person.wechat_id or person.key
+    def person_id(self, person: Person) -> str:
+        """The id a person has in chats: their WeChat id when configured, else the one bound to them."""
+        ids = self.directory.contact_ids(person.key)
+        return ids[0] if ids else person.key
 
     def room_address(self, node: GridNode) -> Address | None:
         """The first group of a node, addressed by its key (the sender maps it to the transport's id)."""
@@ -359,7 +359,7 @@ class TicketDesk:
         if target in self.tree:
             holder = self.directory.responsible(target)
         else:
-            person = self.config.people.get(target) or self.directory.identify(target, target)
+            person = self.directory.find(target)
             if person is not None:
                 positions = self.directory.positions(person.key)
                 node = self.tree.node(positions[0][0]) if positions else self.tree.node(ticket.node_code)

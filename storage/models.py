@@ -371,6 +371,33 @@ class DigestDeliveryRow(Base):
     chart: Mapped[str | None] = mapped_column(String(500))  # PNG path, when one was drawn
 
 
+class BindingCodeRow(Base):
+    """A one-time code that binds whoever sends it privately to a person (only its SHA-256 is kept)."""
+
+    __tablename__ = "binding_codes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_key: Mapped[str] = mapped_column(String(100), index=True)
+    code_hash: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[str | None] = mapped_column(String(200))  # the contact id that sent it
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BindingRow(Base):
+    """A WeChat contact id known to be a person of config (beside config's own wechat_id); revocable."""
+
+    __tablename__ = "bindings"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_key: Mapped[str] = mapped_column(String(100), index=True)
+    contact_id: Mapped[str] = mapped_column(String(200), index=True)
+    code_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
 # what a "收到" in a group answers: that group's latest delivered notice (migration 0004)
 Index("ix_outbox_to_id_sent_at", OutboxRow.to_id, OutboxRow.sent_at)
 

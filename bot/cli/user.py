@@ -1,4 +1,5 @@
-"""`gridbot user add | list | token`: console and API accounts (passwords hashed with scrypt, never stored in clear)."""
+"""`gridbot user add | list | token`: console and API accounts (passwords hashed with scrypt, never stored in clear);
+`gridbot user bind | unbind`: which WeChat contact is a person of config, for people config gives no wechat_id."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.cli._common import add_config_argument, load_or_report
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("user", help="console and API accounts")
-    commands = parser.add_subparsers(dest="user_command", metavar="add|list|token")
+    commands = parser.add_subparsers(dest="user_command", metavar="add|list|token|bind|unbind")
     add = commands.add_parser("add", help="create an account (prints its API token once)")
     add_config_argument(add)
     add.add_argument("username")
@@ -28,6 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_argument(token)
     token.add_argument("username")
     token.set_defaults(handler=run_token)
+    bind = commands.add_parser("bind", help="print a one-time code; the person sends it to the bot privately")
+    add_config_argument(bind)
+    bind.add_argument("person", help="the person's key under people: in config.yaml")
+    bind.set_defaults(handler=run_bind)
+    unbind = commands.add_parser("unbind", help="revoke the WeChat contact bound to a person (and unused codes)")
+    add_config_argument(unbind)
+    unbind.add_argument("person", help="the person's key under people: in config.yaml")
+    unbind.set_defaults(handler=run_unbind)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -131,4 +140,74 @@ def run_token(args: argparse.Namespace) -> int:
         print(f"no account {args.username!r}", file=sys.stderr)
         return 1
     print(f"new API token for {args.username} (shown once): {token}")
+    return 0
+
+
+def _operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"[:100]
+    except (KeyError, OSError):  # no user name in a bare container
+        return "cli"
+
+
+def run_bind(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from bot.domain.binding import BIND_WORD, CODE_LIFETIME, hash_code, new_code
+    from storage.identity_repository import IdentityRepository
+
+    config = load_or_report(args.config)
+    if config is None:
+        return 1
+    person = config.people.get(args.person)
+    if person is None:
+        print(f"no person {args.person!r} under people: in {args.config}", file=sys.stderr)
+        return 2
+    code = new_code()
+    now = datetime.now(timezone.utc)
+    expires = now + CODE_LIFETIME
+
+    async def go() -> None:
+        db = config.open_database()
+        try:
+            await db.upgrade()
+            await db.run(lambda s: IdentityRepository(s).issue_code(
+                person.key, hash_code(code), now=now, expires=expires, actor=_operator()), what="binding code")
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+    hours = int(CODE_LIFETIME.total_seconds() // 3600)
+    print(f"one-time code for {person.name} ({person.key}), valid {hours} h, shown once:")
+    print(f"  {BIND_WORD} {code}")
+    print(f"{person.name} sends that line to the bot in a private chat (not in a group: there it is revoked).")
+    if person.wechat_id:
+        print(f"note: config already gives {person.key} wechat_id {person.wechat_id}; the code binds another account")
+    return 0
+
+
+def run_unbind(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from storage.identity_repository import IdentityRepository
+
+    config = load_or_report(args.config)
+    if config is None:
+        return 1
+    if args.person not in config.people:
+        print(f"no person {args.person!r} under people: in {args.config}", file=sys.stderr)
+        return 2
+
+    async def go() -> tuple[int, int]:
+        db = config.open_database()
+        try:
+            await db.upgrade()
+            return await db.run(lambda s: IdentityRepository(s).unbind(
+                args.person, now=datetime.now(timezone.utc), actor=_operator()), what="unbinding")
+        finally:
+            await db.dispose()
+
+    bindings, codes = asyncio.run(go())
+    print(f"{args.person}: {bindings} binding(s) and {codes} unused code(s) revoked "
+          "(a running bot stops honouring them within a minute)")
     return 0

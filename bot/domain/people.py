@@ -30,9 +30,15 @@ class Holder:
 
 
 class Directory:
-    """People by WeChat id and by display name, and their roles in the tree."""
+    """People by stable contact id (config wechat_id or a binding), and their roles in the tree.
 
-    def __init__(self, tree: GridTree, people: Mapping[str, Person], roles: Mapping[str, RoleType]) -> None:
+    Only a contact id identifies a sender: a display name is chosen by its owner and a person key is not an
+    id WeChat ever gives anyone, so neither grants a role. `find()` looks a person up by key, id or name for
+    what a leader *writes* (e.g. whom to reassign a ticket to), never for who is writing.
+    """
+
+    def __init__(self, tree: GridTree, people: Mapping[str, Person], roles: Mapping[str, RoleType],
+                 bindings: Mapping[str, str] | None = None) -> None:
         self.tree = tree
         self.people = people
         self.roles = roles
@@ -40,21 +46,57 @@ class Directory:
         self._by_name: dict[str, Person] = {}
         for person in people.values():
             self._by_name.setdefault(person.name, person)
+        self._bound: dict[str, Person] = {}
+        self._stored: dict[str, str] = {}
+        self._fixed: dict[str, str] = {}
+        self.load_bindings(bindings or {})
         self._positions: dict[str, list[tuple[str, str]]] = {}
         for node in tree:
             for role, keys in node.roles:
                 for key in keys:
                     self._positions.setdefault(key, []).append((node.code, role))
 
-    def identify(self, sender_id: str | None, sender_name: str | None) -> Person | None:
-        """The configured person who sent a message: by WeChat id first, then by display name."""
-        if sender_id and sender_id in self._by_wechat:
-            return self._by_wechat[sender_id]
-        if sender_id and sender_id in self.people:
-            return self.people[sender_id]
-        if sender_name:
-            return self._by_name.get(sender_name.strip())
-        return None
+    def identify(self, sender_id: str | None, sender_name: str | None = None) -> Person | None:
+        """The configured person who sent a message, by contact id only: config wechat_id, then a binding.
+
+        `sender_name` is accepted for the callers' convenience and deliberately ignored."""
+        if not sender_id:
+            return None
+        return self._by_wechat.get(sender_id) or self._bound.get(sender_id)
+
+    def configured(self, contact_id: str | None) -> Person | None:
+        """The person whose config wechat_id this is (bindings aside)."""
+        return self._by_wechat.get(contact_id) if contact_id else None
+
+    def find(self, text: str | None) -> Person | None:
+        """A person a message or a command line names: by key, wechat id or display name (not an identity)."""
+        text = (text or "").strip()
+        if not text:
+            return None
+        return self.people.get(text) or self._by_wechat.get(text) or self._by_name.get(text)
+
+    def load_bindings(self, bindings: Mapping[str, str], *, fixed: bool = False) -> None:
+        """Contact id → person key: the stored bindings (replacing those loaded before), or with `fixed` the
+        transport's own ids (the simulator's), which stay across reloads."""
+        if fixed:
+            self._fixed.update(bindings)
+        else:
+            self._stored = dict(bindings)
+        merged = {**self._stored, **self._fixed}
+        self._bound = {contact: self.people[key] for contact, key in merged.items()
+                       if key in self.people and contact not in self._by_wechat}
+
+    def bind(self, contact_id: str, person_key: str) -> None:
+        """A binding just made: the person's earlier stored one gives way, as in the table."""
+        stored = {c: k for c, k in self._stored.items() if k != person_key}
+        stored[contact_id] = person_key
+        self.load_bindings(stored)
+
+    def contact_ids(self, person_key: str) -> list[str]:
+        """Every contact id that identifies the person (config wechat_id first)."""
+        person = self.people.get(person_key)
+        ids = [person.wechat_id] if person is not None and person.wechat_id else []
+        return ids + [c for c, p in self._bound.items() if p.key == person_key]
 
     def positions(self, person_key: str) -> list[tuple[str, str]]:
         """(node code, role) for every role the person holds."""

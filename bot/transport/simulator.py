@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.domain.grid import Person
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType, RoomInfo
 from bot.transport.base import CAUSE_DISCONNECTED, CAUSE_NO_ROOM, EventSink, TransportError
 
@@ -77,17 +78,25 @@ def contact_id_for(name: str) -> str:
     return f"sim:{name}"
 
 
+def person_id_for(person: Person) -> str:
+    """The contact id a configured person has in the simulator: their wechat_id, or one the simulator binds
+    to them (`sim-person:<key>`) — never the bare key, which identifies nobody."""
+    return person.wechat_id or f"sim-person:{person.key}"
+
+
 class SimulatorTransport:
     """Simulated WeChat groups; `post()` types as a member, `send()` is the bot speaking."""
 
     name = "simulator"
 
     def __init__(self, clock: Clock, rooms: Sequence[SimRoom] = (), *, bot_id: str = BOT_ID,
-                 bot_name: str = BOT_NAME, log: Path | None = None) -> None:
+                 bot_name: str = BOT_NAME, log: Path | None = None,
+                 person_ids: dict[str, str] | None = None) -> None:
         """`log`: append every message the bot sends to this JSON Lines file — the simulated WeChat's own
         record, shared by every account process of a deployment and kept when a process dies."""
         self.clock = clock
         self.log = log
+        self._person_ids = dict(person_ids or {})
         self.bot_id = bot_id
         self.bot_name = bot_name
         self._rooms: dict[str, SimRoom] = {room.id: room for room in rooms}
@@ -121,7 +130,7 @@ class SimulatorTransport:
                 for role, keys in holder_node.roles:
                     for key in keys:
                         person = config.people[key]
-                        member_id = person.wechat_id or person.key
+                        member_id = person_id_for(person)
                         leaders.setdefault(member_id, SimMember(member_id, person.name, role))
             for index, room in enumerate(node.rooms):
                 room_id = room.id or f"sim-{node.code}-{index + 1}"
@@ -132,7 +141,14 @@ class SimulatorTransport:
         if config.transport.sim_log:
             log = Path(config.transport.sim_log)
             log = log if log.is_absolute() else config.path.parent / log
-        return cls(clock, rooms, bot_id=f"{BOT_ID}-{account}" if account else BOT_ID, log=log)
+        person_ids = {person_id_for(p): p.key for p in config.people.values() if not p.wechat_id}
+        return cls(clock, rooms, bot_id=f"{BOT_ID}-{account}" if account else BOT_ID, log=log,
+                   person_ids=person_ids)
+
+    def person_ids(self) -> dict[str, str]:
+        """Simulator contact id → person key, for the people config gives no wechat_id: choosing such a
+        person in the simulator is being them, as a binding would make it on WeChat."""
+        return dict(self._person_ids)
 
     # -- the Transport protocol ---------------------------------------------------------------
 

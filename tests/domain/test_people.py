@@ -16,7 +16,8 @@ def test_household_from_group_nickname() -> None:
 def test_identify_and_responsibility(sample_config) -> None:
     d = Directory(sample_config.tree, sample_config.people, sample_config.roles)
     assert d.identify("wxid_chenli", "whatever").key == "chen_li"
-    assert d.identify("unknown", "张阿姨").key == "zhang_ayi"
+    assert d.identify("wxid_zhangayi", "whatever").key == "zhang_ayi"
+    assert d.identify("unknown", "张阿姨") is None  # a display name identifies nobody (anyone can take it)
     assert d.identify("unknown", "路人甲") is None
     # a landlord group: the landlord answers; a micro-grid group without its own: its leader
     assert d.responsible("JQS-02-01-A").person.key == "fd_chen"

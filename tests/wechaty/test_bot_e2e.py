@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.app import GridBot
 from bot.config import SendBudget
 from bot.transport.wechaty import WechatyTransport
-from storage.models import MemberRow
-from tests.wechaty.harness import MockWeChat, resident_id, until, world_from_config
+from storage.models import MemberRow, TicketRow
+from tests.wechaty.harness import Contact, MockWeChat, resident_id, until, world_from_config
 
 
 async def sent_to(server, room_id, needle, timeout=20):
@@ -112,3 +112,42 @@ def test_gridbot_run_with_a_wrong_token_exits_with_one_clear_error(node_path, tm
     assert code == 1
     assert output.count("rejected the token") == 1 and "not-the-token" not in output
     assert "Traceback" not in output
+
+
+async def test_a_stranger_named_like_the_secretary_is_refused_over_wechaty(node_path, sample_config, db, tmp_path):
+    """Over real Wechaty plumbing the talker id is what identifies: a look-alike nickname grants nothing."""
+    config = dataclasses.replace(sample_config, transport=dataclasses.replace(
+        sample_config.transport, send_budget=SendBudget(per_minute=600, jitter=0.0)))
+    world = world_from_config(config)
+    community = next(r for r in world.rooms if r.topic == "江桥社区工作群")
+    stranger = Contact("wxid_fake_lihongmei", "李红梅")
+    world = dataclasses.replace(
+        world, contacts=world.contacts + (stranger,),
+        rooms=tuple(dataclasses.replace(r, members=r.members + (stranger.id,)) if r is community else r
+                    for r in world.rooms))
+    server = MockWeChat(world, tmp_path, node=node_path)
+    await server.start()
+    transport = WechatyTransport(server.endpoint, server.token, reconnect_initial=0.1, reconnect_max=0.5)
+    bot = GridBot(config, transport, database=db, scheduler=False)
+    try:
+        await bot.start()
+        await until(lambda: transport.logged_in, timeout=10)
+        await bot.refresh_rooms()
+        tenants = next(r.id for r in world.rooms if r.topic == "东头12号房东租客群")
+        await server.say(resident_id("201 小刘"), tenants, "3楼楼道的灯坏了好几天了")
+        await sent_to(server, tenants, "#1001")
+
+        await server.say(stranger.id, community.id, "#通知 紧急 社区账户变更，请大家今天转账到 6222 0000")
+        await server.say(stranger.id, community.id, "#关闭 1001")
+        refusals = await sent_to(server, community.id, "只有网格负责人")
+        assert stranger.id in refusals[0]["mentions"]
+        await server.say(stranger.id, community.id, "#帮助")  # handled after both commands: they are done
+        await sent_to(server, community.id, "微格助手使用说明")
+        sent = await server.sent()
+        assert not any("转账" in m["text"] or "【通知" in m["text"] for m in sent)
+        assert not any("关闭" in m["text"] for m in sent if m["conversation"] != community.id)
+        async with db.unit_of_work() as s:
+            assert (await s.scalar(select(TicketRow).where(TicketRow.number == 1001))).state != "closed"
+    finally:
+        await bot.stop()
+        await server.stop()
