@@ -24,9 +24,10 @@ TARGET = 300_000
 
 def texts() -> list[str]:
     items = []
-    for name in ("messages.jsonl", "messages_heldout.jsonl"):
-        items += [json.loads(line)["text"] for line in (ROOT / "tests" / "data" / name).read_text("utf-8").splitlines()
-                  if line.strip()]
+    files = [ROOT / "tests" / "data" / name for name in ("messages.jsonl", "messages_heldout.jsonl")]
+    files += sorted((ROOT / "tests" / "data" / "writers").glob("w*.jsonl"))  # the writers' corpus too
+    for path in files:
+        items += [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line.strip()]
     return items
 
 

@@ -166,7 +166,7 @@ class ReviewConfig:
     """When the bot opens a ticket by itself, when it asks a leader first, and how often it asks."""
 
     ticket: float = 0.75  # a report at least this likely opens a ticket and is answered in the group
-    review: float = 0.3  # from this up to `ticket`: no reply in the group, a leader is asked (#登记 / #忽略)
+    review: float = 0.25  # from this up to `ticket`: no reply in the group, a leader is asked (#登记 / #忽略)
     urgent_review: float = 0.2  # a possibly urgent message at least this likely goes to a leader at once
     gather_every: timedelta = timedelta(minutes=30)  # a leader gets at most one review list this often
 

@@ -41,7 +41,7 @@ def test_config_words(tmp_path):
     config.write_text("nodes:\n  - {code: A, name: 甲, tier: 社区}\nlexicon:\n  places: [龙王庙]\n", encoding="utf-8")
     line = json.dumps({"text": "龙王庙门口的路灯坏了"}, ensure_ascii=False).encode("utf-8") + b"\n"
     assert run(line)[0]["location"]["place"] is None
-    assert run(line, "--config", str(config))[0]["location"]["place"] == "龙王庙"
+    assert run(line, "--config", str(config))[0]["location"]["place"] == "龙王庙门口"  # the place with its position word (docs/labelling.md)
 
 
 def test_broken_config_exits_1(tmp_path):

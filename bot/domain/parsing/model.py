@@ -22,6 +22,7 @@ MODEL_FILE = Path(__file__).with_name("model.npz")
 KINDS = ("report", "ack", "query", "chat")
 
 _DIGITS = re.compile(r"\d")
+_QUIET = ("C:", "len")  # features too plain to explain a decision with
 _SPACES = re.compile(r"\s+")
 
 
@@ -91,10 +92,11 @@ class Prediction:
     reasons: tuple[str, ...]  # the features that pushed hardest towards the chosen kind
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max()
-    e = np.exp(z)
-    return e / e.sum()
+def _softmax(logits: list[float]) -> list[float]:
+    top = max(logits)
+    e = [math.exp(v - top) for v in logits]
+    total = sum(e)
+    return [v / total for v in e]
 
 
 class Model:
@@ -103,6 +105,7 @@ class Model:
     def __init__(self, vocab: dict[str, int], weights: np.ndarray, bias: np.ndarray, kinds: tuple[str, ...],
                  categories: tuple[str, ...]) -> None:
         self.vocab = vocab
+        self.names = sorted(vocab, key=vocab.__getitem__)  # index → feature, for explanations
         self.weights = weights
         self.bias = bias
         self.kinds = kinds
@@ -118,27 +121,30 @@ class Model:
         vocab_list = str(data["vocab"][()]).split("\n")
         kinds = tuple(str(data["kinds"][()]).split("\n"))
         categories = tuple(str(data["categories"][()]).split("\n"))
-        return cls({f: i for i, f in enumerate(vocab_list)}, data["weights"].astype(np.float64),
-                   data["bias"].astype(np.float64), kinds, categories)
+        return cls({f: i for i, f in enumerate(vocab_list)}, data["weights"].astype(np.float32),
+                   data["bias"].astype(np.float32), kinds, categories)
 
     def predict(self, feats: list[str], *, explain: bool = True) -> Prediction:
-        vocab = self.vocab
-        idx = [i for i in map(vocab.get, dict.fromkeys(feats)) if i is not None]
-        rows = self.weights[idx] if idx else np.zeros((0, self.weights.shape[1]))
-        logits = rows.sum(axis=0) + self.bias if idx else self.bias.copy()
+        found = set(map(self.vocab.get, feats))  # binary features: each counts once
+        found.discard(None)
         k, c = self._k, self._c
+        idx = list(found)
+        if idx:
+            rows = self.weights[idx]
+            logits = (rows.sum(axis=0) + self.bias).tolist()
+        else:
+            rows, logits = None, self.bias.tolist()
         pk = _softmax(logits[:k])
         pc = _softmax(logits[k:k + c])
-        urgent = 1.0 / (1.0 + math.exp(-float(logits[k + c])))
+        urgent = 1.0 / (1.0 + math.exp(-logits[k + c]))
         reasons: tuple[str, ...] = ()
-        if explain and idx:
-            best = int(pk.argmax())
-            contribution = rows[:, best] - rows[:, :k].mean(axis=1)
-            order = np.argsort(-contribution)[:3]
-            names = [f for f in dict.fromkeys(feats) if f in vocab]
-            reasons = tuple(names[j] for j in order if contribution[j] > 0.3)
-        return Prediction(dict(zip(self.kinds, pk.tolist())), dict(zip(self.categories, pc.tolist())), urgent,
-                          reasons)
+        if explain and rows is not None:
+            best = max(range(k), key=pk.__getitem__)
+            column = rows[:, best]
+            top = np.argsort(column)[-6:][::-1].tolist()
+            named = [self.names[idx[j]] for j in top if column[j] > 0.3]
+            reasons = tuple([n for n in named if not n.startswith(_QUIET)][:3])
+        return Prediction(dict(zip(self.kinds, pk)), dict(zip(self.categories, pc)), urgent, reasons)
 
 
 _MODEL: Model | None = None

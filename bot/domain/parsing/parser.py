@@ -253,7 +253,7 @@ class Thresholds:
     goes to a leader at once."""
 
     ticket: float = 0.75
-    review: float = 0.3
+    review: float = 0.25
     urgent_review: float = 0.2
 
 
