@@ -65,11 +65,11 @@ def build_web_app(bot: GridBot) -> web.Application:
 
         simulator.setup(app)
     else:
-        app.router.add_get("/", lambda request: _to_console())
+        app.router.add_get("/", _to_console)
     return app
 
 
-async def _to_console() -> web.StreamResponse:
+async def _to_console(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console")
 
 
