@@ -9,6 +9,7 @@ import logging
 from aiohttp import WSMsgType, web
 
 from bot.messages import MessageType
+from bot.transport.base import TransportError
 from bot.transport.simulator import SimulatorTransport, contact_id_for
 from storage.models import MessageRow
 from storage.repositories import MessageRepository
@@ -105,10 +106,12 @@ async def post_message(request: web.Request) -> web.Response:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_TEXT, actual_size=len(text))
     if sender_name is not None and not isinstance(sender_name, str):
         raise web.HTTPBadRequest(text="sender_name 必须是文字")
-    try:
-        message = await sim.post(room_id, sender_id, text, sender_name=sender_name)
+    try:  # 202 only once the bot has stored the message: what was accepted is never lost
+        message = await sim.post(room_id, sender_id, text, sender_name=sender_name, acknowledged=True)
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
+    except TransportError as exc:
+        raise web.HTTPServiceUnavailable(text=f"消息没有保存，请重发 / not stored, send again: {exc}") from None
     return web.json_response(message.to_dict(), status=202)
 
 
@@ -133,9 +136,11 @@ async def post_image(request: web.Request) -> web.Response:
     name = form.get("sender_name")
     try:
         message = await sim.post(room_id, sender_id, "[图片]", sender_name=name if isinstance(name, str) else None,
-                                 type=MessageType.IMAGE, payload=payload)
+                                 type=MessageType.IMAGE, payload=payload, acknowledged=True)
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
+    except TransportError as exc:
+        raise web.HTTPServiceUnavailable(text=f"消息没有保存，请重发 / not stored, send again: {exc}") from None
     return web.json_response(message.to_dict(), status=202)
 
 
