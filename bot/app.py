@@ -1,14 +1,19 @@
 """The app: config → database → scheduler → transport → router → sender → web, and back down.
 
-`GridBot` wires the parts; the order of start-up and shut-down is written once, here. Events
-from the transport go through one queue so messages are handled in the order they arrived; each
-one is a single unit of work (message stored, parsed, handled, replies queued in the outbox)
-that is retried while the database is unavailable, so nothing that arrived is dropped.
+`GridBot` wires the parts; the order of start-up and shut-down is written once, here. A message
+from the transport is first stored (the durable inbox: its row, with handler "inbox", committed in a
+short transaction shared with the messages arriving together) and only then acknowledged to the
+transport; the messages are then handled in the order they arrived, a batch in one unit of work
+(parsed, routed, replies queued in the outbox, the row's handler written) that is retried while the
+database is unavailable. A crash between the two loses nothing: at start-up every message still in the
+inbox is handled, once. A message that cannot be handled keeps its row, with handler "error" and the
+reason, and never takes the rest of its batch with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 from collections.abc import Callable
@@ -32,7 +37,8 @@ from bot.transport.base import Event, Transport, can_send_images
 from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
 from storage.identity_repository import IdentityRepository
-from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository
+from storage.repositories import (GridRepository, MemberRepository, MessageRepository, OutboxRepository,
+                                  PendingMessage, clean_incoming)
 from storage.session import Database
 from storage.notice_repository import NoticeRepository
 from storage.review_repository import ReviewRepository
@@ -88,13 +94,25 @@ def default_parser(config: Config) -> Parser | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
+class _Stored:
+    """A message in the inbox: as handlers see it (cleaned), its stored row, and where it came from."""
+
     msg: IncomingMessage
+    row: PendingMessage
     room: Any
     node: Any
     room_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    stored: _Stored
     result: Any
     parsed: dict[str, Any] | None
+
+    @property
+    def msg(self) -> IncomingMessage:
+        return self.stored.msg
 
 
 @dataclass
@@ -142,9 +160,13 @@ class GridBot:
                          leader=(lambda: self.cluster.is_leader) if self.cluster is not None else None)
         self.digests = DigestSender(self.db, config, images=can_send_images(transport))
         self.stats = Stats()
-        self._inbound: asyncio.Queue[Event] = asyncio.Queue()
+        # arrivals: events to store (with the future their sender waits on); inbound: stored, to handle
+        self._arrivals: asyncio.Queue[tuple[Event, asyncio.Future[None] | None]] = asyncio.Queue()
+        self._inbound: asyncio.Queue[_Stored | MemberEvent] = asyncio.Queue()
+        self._intake: asyncio.Task[None] | None = None
         self._consumer: asyncio.Task[None] | None = None
         self.batch_size = 64  # messages waiting together are handled in one transaction
+        self.intake_batch = 256  # and stored in one (short) transaction
         self._seen_rooms: set[str] = set()
         self._topics: dict[str, str] = {}  # transport room id → topic, as last seen
         self._room_ids: dict[str, str] = {}  # configured room key → transport room id, as learned
@@ -173,6 +195,10 @@ class GridBot:
         await self.digests.start(self.clock.now())
         if self.cluster is not None:
             await self.cluster.start()
+        recovered = await self.recover_inbox()
+        if recovered:
+            _LOGGER.warning("handled %d message(s) stored before a crash but not handled then", recovered)
+        self._intake = asyncio.create_task(self._take_in(), name="gridbot-intake")
         self._consumer = asyncio.create_task(self._consume(), name="gridbot-inbound")
         await self.transport.start(self.handle_event)
         await self.refresh_rooms()
@@ -208,13 +234,19 @@ class GridBot:
         if self.cluster is not None:
             await self.cluster.stop()
         await self.transport.stop()
-        if self._consumer is not None:
-            self._consumer.cancel()
-            try:
-                await self._consumer
-            except asyncio.CancelledError:
-                pass
-            self._consumer = None
+        for task in (self._intake, self._consumer):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        self._intake = self._consumer = None
+        while not self._arrivals.empty():  # not stored, so not acknowledged: the sender learns it
+            _, waiting = self._arrivals.get_nowait()
+            if waiting is not None and not waiting.done():
+                waiting.set_exception(RuntimeError("the bot stopped before the message was stored"))
+            self._arrivals.task_done()
         await self.db.dispose()
         self.started = False
 
@@ -228,14 +260,24 @@ class GridBot:
     # -- events ------------------------------------------------------------------------------------
 
     async def handle_event(self, event: Event) -> None:
-        """The transport's sink: queue the event; it is handled in arrival order."""
-        await self._inbound.put(event)
+        """The transport's sink: returns once the message is stored (acknowledge it then, not before); it
+        is handled afterwards, in arrival order. Raises if it could not be stored. Calls made together
+        share one transaction, so a transport that does not wait for one call before the next keeps its pace."""
+        if isinstance(event, IncomingMessage) and event.sender_id == self.transport.self_id:
+            return  # the bot's own echo: neither stored nor handled
+        if not isinstance(event, IncomingMessage):
+            self._arrivals.put_nowait((event, None))  # membership changes keep their place in the order
+            return
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._arrivals.put_nowait((event, stored))  # first, before any await: calls keep their order
+        await stored
 
     async def idle(self) -> None:
         """Wait until every event received so far has been handled (for tests and replays)."""
         waiter = getattr(self.transport, "idle", None)
         if waiter is not None:
             await waiter()
+        await self._arrivals.join()
         await self._inbound.join()
 
     async def settle(self, clock: VirtualClock, *, until: datetime | None = None, max_steps: int = 1_000_000) -> None:
@@ -244,7 +286,7 @@ class GridBot:
         for _ in range(max_steps):
             await self.idle()
             await asyncio.wait_for(self.sender.waiting.wait(), timeout=30)
-            if not self._inbound.empty():
+            if not self._inbound.empty() or not self._arrivals.empty():
                 continue
             if await self.jobs.run_due(clock.now()):
                 continue
@@ -269,24 +311,55 @@ class GridBot:
             await clock.advance_to(until)
             await self.idle()
 
+    async def _take_in(self) -> None:
+        """The inbox writer: what arrived together is stored in one short transaction, then acknowledged."""
+        while True:
+            batch = [await self._arrivals.get()]
+            while len(batch) < self.intake_batch and not self._arrivals.empty():
+                batch.append(self._arrivals.get_nowait())
+            try:
+                messages = [event for event, _ in batch if isinstance(event, IncomingMessage)]
+                stored = iter(await self.store_arrivals(messages) if messages else ())
+                for event, waiting in batch:
+                    if not isinstance(event, IncomingMessage):
+                        self._inbound.put_nowait(event)
+                        continue
+                    item = next(stored)
+                    if isinstance(item, BaseException):
+                        if waiting is not None and not waiting.done():
+                            waiting.set_exception(item)
+                        continue
+                    self._inbound.put_nowait(item)
+                    if waiting is not None and not waiting.done():
+                        waiting.set_result(None)
+            except Exception as exc:
+                self.stats.errors += 1
+                _LOGGER.exception("could not store %d event(s)", len(batch))
+                for _, waiting in batch:
+                    if waiting is not None and not waiting.done():
+                        waiting.set_exception(exc)
+            finally:
+                for _ in batch:
+                    self._arrivals.task_done()
+
     async def _consume(self) -> None:
         while True:
             batch = [await self._inbound.get()]
             while len(batch) < self.batch_size and not self._inbound.empty():
                 batch.append(self._inbound.get_nowait())
             try:
-                messages: list[IncomingMessage] = []
+                messages: list[_Stored] = []
                 for event in batch:
-                    if isinstance(event, IncomingMessage):
+                    if isinstance(event, _Stored):
                         messages.append(event)
                         continue
                     if messages:
-                        await self.process_messages(messages)
+                        await self.handle_stored(messages)
                         messages = []
                     if isinstance(event, MemberEvent):
                         await self.process_member(event)
                 if messages:
-                    await self.process_messages(messages)
+                    await self.handle_stored(messages)
             except Exception:
                 self.stats.errors += 1
                 _LOGGER.exception("could not handle %d event(s)", len(batch))
@@ -323,8 +396,26 @@ class GridBot:
         """Store, parse and route one message; queue the replies. None for the bot's own echoes."""
         return (await self.process_messages([msg]))[0]
 
-    def _prepare(self, msg: IncomingMessage) -> _Prepared:
-        """What is known of a message before the database: its group, node and parse (pure, fast)."""
+    async def process_messages(self, messages: list[IncomingMessage]) -> list[RouteResult | None]:
+        """Store the messages (the inbox), then handle them in arrival order (see `handle_stored`).
+        None for the bot's own echoes; a message that could not even be stored raises."""
+        todo = [m for m in messages if m.sender_id != self.transport.self_id]
+        stored = iter(await self.store_arrivals(todo) if todo else ())
+        items: list[_Stored | None] = []
+        for m in messages:
+            if m.sender_id == self.transport.self_id:
+                items.append(None)
+                continue
+            item = next(stored)
+            if isinstance(item, BaseException):
+                raise item
+            items.append(item)
+        results = iter(await self.handle_stored([i for i in items if i is not None]))
+        return [None if i is None else next(results) for i in items]
+
+    def _locate(self, received: IncomingMessage) -> tuple[IncomingMessage, Any, Any, str | None]:
+        """The message as handlers see it (cleaned), its configured group, node and room key (pure, fast)."""
+        msg = clean_incoming(received)
         tree = self.config.tree
         room = None
         if msg.conversation.is_room:
@@ -332,45 +423,97 @@ class GridBot:
             self._learn_room(msg.conversation.id, msg.room_topic, room.key if room else None)
         node = tree.node(room.node_code) if room is not None else None
         room_key = room.key if room is not None else (msg.conversation.id if msg.conversation.is_room else None)
+        return msg, room, node, room_key
+
+    async def store_arrivals(self, messages: list[IncomingMessage]) -> list[_Stored | BaseException]:
+        """Step one: each message's row, as received, in one short transaction (handler "inbox"). If the batch
+        cannot be written, each message is tried alone: one that cannot be stored gets its exception, in its place."""
+        located = [(m, *self._locate(m)) for m in messages]
+        new_rooms: dict[str, tuple[str, str | None, str | None]] = {}
+
+        async def work(session):  # type: ignore[no-untyped-def]
+            new_rooms.clear()
+            grid = GridRepository(session)
+            for _, msg, _, node, room_key in located:
+                if room_key is not None and room_key not in self._seen_rooms and room_key not in new_rooms:
+                    new_rooms[room_key] = (msg.conversation.id, msg.room_topic, node.code if node else None)
+                    await grid.room_seen(room_key, transport_id=msg.conversation.id, topic=msg.room_topic,
+                                         node_code=node.code if node else None, now=self.clock.now())
+            return await MessageRepository(session).store_arrivals(
+                [(raw, room_key, node.code if node else None) for raw, _, _, node, room_key in located],
+                account=self.account)
+
+        try:
+            rows = await self.db.run(work, what="storing messages")
+        except Exception as exc:
+            if len(messages) > 1:
+                return [item for m in messages for item in await self.store_arrivals([m])]
+            _LOGGER.error("could not store a message from %r: %s", messages[0].sender_name, exc)
+            return [exc]
+        self._seen_rooms.update(new_rooms)
+        self.stats.received += len(rows)
+        return [_Stored(msg, row, room, node, room_key) for (_, msg, room, node, room_key), row in zip(located, rows)]
+
+    async def recover_inbox(self) -> int:
+        """Handle the messages stored but not handled (the process died in between), oldest first."""
+        count, after = 0, 0
+        while True:
+            rows = await self.db.run(lambda s: MessageRepository(s).inbox(account=self.account, after=after,
+                                                                          limit=self.batch_size), what="inbox")
+            if not rows:
+                return count
+            await self.handle_stored([self._from_row(row) for row in rows])
+            count, after = count + len(rows), rows[-1].id
+
+    def _from_row(self, row: PendingMessage) -> _Stored:
+        """A stored message as the transport had delivered it (its text cleaned, as handlers always see it)."""
+        is_room = row.conversation_kind == "room"
+        config_room = self.config.tree.room(room_id=row.conversation_id, topic=row.room_key) if is_room else None
+        try:
+            kind = MessageType(row.msg_type)
+        except ValueError:
+            kind = MessageType.UNKNOWN
+        mentions = tuple(row.mentions or ())
+        msg = IncomingMessage(
+            conversation=Address(row.conversation_kind, row.conversation_id), sender_id=row.sender_id,
+            sender_name=row.sender_name, text=row.text, at=row.at, mentions=mentions, type=kind,
+            message_id=row.transport_message_id, room_topic=config_room.topic if config_room else None,
+            mentions_self=not is_room or self.transport.self_id in mentions)
+        msg, room, node, room_key = self._locate(msg)
+        return _Stored(msg, row, room, node, row.room_key if row.room_key is not None else room_key)
+
+    def _prepare(self, item: _Stored) -> _Prepared:
+        """What the parser makes of a message (pure, fast)."""
+        msg = item.msg
         result = None
         if self.parser is not None and msg.text:
+            room_key, node = item.room_key, item.node
             pending = room_key is not None and room_key in self._notice_rooms and (
                 self._notice_rooms[room_key] >= self.clock.now() - self.config.notices.ack_window)
             try:
                 result = self.parser(msg.text, room_tier=node.tier if node else None, notice_pending=pending)
             except Exception:  # the parser is built never to raise; if it does, the message still counts
                 _LOGGER.exception("parser failed on a message; storing it unparsed")
-        return _Prepared(msg, room, node, room_key, result, result.to_dict() if result is not None else None)
+        return _Prepared(item, result, result.to_dict() if result is not None else None)
 
-    async def _store(self, session: Any, p: _Prepared, handler: str, row_id: int | None = None) -> Any:
-        """The message's row: with a reserved id it waits to be inserted with its batch, else it is added now."""
-        if p.room_key is not None and p.room_key not in self._seen_rooms:
-            await GridRepository(session).room_seen(
-                p.room_key, transport_id=p.msg.conversation.id, topic=p.msg.room_topic,
-                node_code=p.node.code if p.node else None, now=self.clock.now())
-            self._seen_rooms.add(p.room_key)
-        messages = MessageRepository(session)
-        node_code = p.node.code if p.node else None
-        if row_id is None:
-            row = await messages.add_incoming(p.msg, room_key=p.room_key, node_code=node_code, parse=p.parsed,
-                                              flush=False)
-        else:
-            row = messages.new_incoming(p.msg, room_key=p.room_key, node_code=node_code, parse=p.parsed,
-                                        row_id=row_id)
-            messages.add_pending(row)
-        row.handler = handler
-        return row
+    def _result_row(self, p: _Prepared) -> PendingMessage:
+        """A fresh copy of the stored row for one attempt at handling (a retried attempt starts afresh)."""
+        parse = p.parsed or {}
+        return dataclasses.replace(p.stored.row, handler="", kind=parse.get("kind"), category=parse.get("category"),
+                                   urgency=parse.get("urgency"), parse=p.parsed, ticket_id=None, attachment=None,
+                                   error=None)
 
-    async def _handle(self, session: Any, p: _Prepared, row_id: int | None = None) -> RouteResult:
-        msg = p.msg
-        row = await self._store(session, p, "", row_id)
+    async def _handle(self, session: Any, p: _Prepared) -> RouteResult:
+        msg, item = p.msg, p.stored
+        row = self._result_row(p)
+        MessageRepository(session).add_handled(row)
         ctx = Context(session=session, config=self.config, directory=self.directory, now=self.clock.now(),
                       bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
-                      room=p.room, node=p.node, sender=self.directory.identify(msg.sender_id),
+                      room=item.room, node=item.node, sender=self.directory.identify(msg.sender_id),
                       parse=p.result, message_row=row, recent_image=self._recent_image)
-        if msg.type == MessageType.IMAGE and p.room_key is not None:
-            self._images[(msg.sender_id, p.room_key)] = self.clock.now()
-        if p.room is None and msg.conversation.is_room:
+        if msg.type == MessageType.IMAGE and item.room_key is not None:
+            self._images[(msg.sender_id, item.room_key)] = self.clock.now()
+        if item.room is None and msg.conversation.is_room:
             routed = RouteResult("unknown_room")  # stored, not answered: config does not know this group
         else:
             routed = await self.router.route(msg, ctx)
@@ -386,52 +529,56 @@ class GridBot:
             return False
         return True
 
-    async def process_messages(self, messages: list[IncomingMessage]) -> list[RouteResult | None]:
-        """Handle messages in arrival order in ONE unit of work (group commit under load).
+    async def handle_stored(self, items: list[_Stored]) -> list[RouteResult]:
+        """Step two: handle stored messages in arrival order in ONE unit of work (group commit under load),
+        writing each row's handler with what its handling did, so a message is handled once.
 
-        If a handler crashes, the batch is rolled back and its messages are handled one by one, so
-        only the crashing one is stored as an error and the others are answered as usual.
+        If the batch fails (a handler crashes, the database refuses something), it is rolled back and its
+        messages are handled one by one, so only the failing one is marked "error", with the reason, and the
+        others are answered as usual.
         """
-        prepared = [self._prepare(m) if m.sender_id != self.transport.self_id else None for m in messages]
-        todo = [p for p in prepared if p is not None]
-        self.stats.received += len(todo)
-        if not todo:
-            return [None] * len(messages)
+        if not items:
+            return []
+        prepared = [self._prepare(item) for item in items]
 
         async def work(session):  # type: ignore[no-untyped-def]
-            messages = MessageRepository(session)
-            ids = await messages.reserve_ids(len(todo))
-            routed = [await self._handle(session, p, row_id) for p, row_id in zip(todo, ids)]
-            await messages.flush_pending()  # every message of the batch in one INSERT
+            routed = [await self._handle(session, p) for p in prepared]
+            await MessageRepository(session).flush_pending()  # every row's result in one executemany
             replies = [reply for r in routed for reply in r.replies]
-            if replies:  # and every reply in one more
+            if replies:  # and every reply in one INSERT
                 await OutboxRepository(session).enqueue(replies, now=self.clock.now())
             return routed
 
         try:
             results = await self.db.run(work, what="handling messages")
-        except HandlerFailed as failed:
-            if len(todo) > 1:
-                self._seen_rooms.difference_update(p.room_key for p in todo if p.room_key)
-                self.stats.received -= len(todo)
-                return [await self.process_message(m) for m in messages]
-            # a bug in one handler: what it half did is rolled back, the message is kept, the bot goes on
-            _LOGGER.error("handler failed on a message from %s: %s", todo[0].msg.sender_name, failed,
-                          exc_info=failed.__cause__)
-            self._seen_rooms.discard(todo[0].room_key or "")
-            await self.db.run(lambda s: self._store(s, todo[0], "error"), what="storing a message")
-            results = [RouteResult("error", [], str(failed))]
+        except Exception as failed:
+            if len(items) > 1:
+                return [r for item in items for r in await self.handle_stored([item])]
+            # one message: what its handling half did is rolled back, its row says why, the bot goes on
+            results = [await self._mark_error(prepared[0], failed)]
         if any(r.handler == "bind" for r in results):
             await self.load_bindings()  # the table is the truth (a rolled-back binding must not linger)
         self.stats.handled += len(results)
         self.stats.errors += sum(1 for r in results if r.error)
         if any(r.replies for r in results):
             self.sender.wake()
-        out: list[RouteResult | None] = []
-        it = iter(results)
-        for p in prepared:
-            out.append(None if p is None else next(it))
-        return out
+        return results
+
+    async def _mark_error(self, p: _Prepared, failed: Exception) -> RouteResult:
+        if isinstance(failed, HandlerFailed):
+            _LOGGER.error("handler failed on a message from %s: %s", p.msg.sender_name, failed,
+                          exc_info=failed.__cause__)
+            reason = str(failed)
+        else:
+            _LOGGER.error("could not handle a message from %s: %s", p.msg.sender_name, failed, exc_info=failed)
+            reason = f"{type(failed).__name__}: {failed}"
+        row = self._result_row(p)
+        try:
+            await self.db.run(lambda s: MessageRepository(s).mark_error(row, reason), what="marking a message")
+        except Exception:  # its parse, even, was refused: keep the reason alone
+            await self.db.run(lambda s: MessageRepository(s).mark_error(row, reason, with_parse=False),
+                              what="marking a message")
+        return RouteResult("error", [], reason)
 
     async def load_bindings(self) -> None:
         """The contact ids bound to people (`gridbot user bind`), into the directory that identifies senders."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
 # BigInteger ids that still autoincrement on SQLite (which only does so for INTEGER PRIMARY KEY).
@@ -116,7 +117,12 @@ class MessageRow(Base):
     """Every message in and out, as received or sent, with what the parser made of it."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_room_at", "room_key", "at"),)
+    __table_args__ = (
+        Index("ix_messages_room_at", "room_key", "at"),
+        # the durable inbox: received messages not handled yet (handler = INBOX), found quickly at start-up
+        Index("ix_messages_inbox", "id", sqlite_where=text("handler = 'inbox'"),
+              postgresql_where=text("handler = 'inbox'")),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     direction: Mapped[str] = mapped_column(String(3))  # "in" / "out"
     conversation_kind: Mapped[str] = mapped_column(String(10))  # room / contact
@@ -138,6 +144,11 @@ class MessageRow(Base):
     handler: Mapped[str | None] = mapped_column(String(50))
     ticket_id: Mapped[int | None] = mapped_column(BigInteger)
     attachment: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)  # why the message could not be handled (handler "error")
+    account: Mapped[str | None] = mapped_column(String(100))  # the account that received it (several accounts)
+
+
+INBOX = "inbox"  # MessageRow.handler of a message stored on arrival and not handled yet
 
 
 class OutboxRow(Base):

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.grid import GridTree, Person
 from bot.messages import Address, IncomingMessage, Reply
-from storage.models import MemberRow, MessageRow, NodeRow, OutboxRow, PersonRow, RoomRow
+from storage.models import INBOX, MemberRow, MessageRow, NodeRow, OutboxRow, PersonRow, RoomRow
 
 MAX_NAME = 200
 
@@ -43,6 +43,26 @@ def original_text(text: str, raw: str | None) -> str:
 
 def _name(text: str) -> str:
     return clean_text(text)[0][:MAX_NAME]
+
+
+def _opt_name(text: str | None) -> str | None:
+    return None if text is None else _name(text)
+
+
+def clean_incoming(msg: IncomingMessage) -> IncomingMessage:
+    """The message with every string cleaned as `clean_text` does (ids and names also cut to MAX_NAME), so that
+    nothing a sender or a transport put in it (a NUL, a lone surrogate) can make a database refuse what is
+    written from it. The stored row's `raw` keeps the original text."""
+    def fine(value: str | None) -> bool:
+        return value is None or (len(value) <= MAX_NAME and clean_text(value)[1] is None)
+
+    if clean_text(msg.text)[1] is None and all(fine(v) for v in (
+            msg.conversation.id, msg.sender_id, msg.sender_name, msg.message_id, msg.room_topic, *msg.mentions)):
+        return msg
+    return dataclasses.replace(
+        msg, conversation=Address(msg.conversation.kind, _name(msg.conversation.id)), sender_id=_name(msg.sender_id),
+        sender_name=_name(msg.sender_name), text=clean_text(msg.text)[0], message_id=_opt_name(msg.message_id),
+        room_topic=_opt_name(msg.room_topic), mentions=tuple(_name(m) for m in msg.mentions))
 
 
 
@@ -195,24 +215,64 @@ class MessageRepository:
         highest = max(highest, max((row.id for row in self.session.info.get(self.PENDING, ())), default=0))
         return list(range(highest + 1, highest + 1 + count))
 
+    HANDLED = "handled_messages"  # session.info key: stored rows whose handling result is written together
+
     def add_pending(self, row: "PendingMessage") -> None:
         """Keep a row with a reserved id to be inserted with the others by `flush_pending`."""
         self.session.info.setdefault(self.PENDING, []).append(row)
 
+    def add_handled(self, row: "PendingMessage") -> None:
+        """Keep a stored row whose handling result (handler, parse, ticket…) `flush_pending` writes with the others."""
+        self.session.info.setdefault(self.HANDLED, []).append(row)
+
     async def flush_pending(self) -> int:
-        """Insert the pending rows in one statement (before reading messages back, and at the end of the work)."""
+        """Insert the pending rows in one statement and write the handled rows' results in one more (before
+        reading messages back, and at the end of the work)."""
         rows = self.session.info.pop(self.PENDING, None)
-        if not rows:
-            return 0
-        fields = _PENDING_FIELDS  # a shallow read: asdict would deep-copy every parse
-        await self.session.execute(MessageRow.__table__.insert(),
-                                   [{name: getattr(row, name) for name in fields} for row in rows])
-        return len(rows)
+        handled = self.session.info.pop(self.HANDLED, None)
+        if rows:
+            fields = _PENDING_FIELDS  # a shallow read: asdict would deep-copy every parse
+            await self.session.execute(MessageRow.__table__.insert(),
+                                       [{name: getattr(row, name) for name in fields} for row in rows])
+        if handled:  # an ORM bulk UPDATE by primary key: one executemany
+            await self.session.execute(update(MessageRow), [
+                {"id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled])
+        return len(rows or ()) + len(handled or ())
+
+    async def store_arrivals(self, messages: Sequence[tuple[IncomingMessage, str | None, str | None]], *,
+                             account: str | None = None) -> list["PendingMessage"]:
+        """The durable inbox: (message as received, room key, node) rows inserted now, in one statement, with
+        handler INBOX until `flush_pending` writes what handling made of them."""
+        ids = await self.reserve_ids(len(messages))
+        rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, row_id=row_id, handler=INBOX,
+                                  account=account) for (msg, room_key, node_code), row_id in zip(messages, ids)]
+        for row in rows:
+            self.add_pending(row)
+        await self.flush_pending()
+        return rows
+
+    async def inbox(self, *, account: str | None, after: int = 0, limit: int = 100) -> list["PendingMessage"]:
+        """Stored messages not handled yet (a crash came between storing and handling), oldest first."""
+        query = select(MessageRow).where(MessageRow.handler == INBOX, MessageRow.id > after)
+        query = query.where(MessageRow.account == account if account is not None else MessageRow.account.is_(None))
+        rows = await self.session.scalars(query.order_by(MessageRow.id).limit(limit))
+        return [PendingMessage(**{name: getattr(row, name) for name in _PENDING_FIELDS}) for row in rows]
+
+    async def mark_error(self, row: "PendingMessage", reason: str, *, with_parse: bool = True) -> None:
+        """A message that could not be handled keeps its row, with handler "error" and the reason."""
+        values: dict[str, Any] = {"handler": "error", "error": clean_text(reason)[0][:2000]}
+        if with_parse:
+            values.update(kind=row.kind, category=row.category, urgency=row.urgency, parse=row.parse)
+        await self.session.execute(update(MessageRow).where(MessageRow.id == row.id).values(**values)
+                                   .execution_options(synchronize_session=False))
 
     def new_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
-                     parse: dict[str, Any] | None = None, row_id: int = 0) -> "PendingMessage":
+                     parse: dict[str, Any] | None = None, row_id: int = 0, handler: str | None = None,
+                     account: str | None = None) -> "PendingMessage":
         """A received message with a reserved id, as a plain object until its batch is inserted."""
-        return PendingMessage(**_incoming(msg, room_key=room_key, node_code=node_code, parse=parse), id=row_id)
+        row = PendingMessage(**_incoming(msg, room_key=room_key, node_code=node_code, parse=parse), id=row_id)
+        row.handler, row.account = handler, account
+        return row
 
     async def add_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
                            parse: dict[str, Any] | None = None, flush: bool = True) -> MessageRow:
@@ -397,11 +457,12 @@ def _incoming(msg: IncomingMessage, *, room_key: str | None, node_code: str | No
     clean, raw = clean_text(msg.text)
     parse = parse or {}
     return dict(
-        direction="in", conversation_kind=msg.conversation.kind, conversation_id=msg.conversation.id,
-        room_key=room_key, node_code=node_code, sender_id=_name(msg.sender_id), sender_name=_name(msg.sender_name),
-        text=clean, raw=raw, msg_type=msg.type.value, transport_message_id=msg.message_id,
-        mentions=[_name(m) for m in msg.mentions], at=msg.at, kind=parse.get("kind"), category=parse.get("category"),
-        urgency=parse.get("urgency"), parse=parse or None, handler=None, ticket_id=None, attachment=None)
+        direction="in", conversation_kind=msg.conversation.kind, conversation_id=_name(msg.conversation.id),
+        room_key=_opt_name(room_key), node_code=node_code, sender_id=_name(msg.sender_id),
+        sender_name=_name(msg.sender_name), text=clean, raw=raw, msg_type=msg.type.value,
+        transport_message_id=_opt_name(msg.message_id), mentions=[_name(m) for m in msg.mentions], at=msg.at,
+        kind=parse.get("kind"), category=parse.get("category"), urgency=parse.get("urgency"), parse=parse or None,
+        handler=None, ticket_id=None, attachment=None, error=None, account=None)
 
 
 @dataclass(slots=True)
@@ -430,6 +491,10 @@ class PendingMessage:
     handler: str | None
     ticket_id: int | None
     attachment: str | None
+    error: str | None = None
+    account: str | None = None
 
 
 _PENDING_FIELDS = tuple(field.name for field in dataclasses.fields(PendingMessage))
+# what handling a stored message may change in its row
+_RESULT_FIELDS = ("kind", "category", "urgency", "parse", "handler", "ticket_id", "attachment", "error")

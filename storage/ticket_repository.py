@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from storage.errors import NotFound
 from storage.repositories import MessageRepository, dialect_insert
 from bot.domain.search import terms
-from storage.models import CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
+from storage.models import INBOX, CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
 
 OPEN = ("new", "accepted", "reopened")
 
@@ -216,7 +216,9 @@ class TicketRepository:
         return list(await self.session.scalars(
             select(MessageRow).where(MessageRow.sender_id == sender_id, MessageRow.room_key == room_key,
                                      MessageRow.msg_type == "image", MessageRow.ticket_id.is_(None),
-                                     MessageRow.at >= since).order_by(MessageRow.id)))
+                                     MessageRow.at >= since,
+                                     or_(MessageRow.handler.is_(None), MessageRow.handler != INBOX))
+            .order_by(MessageRow.id)))  # photos still in the inbox are attached when they are handled
 
     async def attachments(self, ticket_id: int) -> list[MessageRow]:
         return list(await self.session.scalars(

@@ -102,7 +102,9 @@ class SimulatorTransport:
         self._rooms: dict[str, SimRoom] = {room.id: room for room in rooms}
         self._direct: dict[str, list[SimMessage]] = {}
         self._sink: EventSink | None = None
-        self._inbound: asyncio.Queue[IncomingMessage | MemberEvent] = asyncio.Queue()
+        # events for the bot, with the future a sender waiting for the bot's acknowledgement waits on
+        self._inbound: asyncio.Queue[tuple[IncomingMessage | MemberEvent, asyncio.Future[None] | None]] = \
+            asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
         self._observers: set[asyncio.Queue[dict[str, object]]] = set()
         self._ids = itertools.count(1)
@@ -236,8 +238,10 @@ class SimulatorTransport:
 
     async def post(self, room_id: str, sender_id: str, text: str, *, sender_name: str | None = None,
                    mentions: Sequence[str] = (), type: MessageType = MessageType.TEXT,
-                   payload: bytes | None = None) -> SimMessage:
-        """A member types in a group; the bot receives it after everything posted before it."""
+                   payload: bytes | None = None, acknowledged: bool = False) -> SimMessage:
+        """A member types in a group; the bot receives it after everything posted before it.
+
+        acknowledged=True: return only once the bot has taken it (stored it); raise TransportError if it could not."""
         room = self.room(room_id)
         member = room.members.get(sender_id)
         name = sender_name or (member.name if member else sender_id)
@@ -250,11 +254,17 @@ class SimulatorTransport:
         message = SimMessage(f"m{next(self._ids)}", Address.room(room_id), sender_id, name, text,
                              self.clock.now(), mention_ids, type=type)
         self._record(message)
-        await self._inbound.put(IncomingMessage(
+        taken = asyncio.get_running_loop().create_future() if acknowledged else None
+        await self._inbound.put((IncomingMessage(
             conversation=message.conversation, sender_id=sender_id, sender_name=name, text=text, at=message.at,
             mentions=mention_ids, type=type, message_id=message.id, room_topic=room.topic, payload=payload,
             mentions_self=self.bot_id in mention_ids,
-        ))
+        ), taken))
+        if taken is not None:
+            try:
+                await taken
+            except Exception as exc:
+                raise TransportError(f"the bot did not take the message: {exc}") from exc
         return message
 
     async def post_direct(self, sender_id: str, sender_name: str, text: str) -> SimMessage:
@@ -262,9 +272,9 @@ class SimulatorTransport:
         message = SimMessage(f"m{next(self._ids)}", Address.contact(sender_id), sender_id, sender_name, text,
                              self.clock.now())
         self._record(message)
-        await self._inbound.put(IncomingMessage(
+        await self._inbound.put((IncomingMessage(
             conversation=message.conversation, sender_id=sender_id, sender_name=sender_name, text=text,
-            at=message.at, message_id=message.id, mentions_self=True))
+            at=message.at, message_id=message.id, mentions_self=True), None))
         return message
 
     async def join(self, room_id: str, member_id: str, name: str) -> None:
@@ -272,7 +282,7 @@ class SimulatorTransport:
         room.members[member_id] = SimMember(member_id, name)
         self._broadcast({"type": "member", "room_id": room_id, "member": {"id": member_id, "name": name},
                          "joined": True})
-        await self._inbound.put(MemberEvent(room_id, member_id, name, True, self.clock.now()))
+        await self._inbound.put((MemberEvent(room_id, member_id, name, True, self.clock.now()), None))
 
     async def leave(self, room_id: str, member_id: str) -> None:
         room = self.room(room_id)
@@ -280,7 +290,7 @@ class SimulatorTransport:
         name = member.name if member else member_id
         self._broadcast({"type": "member", "room_id": room_id, "member": {"id": member_id, "name": name},
                          "joined": False})
-        await self._inbound.put(MemberEvent(room_id, member_id, name, False, self.clock.now()))
+        await self._inbound.put((MemberEvent(room_id, member_id, name, False, self.clock.now()), None))
 
     def fail_sends(self, count: int, error: str = "simulated network failure") -> None:
         """The next `count` sends fail with a retryable TransportError (rehearse an outage)."""
@@ -300,7 +310,7 @@ class SimulatorTransport:
         self._observers.discard(queue)
 
     async def idle(self) -> None:
-        """Wait until every posted event has been handed to the bot."""
+        """Wait until every posted event has been handed to the bot (and the bot has taken it)."""
         await self._inbound.join()
 
     # -- internals -------------------------------------------------------------------------------
@@ -346,12 +356,27 @@ class SimulatorTransport:
                 self._observers.discard(queue)
 
     async def _deliver(self) -> None:
+        """Hand events to the bot in order without waiting for one to be taken before the next (so the bot can
+        store what arrives together in one transaction); each is done when the bot has taken it."""
         while True:
-            event = await self._inbound.get()
-            try:
-                if self._sink is not None:
-                    await self._sink(event)
-            except Exception:  # the bot's sink must not kill the simulator
-                _LOGGER.exception("bot failed to take a simulated event")
-            finally:
-                self._inbound.task_done()
+            event, taken = await self._inbound.get()
+            if self._sink is None:
+                self._settle(taken, None)
+                continue
+            task = asyncio.ensure_future(self._sink(event))  # tasks start in the order they were made
+            task.add_done_callback(lambda t, taken=taken: self._settle(taken, t))
+
+    def _settle(self, taken: asyncio.Future[None] | None, task: asyncio.Future[None] | None) -> None:
+        error = None
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            if taken is None:
+                _LOGGER.error("bot failed to take a simulated event: %s", error)
+        if taken is not None and not taken.done():
+            if error is not None:
+                taken.set_exception(error)
+            elif task is not None and task.cancelled():
+                taken.set_exception(TransportError("the bot stopped"))
+            else:
+                taken.set_result(None)
+        self._inbound.task_done()

@@ -9,6 +9,7 @@ import logging
 from aiohttp import WSMsgType, web
 
 from bot.messages import MessageType
+from bot.transport.base import TransportError
 from bot.transport.simulator import SimulatorTransport, contact_id_for
 from bot.web.forms import bad_request, clean, read_form, read_json, without_surrogates
 from storage.models import MessageRow
@@ -101,11 +102,13 @@ async def post_message(request: web.Request) -> web.Response:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_TEXT, actual_size=len(text))
     if sender_name is not None and not isinstance(sender_name, str):
         raise bad_request("sender_name 必须是文字。")
-    try:
+    try:  # 202 only once the bot has stored the message: what was accepted is never lost
         message = await sim.post(room_id, clean(sender_id), clean(text),
-                                 sender_name=clean(sender_name) if sender_name else None)
+                                 sender_name=clean(sender_name) if sender_name else None, acknowledged=True)
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
+    except TransportError as exc:
+        raise web.HTTPServiceUnavailable(text="消息没有保存，请重发。") from exc
     return web.json_response(message.to_dict(), status=202)
 
 
@@ -128,9 +131,11 @@ async def post_image(request: web.Request) -> web.Response:
     try:
         message = await sim.post(room_id, clean(sender_id), "[图片]",
                                  sender_name=clean(name) if isinstance(name, str) and name else None,
-                                 type=MessageType.IMAGE, payload=payload)
+                                 type=MessageType.IMAGE, payload=payload, acknowledged=True)
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
+    except TransportError as exc:
+        raise web.HTTPServiceUnavailable(text="消息没有保存，请重发。") from exc
     return web.json_response(message.to_dict(), status=202)
 
 

@@ -1,17 +1,17 @@
 """identity: one-time binding codes and the contact ids bound to people
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01
 
-(0009 was left free while the branches were written apart; the chain is 0007 → 0008 → 0010.)
+(The chain is 0007 → 0008 review → 0009 inbox → 0010.)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
