@@ -45,15 +45,8 @@ def _head(explanation: str) -> str:
 def text_features(text: str) -> list[str]:
     """Character 1–3-grams of the normalised text with digits folded to 0 and runs of spaces to one."""
     t = "^" + _SPACES.sub(" ", _DIGITS.sub("0", text[:300])).strip() + "$"
-    grams = []
     n = len(t)
-    for i in range(n):
-        grams.append(t[i])
-        if i + 1 < n:
-            grams.append(t[i:i + 2])
-        if i + 2 < n:
-            grams.append(t[i:i + 3])
-    return grams
+    return [*t, *[t[i:i + 2] for i in range(n - 1)], *[t[i:i + 3] for i in range(n - 2)]]
 
 
 def rule_features(rule: Any, notice_pending: bool) -> list[str]:
@@ -130,8 +123,8 @@ class Model:
         k, c = self._k, self._c
         idx = list(found)
         if idx:
-            rows = self.weights[idx]
-            logits = (rows.sum(axis=0) + self.bias).tolist()
+            rows = self.weights.take(idx, axis=0)
+            logits = (np.add.reduce(rows, axis=0) + self.bias).tolist()
         else:
             rows, logits = None, self.bias.tolist()
         pk = _softmax(logits[:k])

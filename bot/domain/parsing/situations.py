@@ -96,8 +96,13 @@ SETTLED = re.compile(r"已经(?:处理|修|找到|回|解决|灭|没事|送医|�
                      r"会不会有危险|万一|有备无患|要不要|过期")
 
 
+_ANY = re.compile("|".join(f"(?:{s.pattern.pattern})" for s in SITUATIONS))  # one scan to rule most texts out
+
+
 def situations(text: str) -> list[tuple[Situation, str]]:
     """Every situation the (normalised) text describes, with the words that matched."""
+    if _ANY.search(text) is None:
+        return []
     found = []
     for situation in SITUATIONS:
         match = situation.pattern.search(text)
