@@ -54,6 +54,7 @@ def build_router() -> Router:
     from handlers.commands import DirectChatHandler, HelpHandler, UnknownCommandHandler
     from handlers.tickets import (
         ConfirmationHandler,
+        WithdrawHandler,
         ImageHandler,
         ReportHandler,
         TicketCommandHandler,
@@ -71,8 +72,8 @@ def build_router() -> Router:
                                    TicketCommandHandler(), ReviewCommandHandler(), DigestCommandHandler(),
                                    UnknownCommandHandler()])
     # acks after ticket confirmations ("好了，谢谢" may answer either; the reporter's open ticket wins), before reports
-    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), AckHandler(), TicketQueryHandler(),
-                                 ReviewHandler(), ReportHandler()])
+    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), WithdrawHandler(), AckHandler(),
+                                 TicketQueryHandler(), ReviewHandler(), ReportHandler()])
     return Router("root", [commands, tickets, DirectChatHandler()])
 
 

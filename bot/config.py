@@ -143,6 +143,9 @@ class TicketConfig:
     merge_window: timedelta = timedelta(hours=12)
     photo_window: timedelta = timedelta(minutes=5)
     auto_close_after: timedelta = timedelta(days=3)
+    reopen_window: timedelta = timedelta(days=3)  # after 办结, "还是不亮" from anyone in the group reopens
+    withdraw_window: timedelta = timedelta(hours=2)  # after a report, the reporter's "看错了/没事了" withdraws it
+    me_too_window: timedelta = timedelta(minutes=30)  # "+1 我家也是" joins the group's report from this recently
     relay: str = "all"  # what the group of the tier above is told: all, urgent_escalated, none
     routing: Mapping[str, str] = field(default_factory=dict)  # category → preferred role
     sla: SlaPolicy = SlaPolicy()
@@ -887,13 +890,23 @@ class _Checker:
         quiet_default = QuietHours(timezone=timezone)
         if section is None:
             return TicketConfig(sla=SlaPolicy(quiet=quiet_default))
-        keys = ("first_number", "merge_window", "photo_window", "auto_close_after", "relay", "routing",
+        keys = ("first_number", "merge_window", "photo_window", "auto_close_after", "reopen_window",
+                "withdraw_window", "me_too_window", "relay", "routing",
                 "deadlines", "category_deadlines", "quiet_hours", "attachments_dir")
         self.known_keys(section, keys, "tickets")
         first = self.integer(section, "first_number", "tickets", 1001, 1, 10_000_000)
         merge = self.duration(section, "merge_window", "tickets", timedelta(hours=12))
         photo = self.duration(section, "photo_window", "tickets", timedelta(minutes=5))
         auto_close = self.duration(section, "auto_close_after", "tickets", timedelta(days=3))
+        reopen = self.duration(section, "reopen_window", "tickets", timedelta(days=3))
+        withdraw = self.duration(section, "withdraw_window", "tickets", timedelta(hours=2))
+        me_too = self.duration(section, "me_too_window", "tickets", timedelta(minutes=30))
+        for key, value, most, fix in (("reopen_window", reopen, timedelta(days=30), "30d"),
+                                      ("withdraw_window", withdraw, timedelta(days=2), "2d"),
+                                      ("me_too_window", me_too, timedelta(hours=12), "12h")):
+            if value > most:
+                self.error(self.line_of(section, key), f"tickets.{key} is too long: {section.get(key)!r}",
+                           f"write {key}: {fix} or less")
         relay = self.string(section, "relay", "tickets", default="all") or "all"
         if relay not in RELAY_SCOPES:
             self.error(self.line_of(section, "relay"), f"tickets.relay must be one of {', '.join(RELAY_SCOPES)}",
@@ -953,6 +966,7 @@ class _Checker:
                            f"{quiet_text!r}", "write e.g. quiet_hours: \"22:00-07:00\" (or off)")
         attachments = self.string(section, "attachments_dir", "tickets", default="data/attachments")
         return TicketConfig(first_number=first, merge_window=merge, photo_window=photo, auto_close_after=auto_close,
+                            reopen_window=reopen, withdraw_window=withdraw, me_too_window=me_too,
                             relay=relay, routing=routing, sla=SlaPolicy(limits, by_category, quiet),
                             attachments_dir=attachments or "data/attachments")
 

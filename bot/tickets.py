@@ -6,6 +6,7 @@ action taken from chat or from the console tells the same groups the same thing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,9 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.domain.grid import GridNode, Person, node_path
+from bot.domain.parsing.parser import Location
 from bot.domain.people import Directory, Holder
+from bot.domain.problems import problem_key
 from bot.domain.sla import format_duration
 from bot.domain.tickets import (
+    ACTIVE_STATES,
     CATEGORY_NAMES,
     OPEN_STATES,
     STATE_NAMES,
@@ -39,6 +43,7 @@ _LOGGER = logging.getLogger(__name__)
 ACTION_NAMES = {
     Action.ACCEPT: "已受理", Action.RESOLVE: "已办结", Action.CONFIRM: "已确认解决并关闭", Action.REOPEN: "已重新打开",
     Action.CLOSE: "已关闭", Action.CANCEL: "已撤销", Action.ESCALATE: "已上报", Action.REASSIGN: "已转派",
+    Action.MERGE_INTO: "已合并", Action.SPLIT: "已拆分",
 }
 TICKET_PRIORITY = {"urgent": 0, "normal": 3, "low": 4}
 
@@ -59,6 +64,11 @@ def location_text(ticket: TicketRow) -> str:
     parts = "".join(p for p in (ticket.building and f"{ticket.building}号楼", ticket.unit and f"{ticket.unit}单元",
                                 ticket.room_no and f"{ticket.room_no}室") if p)
     return "，".join(p for p in (parts, ticket.place) if p)
+
+
+def ticket_location(ticket: TicketRow) -> Location:
+    """The ticket's location as a parse gives it (for a ticket split off another)."""
+    return Location(ticket.building, ticket.unit, ticket.room_no, ticket.place)
 
 
 def short_text(text: str, limit: int = 40) -> str:
@@ -138,7 +148,8 @@ class TicketDesk:
         category = parse.category or "other"
         urgency = parse.urgency or "normal"
         loc = parse.location
-        merged_into = await self._merge_target(reporter, category, loc, bool(getattr(parse, "me_too", False)))
+        key = problem_key(text)
+        merged_into = await self._merge_target(reporter, key, loc, bool(getattr(parse, "me_too", False)))
         if merged_into is not None:
             added = await self.repo.add_reporter(merged_into, reporter_id=reporter.id, reporter_name=reporter.name,
                                                  room_key=reporter.room_key, message_id=reporter.message_row_id,
@@ -157,7 +168,11 @@ class TicketDesk:
                 line = f"您已反映过这个问题，工单 #{merged_into.number}（{STATE_NAMES[State(merged_into.state)]}）{who}。"
             return merged_into, True, [self._to_reporter(reporter, line, kind="ticket_merge",
                                                          ref=f"ticket:{merged_into.id}")]
+        ticket, holder = await self._open(reporter, category, urgency, loc, text, key)
+        return ticket, False, self._opened_replies(ticket, reporter, holder)
 
+    async def _open(self, reporter: Reporter, category: str, urgency: str, loc: Any, text: str,
+                    key: str | None) -> tuple[TicketRow, Holder | None]:
         number = await CounterRepository(self.session).next("ticket", start=self.settings.first_number)
         prefer = self.settings.routing.get(category)
         assignment = assign(self.directory, reporter.node.code, 0, prefer_role=prefer)
@@ -168,7 +183,7 @@ class TicketDesk:
             node_path=node_path(self.tree, reporter.node.code), room_key=reporter.room_key, room_id=reporter.room_id,
             text=text, location=loc.to_dict() if hasattr(loc, "to_dict") else None,
             building=getattr(loc, "building", None), unit=getattr(loc, "unit", None),
-            room_no=getattr(loc, "room", None), place=(getattr(loc, "place", None) or None),
+            room_no=getattr(loc, "room", None), place=(getattr(loc, "place", None) or None), problem_key=key,
             assignee=holder.person.key if holder else None, assignee_node=holder.node.code if holder else None,
             due_at=due, next_check_at=due,
         )
@@ -177,13 +192,15 @@ class TicketDesk:
         await self.repo.add_event(ticket, at=self.now, actor=reporter.name, action="open", from_state=None,
                                   to_state=State.NEW.value, note=short_text(text, 200))
         await self._attach_loose_images(ticket, reporter)
-        return ticket, False, self._opened_replies(ticket, reporter, holder)
+        return ticket, holder
 
-    async def _merge_target(self, reporter: Reporter, category: str, loc: Any, me_too: bool) -> TicketRow | None:
+    async def _merge_target(self, reporter: Reporter, key: str | None, loc: Any, me_too: bool) -> TicketRow | None:
+        """The same thing in the same state (bot.domain.problems), or the group's report a "+1" follows."""
         return await self.repo.find_duplicate(
-            room_key=reporter.room_key, node_code=reporter.node.code, category=category,
+            room_key=reporter.room_key, node_code=reporter.node.code, problem_key=key,
             building=getattr(loc, "building", None), unit=getattr(loc, "unit", None),
-            room_no=getattr(loc, "room", None), since=self.now - self.settings.merge_window, me_too=me_too)
+            room_no=getattr(loc, "room", None), since=self.now - self.settings.merge_window, me_too=me_too,
+            echo_since=self.now - self.settings.me_too_window)
 
     def _opened_replies(self, ticket: TicketRow, reporter: Reporter, holder: Holder | None) -> list[Reply]:
         tz = self.config.tz
@@ -297,6 +314,15 @@ class TicketDesk:
 
     async def _transition(self, ticket: TicketRow, action: Action, new_state: State, actor_name: str, note: str,
                           answer_to: Address | None) -> list[Reply]:
+        await self._apply(ticket, action, new_state, actor_name, note)
+        replies = await self._announce(ticket, action, actor_name, note, answer_to)
+        if action == Action.REOPEN:
+            replies = self._tell_holder(ticket, replies, f"工单 #{ticket.number}（{short_text(ticket.text, 24)}）"
+                                        f"已重新打开{'：' + note if note else ''}，请再处理。")
+        return replies
+
+    async def _apply(self, ticket: TicketRow, action: Action, new_state: State, actor_name: str, note: str) -> None:
+        """The state change and its timeline step, without telling anyone."""
         old = ticket.state
         ticket.state = new_state.value
         ticket.updated_at = self.now
@@ -321,7 +347,27 @@ class TicketDesk:
             ticket.next_check_at = ticket.due_at
         await self.repo.add_event(ticket, at=self.now, actor=actor_name, action=action.value, from_state=old,
                                   to_state=new_state.value, note=note or None)
-        return await self._announce(ticket, action, actor_name, note, answer_to)
+
+    def _tell_holder(self, ticket: TicketRow, replies: list[Reply], line: str) -> list[Reply]:
+        """Make sure the ticket's handler hears: in their own group, or @ in the reporter's message."""
+        holder = self.holder_of(ticket)
+        if holder is None:
+            return replies
+        own = self._notify_holder(ticket, holder, line)
+        if own:
+            return [*replies, *own]
+        holder_id = self.person_id(holder.person)
+        to_reporter = self.reporter_address(ticket)
+        out: list[Reply] = []
+        done = False
+        for reply in replies:
+            if not done and reply.to == to_reporter:
+                done = True
+                if holder_id not in reply.mentions:
+                    reply = dataclasses.replace(reply, text=f"{reply.text} @{holder.person.name}",
+                                                mentions=(*reply.mentions, holder_id))
+            out.append(reply)
+        return out
 
     async def _announce(self, ticket: TicketRow, action: Action, actor_name: str, note: str,
                         answer_to: Address | None) -> list[Reply]:
@@ -392,6 +438,152 @@ class TicketDesk:
     def _answer(self, to: Address | None, text: str) -> list[Reply]:
         return [Reply(to, text, kind="ticket_answer")] if to is not None else []
 
+    # -- the same problem, or not -------------------------------------------------------------------
+
+    async def merge(self, number: int, other: int | None, actor: Person, *,
+                    reply_to: Address | None = None) -> list[Reply]:
+        """`#合并 A B`: B is the same problem as A; its reporters join A and B closes as merged."""
+        if other is None:
+            return self._answer(reply_to, "请写两个工单号，例如：#合并 1024 1025（把 1025 并入 1024）")
+        a, b = await self.repo.find_by_number(number), await self.repo.find_by_number(other)
+        for n, t in ((number, a), (other, b)):
+            if t is None:
+                return self._answer(reply_to, f"没有找到工单 #{n}，请核对编号。")
+        assert a is not None and b is not None
+        if a.id == b.id:
+            return self._answer(reply_to, "请写两个不同的工单号。")
+        if not (self.may_act(actor, a) and self.may_act(actor, b)):
+            return self._answer(reply_to, f"抱歉，工单 #{number} 或 #{other} 不在您负责的范围内，不能合并。")
+        active = {s.value for s in ACTIVE_STATES}
+        for t in (a, b):
+            if t.state not in active:
+                return self._answer(reply_to, f"工单 #{t.number} 已{STATE_NAMES[State(t.state)]}，不能合并"
+                                    + ("（可先 #重开）。" if t is a else "。"))
+        moved = 0
+        for row in await self.repo.reporters(b.id):
+            if await self.repo.add_reporter(a, reporter_id=row.reporter_id, reporter_name=row.reporter_name,
+                                            room_key=row.room_key, message_id=row.message_id, at=self.now):
+                moved += 1
+        await self.repo.add_event(a, at=self.now, actor=actor.name, action=Action.MERGE.value, from_state=a.state,
+                                  to_state=a.state, note=f"并入工单 #{b.number}（{moved} 人）")
+        await self._apply(b, Action.MERGE_INTO, State.CLOSED, actor.name, f"并入工单 #{a.number}")
+        a.updated_at = self.now
+        priority = TICKET_PRIORITY.get(a.urgency, 3)
+        to_a, to_b = self.reporter_address(a), self.reporter_address(b)
+        line_a = (f"工单 #{b.number}（{short_text(b.text, 24)}）与 #{a.number}（{short_text(a.text, 24)}）是同一问题，"
+                  f"已合并到 #{a.number}，共 {a.reporter_count} 人反映（{actor.name}）。")
+        b_reporters = await self.repo.reporters(b.id)
+        mentions = tuple(r.reporter_id for r in b_reporters[:20]) if b.room_id else ()
+        names = " ".join(f"@{r.reporter_name}" for r in b_reporters[:20]) if b.room_id else ""
+        line_b = (f"{names} 您反映的工单 #{b.number} 与工单 #{a.number} 是同一问题，已合并，"
+                  f"后续进度请发“查询 {a.number}”。").strip()
+        replies = [Reply(to_a, line_a, priority=priority, kind="ticket_status", ref=f"ticket:{a.id}")]
+        if to_b == to_a:
+            replies = [Reply(to_a, f"{line_a}\n{line_b}", mentions, priority=priority, kind="ticket_status",
+                             ref=f"ticket:{a.id}")]
+        else:
+            replies.append(Reply(to_b, line_b, mentions, priority=priority, kind="ticket_status",
+                                 ref=f"ticket:{b.id}"))
+        if reply_to is not None and reply_to not in (to_a, to_b):
+            replies.append(Reply(reply_to, f"好的，工单 #{b.number} 已并入 #{a.number}（共 {a.reporter_count} 人反映）。",
+                                 priority=priority, kind="ticket_ack", ref=f"ticket:{a.id}"))
+        return replies
+
+    async def split(self, number: int, actor: Person, *, reply_to: Address | None = None) -> list[Reply]:
+        """`#拆分 A`: the reporter who joined A last was about something else; their message gets its own ticket."""
+        ticket = await self.repo.find_by_number(number)
+        if ticket is None:
+            return self._answer(reply_to, f"没有找到工单 #{number}，请核对编号。")
+        if not self.may_act(actor, ticket):
+            return self._answer(reply_to, f"抱歉，工单 #{number} 不在您负责的范围内，不能拆分。")
+        if ticket.state not in {s.value for s in ACTIVE_STATES}:
+            return self._answer(reply_to, f"工单 #{number} 已{STATE_NAMES[State(ticket.state)]}，不能拆分。")
+        rows = await self.repo.reporters(ticket.id)
+        if len(rows) < 2:
+            return self._answer(reply_to, f"工单 #{number} 只有一位反映人，没有可拆分的。")
+        row = rows[-1]
+        message = await self.repo.message(row.message_id)
+        text = message.text if message is not None and message.text else ticket.text
+        room_id = message.conversation_id if message is not None and message.conversation_kind == "room" else (
+            ticket.room_id if row.room_key == ticket.room_key else None)
+        node = (self.tree.node_for_room(room_id=row.room_key, topic=row.room_key) if row.room_key else None) or \
+            self.tree.node(ticket.node_code)
+        reporter = Reporter(id=row.reporter_id, name=row.reporter_name, room_id=room_id, room_key=row.room_key,
+                            node=node, message_row_id=row.message_id)
+        await self.repo.remove_reporter(ticket, row)
+        category = (message.category if message is not None and message.category else None) or ticket.category
+        urgency = (message.urgency if message is not None and message.urgency else None) or ticket.urgency
+        new, holder = await self._open(reporter, category, urgency, ticket_location(ticket), text, problem_key(text))
+        if message is not None:
+            message.ticket_id = new.id
+        await self.repo.add_event(ticket, at=self.now, actor=actor.name, action=Action.SPLIT.value,
+                                  from_state=ticket.state, to_state=ticket.state,
+                                  note=f"{row.reporter_name} 的反映另立为工单 #{new.number}")
+        ticket.updated_at = self.now
+        replies = self._opened_replies(new, reporter, holder)
+        priority = TICKET_PRIORITY.get(ticket.urgency, 3)
+        replies.insert(0, Reply(self.reporter_address(ticket),
+                                f"工单 #{ticket.number}：{row.reporter_name} 反映的“{short_text(text, 24)}”是另一个问题，"
+                                f"已另立为工单 #{new.number}（{actor.name}）。#{ticket.number} 现有 "
+                                f"{ticket.reporter_count} 人反映。", priority=priority, kind="ticket_status",
+                                ref=f"ticket:{ticket.id}"))
+        if reply_to is not None and reply_to not in {r.to for r in replies}:
+            replies.append(Reply(reply_to, f"好的，已从工单 #{ticket.number} 拆出工单 #{new.number}。",
+                                 priority=priority, kind="ticket_ack", ref=f"ticket:{new.id}"))
+        return replies
+
+    async def reopen_target(self, sender_id: str, room_key: str | None, text: str, *,
+                            strong: bool) -> TicketRow | None:
+        """The ticket a "还是不亮 / 又坏了" is about: the sender's own awaiting confirmation, or — within
+        `reopen_window` after 办结 — one of the group's (anyone may say it; `strong` says the wording is clear)."""
+        key = problem_key(text)
+
+        def fits(ticket: TicketRow) -> bool:
+            return key is None or ticket.problem_key is None or ticket.problem_key == key
+
+        own = await self.repo.awaiting_confirmation(sender_id, room_key)
+        if own is not None and fits(own):
+            return own
+        if room_key is None or not strong:
+            return None
+        candidates = [t for t in await self.repo.resolved_in_room_since(
+            room_key, self.now - self.settings.reopen_window) if fits(t)]
+        if key is None and len(" ".join(text.split())) > 24:
+            return None  # a long message naming nothing known: not sure it is about a handled ticket
+        if key is not None:  # the same problem named: that one first
+            candidates.sort(key=lambda t: t.problem_key != key)
+        return candidates[0] if candidates else None
+
+    async def withdraw(self, ticket: TicketRow, sender: str, text: str,
+                       answer_to: Address | None = None) -> list[Reply]:
+        """The reporter's own "看错了 / 没事了 / 已经好了": cancel (not yet accepted) or close, and tell those alerted."""
+        quote = short_text(text, 30)
+        if (ticket.reporter_count or 1) > 1:
+            await self.repo.add_event(ticket, at=self.now, actor=sender, action=Action.MERGE.value,
+                                      from_state=ticket.state, to_state=ticket.state, note=f"居民说：{quote}")
+            line = (f"好的，已记下。工单 #{ticket.number} 还有其他 {ticket.reporter_count - 1} 人反映，"
+                    "负责人会继续核实。")
+            return [Reply(answer_to or self.reporter_address(ticket), line, kind="ticket_status",
+                          ref=f"ticket:{ticket.id}")]
+        action = Action.CANCEL if ticket.state == State.NEW.value else Action.CLOSE
+        new_state = next_state(ticket.state, action)
+        await self._apply(ticket, action, new_state, sender, f"居民说：{quote}")
+        done = "已撤销" if action == Action.CANCEL else "已关闭"
+        priority = TICKET_PRIORITY.get(ticket.urgency, 3)
+        to_reporter = self.reporter_address(ticket)
+        mentions: tuple[str, ...] = (ticket.reporter_id,) if ticket.room_id else ()
+        prefix = f"@{ticket.reporter_name} " if ticket.room_id else ""
+        replies = [Reply(to_reporter, f"{prefix}好的，工单 #{ticket.number} {done}，谢谢告知。", mentions,
+                         priority=priority, kind="ticket_status", ref=f"ticket:{ticket.id}")]
+        note = f"工单 #{ticket.number}（{short_text(ticket.text, 24)}）居民说“{quote}”，{done}，不用再处理。"
+        replies = self._tell_holder(ticket, replies, note)
+        upper = self.upper_room(ticket)
+        if upper is not None and (ticket.urgency == "urgent" or ticket.escalated or self.settings.relay == "all") \
+                and upper[1] not in {r.to for r in replies}:
+            replies.append(Reply(upper[1], f"[工单 #{ticket.number}] {note}", priority=priority,
+                                 kind="ticket_relay", ref=f"ticket:{ticket.id}"))
+        return replies
+
     # -- escalation and the clock -----------------------------------------------------------------
 
     async def escalate(self, ticket: TicketRow, *, actor_name: str, note: str = "", manual: bool = False,
@@ -456,8 +648,9 @@ class TicketDesk:
         replies: list[Reply] = []
         cutoff = self.now - self.settings.auto_close_after
         for ticket in await self.repo.resolved_before(cutoff):
-            replies.extend(await self._transition(ticket, Action.CONFIRM, State.CLOSED, "系统",
-                                                  "居民未回复，自动关闭", None))
+            replies.extend(await self._transition(
+                ticket, Action.CONFIRM, State.CLOSED, "系统",
+                f"{format_duration(self.settings.auto_close_after)}无人回复，自动关闭", None))
         return replies
 
     # -- views -------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ COMMANDS: dict[str, Action | str] = {
     "关闭": Action.CLOSE, "结案": Action.CLOSE,
     "撤销": Action.CANCEL, "取消": Action.CANCEL,
     "重开": Action.REOPEN,
+    "合并": Action.MERGE_INTO, "并入": Action.MERGE_INTO,
+    "拆分": Action.SPLIT, "拆开": Action.SPLIT,
     "工单": "list", "待办": "list", "我的工单": "list",
     "查询": "view", "进度": "view", "查": "view",
 }
@@ -29,7 +31,13 @@ _SPLIT = re.compile(rf"^({_WORDS})\s*[#＃]?\s*(\d{{1,9}})?\s*(.*)$", re.S)
 _NUMBER = re.compile(r"(?<!\d)(\d{3,9})(?!\d)")
 
 CONFIRM = re.compile(r"^\s*(好了|好啦|解决了|已解决|修好了|搞定了?|可以了|没问题了?|谢谢|感谢|确认|ok|OK|👍)")
-DENY = re.compile(r"(还没|没有?修好|没解决|还是(坏|不行|没|一样)|又坏|不行|没好|还在|依旧|仍然)")
+DENY = re.compile(r"(还没|没有?修好|没解决|还是(坏|不|没|一样)|又坏|不行|没好|还在|依旧|仍然)")
+# from anyone in the group (not only the reporter) the wording must leave no doubt
+STILL_BROKEN = re.compile(r"(还是(不|没|坏|一样|老样子)|又(坏|不亮|不动|停|漏|没|堵|黑|臭)|没有?修好|没解决|"
+                          r"还在(漏|滴|渗|堵|臭|响|冒)|还没(好|修|来水|来电|通)|依然|依旧|仍然)")
+# the reporter takes their report back: a false alarm, or it sorted itself out
+WITHDRAW = re.compile(r"(看错|搞错|弄错|误会了|误报|没事了|没事啦|没事儿了|已经好了|自己好了|恢复了|找到了|不用了|"
+                      r"不需要了|虚惊一场|已经被.{0,8}(扶|送|接|领|抬)(走|回|起)|已经(扶|送|接)(走|回|起))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +71,7 @@ def _desk(ctx: Context) -> TicketDesk:
 
 
 class TicketCommandHandler:
-    """Leaders' `#受理 / #办结 / #转派 / #上报 / #关闭 / #撤销 / #重开 / #工单 / #查询`."""
+    """Leaders' `#受理 / #办结 / #转派 / #上报 / #关闭 / #撤销 / #重开 / #合并 / #拆分 / #工单 / #查询`."""
 
     name = "ticket_command"
 
@@ -84,6 +92,12 @@ class TicketCommandHandler:
             return [reply_to(msg, "抱歉，只有网格负责人可以操作工单。居民可以发“查询 工单号”看进度。")]
         action = args.action
         assert isinstance(action, Action)
+        if action == Action.MERGE_INTO:
+            other = _NUMBER.search(args.rest) or re.search(r"(\d{1,9})", args.rest)
+            return await desk.merge(args.number, int(other.group(1)) if other else None, ctx.sender,
+                                    reply_to=msg.conversation)
+        if action == Action.SPLIT:
+            return await desk.split(args.number, ctx.sender, reply_to=msg.conversation)
         return await desk.act(args.number, action, ctx.sender, note=args.rest[:500],
                               target=args.rest if action == Action.REASSIGN else None, reply_to=msg.conversation)
 
@@ -102,7 +116,8 @@ async def view_ticket(msg: IncomingMessage, ctx: Context, number: int) -> list[R
 
 
 class ConfirmationHandler:
-    """After #办结 the reporter answers: '好了 / 谢谢' closes the ticket, '还没修好' reopens it."""
+    """After #办结: the reporter's '好了 / 谢谢' closes the ticket; '还没修好' reopens it — and within
+    `tickets.reopen_window` anyone in the group saying '还是不亮 / 又坏了' reopens it (closed or not)."""
 
     name = "ticket_confirm"
 
@@ -115,15 +130,42 @@ class ConfirmationHandler:
         if not (deny or confirm):
             return None
         room_key = ctx.room.key if ctx.room else None
+        if deny:
+            ticket = await _desk(ctx).reopen_target(msg.sender_id, room_key, text,
+                                                    strong=STILL_BROKEN.search(text) is not None)
+            return (ticket.number, Action.REOPEN) if ticket is not None else None
         ticket = await TicketRepository(ctx.session).awaiting_confirmation(msg.sender_id, room_key)
         if ticket is None:
             return None
-        return ticket.number, Action.REOPEN if deny else Action.CONFIRM
+        return ticket.number, Action.CONFIRM
 
     async def handle(self, msg: IncomingMessage, args: tuple[int, Action], ctx: Context) -> list[Reply]:
         number, action = args
-        note = "居民确认已解决" if action == Action.CONFIRM else f"居民反馈：{msg.text[:100]}"
+        note = "居民确认已解决" if action == Action.CONFIRM else f"{msg.sender_name}反馈：{msg.text[:100]}"
         return await _desk(ctx).act(number, action, None, note=note, reply_to=msg.conversation)
+
+
+class WithdrawHandler:
+    """The reporter's own '看错了 / 没事了 / 已经好了 / 找到了 / 不用了' soon after their report withdraws it
+    (cancelled if not yet accepted, else closed) instead of becoming a report of its own."""
+
+    name = "ticket_withdraw"
+
+    async def match(self, msg: IncomingMessage, ctx: Context) -> int | None:
+        text = unicodedata.normalize("NFKC", msg.text or "")[:200]
+        if msg.type != MessageType.TEXT or WITHDRAW.search(text) is None or STILL_BROKEN.search(text):
+            return None
+        room_key = ctx.room.key if ctx.room else None
+        ticket = await TicketRepository(ctx.session).open_for_reporter_since(
+            msg.sender_id, room_key, ctx.now - ctx.config.tickets.withdraw_window)
+        return ticket.id if ticket is not None else None
+
+    async def handle(self, msg: IncomingMessage, args: int, ctx: Context) -> list[Reply]:
+        desk = _desk(ctx)
+        ticket = await desk.repo.get(args)
+        if ctx.message_row is not None:
+            ctx.message_row.ticket_id = ticket.id
+        return await desk.withdraw(ticket, msg.sender_name, msg.text, msg.conversation)
 
 
 class ImageHandler:
@@ -195,4 +237,5 @@ class ReportHandler:
 def _example(action: Action | str) -> str:
     return {Action.ACCEPT: "受理 1024", Action.RESOLVE: "办结 1024 已更换灯泡", Action.REASSIGN: "转派 1024 何警官",
             Action.ESCALATE: "上报 1024 需要城管", Action.CLOSE: "关闭 1024", Action.CANCEL: "撤销 1024",
-            Action.REOPEN: "重开 1024", "view": "查询 1024"}.get(action, "查询 1024")
+            Action.REOPEN: "重开 1024", Action.MERGE_INTO: "合并 1024 1025", Action.SPLIT: "拆分 1024",
+            "view": "查询 1024"}.get(action, "查询 1024")

@@ -204,6 +204,7 @@ class TicketRow(Base):
     unit: Mapped[str | None] = mapped_column(String(20))
     room_no: Mapped[str | None] = mapped_column(String(20))
     place: Mapped[str | None] = mapped_column(String(100))
+    problem_key: Mapped[str | None] = mapped_column(String(40))  # "电梯:坏" (bot.domain.problems); migration 0011
     assignee: Mapped[str | None] = mapped_column(String(100))  # person key
     assignee_node: Mapped[str | None] = mapped_column(String(64))
     reporter_count: Mapped[int] = mapped_column(Integer, default=1)

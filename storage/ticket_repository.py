@@ -58,8 +58,8 @@ _COUNT_REPORTER = (update(TicketRow).where(TicketRow.id == bindparam("ticket_id"
                            updated_at=bindparam("at", type_=TicketRow.__table__.c.updated_at.type)))
 
 
-def _duplicate_query(has_room: bool, has_building: bool, has_unit: bool, has_room_no: bool, echo: bool,
-                     other: bool) -> Any:
+def _duplicate_query(has_room: bool, has_building: bool, has_unit: bool, has_room_no: bool, has_key: bool,
+                     echo: bool) -> Any:
     """The duplicate look-up for one shape of report, with bound parameters for the values."""
     room_key, node_code = bindparam("room_key"), bindparam("node_code")
     place = or_(TicketRow.room_key == room_key, TicketRow.node_code == node_code) if has_room else (
@@ -68,13 +68,21 @@ def _duplicate_query(has_room: bool, has_building: bool, has_unit: bool, has_roo
     def agrees(column, known: bool, name: str):  # type: ignore[no-untyped-def]
         return true() if not known else or_(column.is_(None), column == bindparam(name))
 
-    same_problem = and_(TicketRow.category == bindparam("category"), agrees(TicketRow.building, has_building, "building"),
-                        agrees(TicketRow.unit, has_unit, "unit"), agrees(TicketRow.room_no, has_room_no, "room_no"))
-    if echo:
-        same_problem = or_(same_problem, and_(TicketRow.room_key == room_key, true() if other else
-                                              TicketRow.category == bindparam("category")))
+    recent = select(_reporters.c.id).where(_reporters.c.ticket_id == TicketRow.id,
+                                           _reporters.c.room_key == room_key,
+                                           _reporters.c.at >= bindparam("echo_since")).exists()
+    if has_key:  # the same thing in the same state, nowhere else
+        same_problem = and_(TicketRow.problem_key == bindparam("problem_key"),
+                            agrees(TicketRow.building, has_building, "building"),
+                            agrees(TicketRow.unit, has_unit, "unit"), agrees(TicketRow.room_no, has_room_no, "room_no"))
+    elif echo:  # "+1 我家也是" naming nothing: the group's report of the last few minutes
+        same_problem = and_(TicketRow.room_key == room_key, recent)
+    else:
+        return None
+    last_seen = (select(func.max(_reporters.c.at)).where(_reporters.c.ticket_id == TicketRow.id)
+                 .correlate(TicketRow).scalar_subquery())
     return (select(TicketRow).where(place, TicketRow.state.in_(ACTIVE), TicketRow.created_at >= bindparam("since"),
-                                    same_problem).order_by(TicketRow.created_at.desc()).limit(1))
+                                    same_problem).order_by(last_seen.desc(), TicketRow.created_at.desc()).limit(1))
 
 
 class TicketRepository:
@@ -106,22 +114,25 @@ class TicketRepository:
     async def find_by_number(self, number: int) -> TicketRow | None:
         return await self.session.scalar(select(TicketRow).where(TicketRow.number == number))
 
-    async def find_duplicate(self, *, room_key: str | None, node_code: str, category: str,
+    async def find_duplicate(self, *, room_key: str | None, node_code: str, problem_key: str | None,
                              building: str | None, unit: str | None, room_no: str | None, since: datetime,
-                             me_too: bool) -> TicketRow | None:
-        """The newest active ticket a new report repeats, found in one query.
+                             me_too: bool, echo_since: datetime) -> TicketRow | None:
+        """The newest active ticket a new report repeats, found in one query; None when unsure.
 
-        Same room or node, since `since`, and either the same category with no conflicting building, unit
-        or room (unknown matches anything), or — for a "+1 我家也是" — any ticket of the same room.
+        Same room or node, since `since`, and the same problem key with no conflicting building, unit or
+        room (unknown matches anything); or — for a "+1 我家也是" that names nothing — the ticket of this
+        room someone reported since `echo_since`. A report naming no known thing joins nothing.
         """
         shape = (room_key is not None, building is not None, unit is not None, room_no is not None,
-                 me_too and room_key is not None, category == "other")
-        statement = _DUPLICATE_QUERIES.get(shape)
-        if statement is None:  # built once per shape, then only the values change (a hot path)
-            statement = _DUPLICATE_QUERIES[shape] = _duplicate_query(*shape)
+                 problem_key is not None, me_too and room_key is not None)
+        if shape not in _DUPLICATE_QUERIES:  # built once per shape, then only the values change (a hot path)
+            _DUPLICATE_QUERIES[shape] = _duplicate_query(*shape)
+        statement = _DUPLICATE_QUERIES[shape]
+        if statement is None:
+            return None
         return await self.session.scalar(statement, {
-            "room_key": room_key, "node_code": node_code, "category": category, "building": building,
-            "unit": unit, "room_no": room_no, "since": since})
+            "room_key": room_key, "node_code": node_code, "problem_key": problem_key, "building": building,
+            "unit": unit, "room_no": room_no, "since": since, "echo_since": echo_since})
 
     async def get(self, ticket_id: int) -> TicketRow:
         ticket = await self.session.get(TicketRow, ticket_id)
@@ -230,3 +241,30 @@ class TicketRepository:
         if numbers is not None:
             query = query.where(TicketRow.number.in_(numbers))
         return {state: int(n) for state, n in (await self.session.execute(query)).all()}
+
+    async def resolved_in_room_since(self, room_key: str, since: datetime, *, limit: int = 5) -> list[TicketRow]:
+        """Tickets of a group handled (办结) since `since` and not reopened: resolved, or closed after that."""
+        return list(await self.session.scalars(
+            select(TicketRow).where(TicketRow.room_key == room_key, TicketRow.state.in_(("resolved", "closed")),
+                                    TicketRow.resolved_at.is_not(None), TicketRow.resolved_at >= since)
+            .order_by(TicketRow.resolved_at.desc()).limit(limit)))
+
+    async def open_for_reporter_since(self, reporter_id: str, room_key: str | None,
+                                      since: datetime) -> TicketRow | None:
+        """The newest open ticket this person reported (from this room) since `since`."""
+        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id,
+                                                        TicketReporterRow.at >= since)
+        if room_key is not None:
+            ids = ids.where(TicketReporterRow.room_key == room_key)
+        return await self.session.scalar(
+            select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state.in_(OPEN))
+            .order_by(TicketRow.created_at.desc()).limit(1))
+
+    async def remove_reporter(self, ticket: TicketRow, row: TicketReporterRow) -> None:
+        """Take one reporter off a ticket (a #拆分)."""
+        await self.session.delete(row)
+        ticket.reporter_count = max(1, (ticket.reporter_count or 1) - 1)
+        await self.session.flush()
+
+    async def message(self, message_id: int | None) -> MessageRow | None:
+        return await self.session.get(MessageRow, message_id) if message_id is not None else None

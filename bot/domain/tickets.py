@@ -1,6 +1,6 @@
 """The life of a ticket: a transition table, and who answers for a ticket at each escalation level.
 
-new → accepted → resolved → closed, with reopened and cancelled. Escalation is a level kept
+new → accepted → resolved → closed, with reopened and cancelled; a ticket merged into another closes. Escalation is a level kept
 alongside the state: it changes who answers, not where the ticket stands.
 """
 
@@ -33,6 +33,8 @@ class Action(str, Enum):
     ESCALATE = "escalate"
     REASSIGN = "reassign"
     MERGE = "merge"  # another reporter joined
+    MERGE_INTO = "merge_into"  # a leader's #合并: this ticket is the same problem as another, and closes into it
+    SPLIT = "split"  # a leader's #拆分: the latest joined reporter leaves for a ticket of their own
     ATTACH = "attach"  # a photo was attached
 
 
@@ -59,6 +61,8 @@ TRANSITIONS: Mapping[tuple[State, Action], State] = {
     **{(s, Action.ESCALATE): s for s in OPEN_STATES},
     **{(s, Action.REASSIGN): s for s in OPEN_STATES},
     **{(s, Action.MERGE): s for s in ACTIVE_STATES},
+    **{(s, Action.MERGE_INTO): State.CLOSED for s in ACTIVE_STATES},
+    **{(s, Action.SPLIT): s for s in ACTIVE_STATES},
     **{(s, Action.ATTACH): s for s in State},
 }
 

@@ -57,6 +57,9 @@ CASES = [
     ("unsupported database", GOOD + "database: {url: 'mysql://x/y'}\n", 17, "unsupported database URL"),
     ("bad budget", GOOD + "transport: {send_budget: {per_minute: 0}}\n", 17, "per_minute must be a whole number"),
     ("bad duration", GOOD + "tickets:\n  merge_window: soon\n", 18, "not a duration"),
+    ("bad reopen window", GOOD + "tickets:\n  reopen_window: soon\n", 18, "tickets.reopen_window is not a duration"),
+    ("reopen window too long", GOOD + "tickets:\n  reopen_window: 90d\n", 18, "tickets.reopen_window is too long"),
+    ("withdraw window too long", GOOD + "tickets:\n  withdraw_window: 5d\n", 18, "tickets.withdraw_window is too long"),
     ("routing to unknown category", GOOD + "tickets:\n  routing: {theft: 民警}\n", 18, "unknown category 'theft'"),
     ("routing to unknown role", GOOD + "tickets:\n  routing: {security: 警察}\n", 18, "unknown role '警察'"),
     ("bad quiet hours", GOOD + "tickets:\n  quiet_hours: night\n", 18, "not a time window"),
@@ -162,11 +165,13 @@ def test_cache_is_used_only_for_the_same_content(tmp_path: Path) -> None:
 
 def test_ticket_settings_survive_the_cache(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
-    path.write_text(GOOD + "tickets:\n  merge_window: 2h\n  routing: {security: 民警}\n  quiet_hours: off\n",
-                    encoding="utf-8")
+    path.write_text(GOOD + "tickets:\n  merge_window: 2h\n  reopen_window: 1d\n  withdraw_window: 30m\n"
+                    "  routing: {security: 民警}\n  quiet_hours: off\n", encoding="utf-8")
     fresh = load_config(path)
     cached = load_config(path)
     for config in (fresh, cached):
         assert config.tickets.merge_window.total_seconds() == 7200
+        assert config.tickets.reopen_window.total_seconds() == 86400
+        assert config.tickets.withdraw_window.total_seconds() == 1800
         assert config.tickets.routing == {"security": "民警"}
         assert config.tickets.sla.quiet.start == config.tickets.sla.quiet.end
