@@ -27,6 +27,7 @@ import yaml
 
 from bot.domain.digest import Schedule
 from bot.domain.grid import GridError, GridNode, GridTree, Person, RoleType, Room
+from bot.domain.reach import DEFAULT_SAFETY_ADVICE, named_in_roster
 from bot.domain.sla import DEFAULT_LIMITS, Limits, QuietHours, SlaPolicy, parse_duration
 
 _LOGGER = logging.getLogger(__name__)
@@ -150,6 +151,10 @@ class TicketConfig:
     routing: Mapping[str, str] = field(default_factory=dict)  # category → preferred role
     sla: SlaPolicy = SlaPolicy()
     attachments_dir: str = "data/attachments"
+    # situation or category → the first thing to do, said in the reply to an urgent report
+    safety_advice: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SAFETY_ADVICE))
+    # a handler gets at most one escalation message per this window (several tickets in one list); 0 = one each
+    escalation_batch: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -728,6 +733,7 @@ class _Checker:
             self.error(self.line_of(data, "nodes"), str(exc), "fix the node tree")
             return None
         self.warn_unidentified_role_holders(data, tree, people)
+        self.warn_unreachable_handlers(data, tree, people, roles)
         if digests.schedules:
             self.warn_unreachable_digest_readers(data, tree, people, digests)
         section = data.get("transport")
@@ -831,6 +837,21 @@ class _Checker:
                       f"commands are refused; add wechat_id: under people:, or run `gridbot user bind KEY` "
                       f"and have them send the code to the bot privately")
 
+    def warn_unreachable_handlers(self, data: _LinedDict, tree: GridTree, people: Any,
+                                  roles: tuple[RoleType, ...]) -> None:
+        """A handler with no wechat_id and in no configured group's members cannot be told of a ticket."""
+        handling = {r.name for r in roles if r.handles}
+        rosters = [room.members for room in tree.rooms() if room.members]
+        nowhere = sorted({key for node in tree for role, keys in node.roles if role in handling for key in keys
+                          if key in people and not people[key].wechat_id
+                          and not any(named_in_roster(people[key], members) for members in rosters)})
+        if nowhere:
+            names = "、".join(f"{people[key].name} ({key})" for key in nowhere)
+            self.warn(self.line_of(data, "people"),
+                      f"{names} handle tickets but can be reached nowhere (no wechat_id, and in no group's members): "
+                      f"until the bot sees them in a group or they bind, their tickets go to the next handler up; "
+                      f"add wechat_id: under people:, or list them in the members of their group")
+
     def warn_unreachable_digest_readers(self, data: _LinedDict, tree: GridTree, people: Any,
                                         digests: DigestConfig) -> None:
         """Digests go to private chats by WeChat id: say who would get none."""
@@ -891,8 +912,8 @@ class _Checker:
         if section is None:
             return TicketConfig(sla=SlaPolicy(quiet=quiet_default))
         keys = ("first_number", "merge_window", "photo_window", "auto_close_after", "reopen_window",
-                "withdraw_window", "me_too_window", "relay", "routing",
-                "deadlines", "category_deadlines", "quiet_hours", "attachments_dir")
+                "withdraw_window", "me_too_window", "relay", "routing", "deadlines", "category_deadlines",
+                "quiet_hours", "attachments_dir", "safety_advice", "escalation_batch")
         self.known_keys(section, keys, "tickets")
         first = self.integer(section, "first_number", "tickets", 1001, 1, 10_000_000)
         merge = self.duration(section, "merge_window", "tickets", timedelta(hours=12))
@@ -965,10 +986,26 @@ class _Checker:
                 self.error(self.line_of(section, "quiet_hours"), f"tickets.quiet_hours is not a time window: "
                            f"{quiet_text!r}", "write e.g. quiet_hours: \"22:00-07:00\" (or off)")
         attachments = self.string(section, "attachments_dir", "tickets", default="data/attachments")
+        advice = dict(DEFAULT_SAFETY_ADVICE)
+        advice_map = self.mapping(section.get("safety_advice"), self.line_of(section, "safety_advice"),
+                                  "tickets.safety_advice")
+        for key, line in (advice_map or {}).items():
+            if line is None or line is False or not str(line).strip():
+                advice.pop(str(key), None)  # `燃气: ""` silences a default
+            elif not isinstance(line, (str, int, float)):
+                self.error(self.line_of(advice_map, key), f"tickets.safety_advice.{key} must be one short line",
+                           "write e.g. 燃气: \"开窗通风，不要开关电器，打燃气抢修或119\"")
+            else:
+                advice[str(key)] = str(line).strip()[:80]
+        if section.get("escalation_batch") in (0, False, "0", "off"):
+            batch = timedelta(0)
+        else:
+            batch = self.duration(section, "escalation_batch", "tickets", timedelta(minutes=5))
         return TicketConfig(first_number=first, merge_window=merge, photo_window=photo, auto_close_after=auto_close,
                             reopen_window=reopen, withdraw_window=withdraw, me_too_window=me_too,
                             relay=relay, routing=routing, sla=SlaPolicy(limits, by_category, quiet),
-                            attachments_dir=attachments or "data/attachments")
+                            attachments_dir=attachments or "data/attachments", safety_advice=advice,
+                            escalation_batch=batch)
 
     def check_deployment(self, data: _LinedDict) -> tuple[str, str]:
         section = self.mapping(data.get("deployment"), self.line_of(data, "deployment"), "deployment")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.domain.grid import GridNode, Person, node_path
 from bot.domain.parsing.parser import Location
 from bot.domain.people import Directory, Holder
 from bot.domain.problems import problem_key
+from bot.domain.reach import choose_room, config_rooms, is_party, safety_advice
 from bot.domain.sla import format_duration
 from bot.domain.tickets import (
     ACTIVE_STATES,
@@ -29,6 +31,7 @@ from bot.domain.tickets import (
     Action,
     State,
     URGENCY_NAMES,
+    Assignment,
     TransitionError,
     assign,
     max_level,
@@ -36,6 +39,7 @@ from bot.domain.tickets import (
 )
 from bot.messages import Address, Reply
 from storage.models import MessageRow, TicketRow
+from storage.repositories import MemberRepository
 from storage.ticket_repository import CounterRepository, TicketRepository
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,6 +50,18 @@ ACTION_NAMES = {
     Action.MERGE_INTO: "已合并", Action.SPLIT: "已拆分",
 }
 TICKET_PRIORITY = {"urgent": 0, "normal": 3, "low": 4}
+SKIP_REASONS = {"unreachable": "无法联系（没有微信号，也不在任何群里）", "party": "是反映问题的当事人，回避"}
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationAlert:
+    """What the new holder of an escalated ticket is to be told, and where."""
+
+    ticket: TicketRow
+    holder: Holder
+    address: Address
+    reason: str
+    limit: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +92,14 @@ def short_text(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def wording_assigned(ticket: TicketRow, tree: Any, what: str, limit: timedelta) -> str:
+    """The line a handler gets for a new ticket where they are (not in the reporter's group)."""
+    origin = tree.node(ticket.node_code).name if ticket.node_code in tree else ticket.node_code
+    where = location_text(ticket)
+    return (f"新工单 #{ticket.number} 派给您：{origin}·{what}{'，' + where if where else ''}：{short_text(ticket.text)}。"
+            f"请在{format_duration(limit)}内受理，回复“#受理 {ticket.number}”。")
+
+
 def local_time(moment: datetime | None, tz: Any) -> str:
     if moment is None:
         return "—"
@@ -95,6 +119,7 @@ class TicketDesk:
         self.settings = config.tickets
         self.tree = config.tree
         self.recent_image = recent_image  # optional hint: skip looking for photos nobody sent
+        self._member_rooms: dict[str, set[str]] = {}
 
     # -- people and places ----------------------------------------------------------------------
 
@@ -141,10 +166,77 @@ class TicketDesk:
         return ticket.assignee == person.key or (
             ticket.node_code in self.tree and self.directory.handles(person.key, ticket.node_code))
 
+    # -- reaching people -------------------------------------------------------------------------
+
+    async def member_rooms(self, person: Person) -> set[str]:
+        """Configured groups the person is in: the transport's member lists (stored) and config `members`."""
+        if person.key not in self._member_rooms:
+            ids = self.directory.contact_ids(person.key)
+            found = await MemberRepository(self.session).rooms_of(ids) if ids else set()
+            found |= set(config_rooms(self.tree, person))
+            configured = {room.key for room in self.tree.rooms()}
+            self._member_rooms[person.key] = {key for key in found if key in configured}
+        return self._member_rooms[person.key]
+
+    async def reach(self, person: Person, *, first: str | None = None, near: Sequence[str] = ()) -> Address | None:
+        """Where to tell the person: a group they are in (`first` if so, else nearest `near`), else privately by
+        their contact id; None when neither is possible."""
+        room = choose_room(self.tree, await self.member_rooms(person), first=first,
+                           near=[c for c in near if c in self.tree])
+        if room is not None:
+            return Address.room(room)
+        ids = self.directory.contact_ids(person.key)
+        return Address.contact(ids[0]) if ids else None
+
+    def _tell(self, address: Address, person: Person, line: str, **reply: Any) -> Reply:
+        """A line for one person: @-ed in a group, plain in a private chat."""
+        if address.is_room:
+            return Reply(address, f"@{person.name} {line}", (self.person_id(person),), **reply)
+        return Reply(address, line, (), **reply)
+
+    async def pick(self, node_code: str, level: int, *, prefer_role: str | None = None,
+                   party: Callable[[Holder], bool] | None = None) -> tuple[Assignment, list[tuple[Holder, str]]]:
+        """The handler at `level` or the next one up who can be reached and is no party to the report.
+
+        Returns the assignment and who was passed over, with why ("unreachable", "party")."""
+        top = max_level(self.tree, node_code)
+        skipped: list[tuple[Holder, str]] = []
+        role = prefer_role
+        while True:
+            assignment = assign(self.directory, node_code, level, prefer_role=role)
+            holder = assignment.holder
+            if holder is None:
+                return assignment, skipped
+            why = None
+            if party is not None and party(holder):
+                why = "party"
+            elif await self.reach(holder.person, near=(holder.node.code, node_code)) is None:
+                why = "unreachable"
+            if why is None:
+                return assignment, skipped
+            if all(h.person.key != holder.person.key for h, _ in skipped):
+                skipped.append((holder, why))
+            if role is not None and level == 0:
+                role = None  # the category's own role cannot take it: the tier's usual handler next
+                continue
+            if level >= top:
+                return Assignment(None, assignment.node, level), skipped
+            level += 1
+
+    async def _record_skips(self, ticket: TicketRow, skipped: list[tuple[Holder, str]], holder: Holder | None) -> None:
+        to = f" → {holder.person.name}（{holder.role}）" if holder else " → 暂无可联系的负责人"
+        for passed, why in skipped:
+            await self.repo.add_event(ticket, at=self.now, actor="系统", action="reroute", from_state=ticket.state,
+                                      to_state=ticket.state,
+                                      note=f"{passed.person.name}（{passed.role}）{SKIP_REASONS[why]}{to}")
+
     # -- new reports ----------------------------------------------------------------------------
 
-    async def report(self, reporter: Reporter, parse: Any, text: str) -> tuple[TicketRow, bool, list[Reply]]:
-        """Open a ticket for a report, or add the reporter to a matching open one. Returns (ticket, merged, replies)."""
+    async def report(self, reporter: Reporter, parse: Any, text: str, *,
+                     mentions: Sequence[str] = ()) -> tuple[TicketRow, bool, list[Reply]]:
+        """Open a ticket for a report, or add the reporter to a matching open one. Returns (ticket, merged, replies).
+
+        `mentions`: whom the report @-ed (a dispute with an @-ed handler goes one level up)."""
         category = parse.category or "other"
         urgency = parse.urgency or "normal"
         loc = parse.location
@@ -168,14 +260,18 @@ class TicketDesk:
                 line = f"您已反映过这个问题，工单 #{merged_into.number}（{STATE_NAMES[State(merged_into.state)]}）{who}。"
             return merged_into, True, [self._to_reporter(reporter, line, kind="ticket_merge",
                                                          ref=f"ticket:{merged_into.id}")]
-        ticket, holder = await self._open(reporter, category, urgency, loc, text, key)
-        return ticket, False, self._opened_replies(ticket, reporter, holder)
+        ticket, holder = await self._open(reporter, category, urgency, loc, text, key, mentions=mentions)
+        return ticket, False, await self._opened_replies(ticket, reporter, holder, parse)
 
     async def _open(self, reporter: Reporter, category: str, urgency: str, loc: Any, text: str,
-                    key: str | None) -> tuple[TicketRow, Holder | None]:
+                    key: str | None, *, mentions: Sequence[str] = ()) -> tuple[TicketRow, Holder | None]:
         number = await CounterRepository(self.session).next("ticket", start=self.settings.first_number)
         prefer = self.settings.routing.get(category)
-        assignment = assign(self.directory, reporter.node.code, 0, prefer_role=prefer)
+        def party(holder: Holder) -> bool:
+            return is_party(holder.person, holder.role, category=category, text=text, mentions=mentions,
+                            contact_ids=self.directory.contact_ids(holder.person.key))
+
+        assignment, skipped = await self.pick(reporter.node.code, 0, prefer_role=prefer, party=party)
         holder = assignment.holder
         due = self.settings.sla.deadline("accept", urgency, category, self.now)
         fields = dict(
@@ -185,12 +281,13 @@ class TicketDesk:
             building=getattr(loc, "building", None), unit=getattr(loc, "unit", None),
             room_no=getattr(loc, "room", None), place=(getattr(loc, "place", None) or None), problem_key=key,
             assignee=holder.person.key if holder else None, assignee_node=holder.node.code if holder else None,
-            due_at=due, next_check_at=due,
+            due_at=due, next_check_at=due, escalation_level=assignment.level,
         )
         ticket = await self.repo.create(number=number, fields=fields, reporter_id=reporter.id,
                                         reporter_name=reporter.name, message_id=reporter.message_row_id, at=self.now)
         await self.repo.add_event(ticket, at=self.now, actor=reporter.name, action="open", from_state=None,
                                   to_state=State.NEW.value, note=short_text(text, 200))
+        await self._record_skips(ticket, skipped, holder)
         await self._attach_loose_images(ticket, reporter)
         return ticket, holder
 
@@ -202,41 +299,69 @@ class TicketDesk:
             room_no=getattr(loc, "room", None), since=self.now - self.settings.merge_window, me_too=me_too,
             echo_since=self.now - self.settings.me_too_window)
 
-    def _opened_replies(self, ticket: TicketRow, reporter: Reporter, holder: Holder | None) -> list[Reply]:
+    async def _opened_replies(self, ticket: TicketRow, reporter: Reporter, holder: Holder | None,
+                              parse: Any = None) -> list[Reply]:
         tz = self.config.tz
         what = f"{CATEGORY_NAMES.get(ticket.category, ticket.category)}·{URGENCY_NAMES.get(ticket.urgency)}"
         where = location_text(ticket)
         limits = self.settings.sla.limits_for(ticket.urgency, ticket.category)
-        text = f"已登记为工单 #{ticket.number}（{what}{'，' + where if where else ''}）。"
+        priority = TICKET_PRIORITY.get(ticket.urgency, 3)
+        urgent = ticket.urgency == "urgent"
+        text = ""
+        if urgent:
+            advice = safety_advice(self.settings.safety_advice, category=ticket.category,
+                                   category_name=CATEGORY_NAMES.get(ticket.category),
+                                   explanation=tuple(getattr(parse, "explanation", ()) or ()), text=ticket.text)
+            if advice:
+                text += f"⚠️{advice.rstrip('。！!')}。"
+        text += f"已登记为工单 #{ticket.number}（{what}{'，' + where if where else ''}）。"
         mentions: list[str] = []
+        extra: list[Reply] = []
         if holder is not None:
-            text += f"由 @{holder.person.name}（{holder.role}）负责，{format_duration(limits.accept)}内受理"
-            text += f"（{local_time(ticket.due_at, tz)}前）。"
-            mentions.append(self.person_id(holder.person))
+            at = await self.reach(holder.person, first=ticket.room_key if ticket.room_id else None,
+                                  near=(holder.node.code, ticket.node_code))
+            here = at is not None and ticket.room_id is not None and at == Address.room(ticket.room_key or "")
+            if here:
+                text += f"由 @{holder.person.name}（{holder.role}）负责"
+                mentions.append(self.person_id(holder.person))
+            else:
+                text += f"由 {holder.person.name}（{holder.role}）负责，已通知本人"
+                if at is not None:
+                    extra.append(self._tell(at, holder.person, wording_assigned(ticket, self.tree, what, limits.accept),
+                                            priority=priority, kind="ticket_assign", ref=f"ticket:{ticket.id}"))
+            text += f"，{format_duration(limits.accept)}内受理（{local_time(ticket.due_at, tz)}前）。"
         else:
             text += "暂无负责人，已转社区。"
-        text += f"查进度请发“查询 {ticket.number}”。"
-        priority = TICKET_PRIORITY.get(ticket.urgency, 3)
-        replies = [self._to_reporter(reporter, text, extra_mentions=mentions, kind="ticket_open",
-                                     ref=f"ticket:{ticket.id}", priority=priority)]
         upper = self.upper_room(ticket)
-        if ticket.urgency == "urgent" and upper is not None:
+        alerts: list[Reply] = []
+        if urgent and upper is not None:
             # urgent: the tier above hears at once, whatever the hour
             upper_node, address = upper
             boss = self.directory.responsible(upper_node.code)
             line = (f"【紧急】工单 #{ticket.number} {reporter.node.name}：{short_text(ticket.text)}"
                     f"（{what}）。负责人：{holder.person.name if holder else '待定'}。")
             boss_mentions: tuple[str, ...] = ()
-            if boss is not None:
-                line += f" @{boss.person.name} 请关注。"
-                boss_mentions = (self.person_id(boss.person),)
-            replies.append(Reply(address, line, boss_mentions, priority=0, kind="ticket_urgent",
-                                 ref=f"ticket:{ticket.id}"))
+            told = upper_node.name
+            if boss is not None and (holder is None or boss.person.key != holder.person.key):
+                told = f"{boss.person.name}（{boss.role}）"
+                boss_at = await self.reach(boss.person, first=address.id, near=(boss.node.code, upper_node.code))
+                if boss_at == address:
+                    line += f" @{boss.person.name} 请关注。"
+                    boss_mentions = (self.person_id(boss.person),)
+                elif boss_at is not None:
+                    alerts.append(self._tell(boss_at, boss.person, line + "请关注。", priority=0, kind="ticket_urgent",
+                                             ref=f"ticket:{ticket.id}"))
+            alerts.insert(0, Reply(address, line, boss_mentions, priority=0, kind="ticket_urgent",
+                                   ref=f"ticket:{ticket.id}"))
+            text += f"已同时通知 {told}。"
         elif self.settings.relay == "all" and upper is not None:
-            replies.append(Reply(upper[1], f"[新工单 #{ticket.number}] {reporter.node.name}：{short_text(ticket.text)}"
-                                 f"（{what}）→ {holder.person.name if holder else '待定'}",
-                                 priority=priority + 2, kind="ticket_relay", ref=f"ticket:{ticket.id}"))
-        return replies
+            alerts.append(Reply(upper[1], f"[新工单 #{ticket.number}] {reporter.node.name}：{short_text(ticket.text)}"
+                                f"（{what}）→ {holder.person.name if holder else '待定'}",
+                                priority=priority + 2, kind="ticket_relay", ref=f"ticket:{ticket.id}"))
+        text += f"查进度请发“查询 {ticket.number}”。"
+        replies = [self._to_reporter(reporter, text, extra_mentions=mentions, kind="ticket_open",
+                                     ref=f"ticket:{ticket.id}", priority=priority)]
+        return replies + extra + alerts
 
     def _to_reporter(self, reporter: Reporter, text: str, *, extra_mentions: list[str] | None = None,
                      kind: str = "reply", ref: str | None = None, priority: int = 3) -> Reply:
@@ -421,19 +546,20 @@ class TicketDesk:
                                   from_state=ticket.state, to_state=ticket.state, note=f"→ {holder.person.name}")
         replies = await self._announce(ticket, Action.REASSIGN, actor_name, f"转给 {holder.person.name}（{holder.role}）",
                                        answer_to)
-        replies.extend(self._notify_holder(ticket, holder, f"工单 #{ticket.number} 转派给您：{short_text(ticket.text)}"))
+        replies.extend(await self._notify_holder(ticket, holder,
+                                                 f"工单 #{ticket.number} 转派给您：{short_text(ticket.text)}"))
         return replies
 
-    def _notify_holder(self, ticket: TicketRow, holder: Holder, line: str) -> list[Reply]:
-        """@ the person in their own node's group (or the nearest above) unless that is the reporter's group."""
-        found = self.nearest_room(holder.node)
-        if found is None:
+    async def _notify_holder(self, ticket: TicketRow, holder: Holder, line: str) -> list[Reply]:
+        """Tell the person where they are (a group they are in, else privately), unless the reporter's group,
+        which the announcement already told."""
+        address = await self.reach(holder.person, near=(holder.node.code, ticket.node_code))
+        if address is None:
             return []
-        _, address = found
-        if ticket.room_id and address.id in (ticket.room_key, ticket.room_id):
+        if address.is_room and ticket.room_id and address.id in (ticket.room_key, ticket.room_id):
             return []
-        return [Reply(address, f"@{holder.person.name} {line}", (self.person_id(holder.person),),
-                      priority=TICKET_PRIORITY.get(ticket.urgency, 3), kind="ticket_assign", ref=f"ticket:{ticket.id}")]
+        return [self._tell(address, holder.person, line, priority=TICKET_PRIORITY.get(ticket.urgency, 3),
+                           kind="ticket_assign", ref=f"ticket:{ticket.id}")]
 
     def _answer(self, to: Address | None, text: str) -> list[Reply]:
         return [Reply(to, text, kind="ticket_answer")] if to is not None else []
@@ -520,7 +646,7 @@ class TicketDesk:
                                   from_state=ticket.state, to_state=ticket.state,
                                   note=f"{row.reporter_name} 的反映另立为工单 #{new.number}")
         ticket.updated_at = self.now
-        replies = self._opened_replies(new, reporter, holder)
+        replies = await self._opened_replies(new, reporter, holder)
         priority = TICKET_PRIORITY.get(ticket.urgency, 3)
         replies.insert(0, Reply(self.reporter_address(ticket),
                                 f"工单 #{ticket.number}：{row.reporter_name} 反映的“{short_text(text, 24)}”是另一个问题，"
@@ -589,50 +715,93 @@ class TicketDesk:
     async def escalate(self, ticket: TicketRow, *, actor_name: str, note: str = "", manual: bool = False,
                        answer_to: Address | None = None) -> list[Reply]:
         """Pass the ticket one tier up: a new owner, a fresh deadline, and everyone told."""
-        top = max_level(self.tree, ticket.node_code)
+        refusal = self._no_escalation(ticket)
+        if refusal is not None:
+            return self._answer(answer_to, refusal)
+        replies, alert, who = await self._escalate(ticket, actor_name=actor_name, note=note)
+        if alert is not None:
+            replies.append(self._alert_reply([alert]))
+        if manual and answer_to is not None and answer_to != self.reporter_address(ticket):
+            replies.append(Reply(answer_to, f"好的，工单 #{ticket.number} 已上报至{who}。", kind="ticket_ack"))
+        return replies
+
+    def _no_escalation(self, ticket: TicketRow) -> str | None:
+        """Why the ticket cannot go up (closed, or already at the top), else None."""
         if ticket.state not in {s.value for s in OPEN_STATES}:
-            return self._answer(answer_to, f"工单 #{ticket.number} 已{STATE_NAMES[State(ticket.state)]}，不用上报。")
-        if ticket.escalation_level >= top:
+            return f"工单 #{ticket.number} 已{STATE_NAMES[State(ticket.state)]}，不用上报。"
+        if ticket.escalation_level >= max_level(self.tree, ticket.node_code):
             ticket.next_check_at = None  # already at the top: stays overdue, nothing higher to tell
-            return self._answer(answer_to, f"工单 #{ticket.number} 已在最高一级（{self.tree.node(self.tree.roots[0]).name}）。")
-        level = ticket.escalation_level + 1
-        assignment = assign(self.directory, ticket.node_code, level)
+            return f"工单 #{ticket.number} 已在最高一级（{self.tree.node(self.tree.roots[0]).name}）。"
+        return None
+
+    async def _escalate(self, ticket: TicketRow, *, actor_name: str, note: str = "",
+                        picked: tuple[Assignment, list[tuple[Holder, str]]] | None = None,
+                        ) -> tuple[list[Reply], EscalationAlert | None, str]:
+        """The escalation itself and the reporter's line; the new holder's alert is returned to be sent
+        alone or in a batch, with who now has it."""
+        assignment, skipped = picked or await self.pick(ticket.node_code, ticket.escalation_level + 1)
         holder = assignment.holder
+        level = assignment.level
         stage = "accept" if ticket.state in (State.NEW.value, State.REOPENED.value) else "resolve"
         limits = self.settings.sla.limits_for(ticket.urgency, ticket.category)
+        limit = limits.accept if stage == "accept" else limits.resolve
         ticket.escalation_level, ticket.escalated = level, True
         ticket.assignee = holder.person.key if holder else ticket.assignee
         ticket.assignee_node = holder.node.code if holder else assignment.node.code
-        ticket.due_at = self.now + (limits.accept if stage == "accept" else limits.resolve)
+        ticket.due_at = self.now + limit
         ticket.next_check_at = ticket.due_at
         ticket.updated_at = self.now
         reason = note or ("超时未受理" if stage == "accept" else "超时未办结")
         await self.repo.add_event(ticket, at=self.now, actor=actor_name, action=Action.ESCALATE.value,
                                   from_state=ticket.state, to_state=ticket.state,
                                   note=f"{reason} → {assignment.node.name}" + (f"（{holder.person.name}）" if holder else ""))
+        await self._record_skips(ticket, skipped, holder)
         who = f"{assignment.node.name}（{holder.person.name}）" if holder else assignment.node.name
         priority = TICKET_PRIORITY.get(ticket.urgency, 3)
         replies = [Reply(self.reporter_address(ticket), f"工单 #{ticket.number}（{short_text(ticket.text, 24)}）"
                          f"{reason}，已上报至{who}。", priority=priority, kind="ticket_escalate",
                          ref=f"ticket:{ticket.id}")]
+        alert = None
         if holder is not None:
-            found = self.nearest_room(assignment.node)
-            if found is not None:
-                origin = self.tree.node(ticket.node_code)
-                replies.append(Reply(found[1], f"@{holder.person.name} ⚠️工单 #{ticket.number} {reason}，"
-                                     f"已升级到您：{origin.name}·{CATEGORY_NAMES.get(ticket.category)}·"
-                                     f"{URGENCY_NAMES.get(ticket.urgency)}：{short_text(ticket.text)}"
-                                     f"（{ticket.reporter_count}人反映）。请在{format_duration(limits.accept if stage == 'accept' else limits.resolve)}内处理。",
-                                     (self.person_id(holder.person),), priority=priority, kind="ticket_escalate",
-                                     ref=f"ticket:{ticket.id}"))
-        if manual and answer_to is not None and answer_to != self.reporter_address(ticket):
-            replies.append(Reply(answer_to, f"好的，工单 #{ticket.number} 已上报至{who}。", kind="ticket_ack"))
-        return replies
+            address = await self.reach(holder.person, near=(holder.node.code, assignment.node.code, ticket.node_code))
+            if address is not None:
+                alert = EscalationAlert(ticket, holder, address, reason, limit)
+        return replies, alert, who
+
+    def _alert_reply(self, alerts: list[EscalationAlert]) -> Reply:
+        """One message to one handler: a single escalated ticket in full, several as a list."""
+        first = alerts[0]
+        priority = min(TICKET_PRIORITY.get(a.ticket.urgency, 3) for a in alerts)
+        if len(alerts) == 1:
+            t = first.ticket
+            origin = self.tree.node(t.node_code).name if t.node_code in self.tree else t.node_code
+            line = (f"⚠️工单 #{t.number} {first.reason}，已升级到您：{origin}·{CATEGORY_NAMES.get(t.category)}·"
+                    f"{URGENCY_NAMES.get(t.urgency)}：{short_text(t.text)}（{t.reporter_count}人反映）。"
+                    f"请在{format_duration(first.limit)}内处理。")
+            return self._tell(first.address, first.holder.person, line, priority=priority, kind="ticket_escalate",
+                              ref=f"ticket:{t.id}")
+        lines = [f"⚠️{len(alerts)} 张工单超时，已升级到您："]
+        for a in alerts[:20]:
+            t = a.ticket
+            origin = self.tree.node(t.node_code).name if t.node_code in self.tree else t.node_code
+            lines.append(f"· #{t.number} {origin}·{CATEGORY_NAMES.get(t.category)}：{short_text(t.text, 24)}"
+                         f"（{a.reason}）")
+        if len(alerts) > 20:
+            lines.append(f"……还有 {len(alerts) - 20} 张，发“#工单”查看全部")
+        lines.append(f"请在{format_duration(min(a.limit for a in alerts))}内处理，回复“#受理 编号”受理。")
+        return self._tell(first.address, first.holder.person, "\n".join(lines), priority=priority,
+                          kind="ticket_escalate", ref=None)
 
     async def check_deadlines(self) -> list[Reply]:
-        """Escalate every open ticket whose deadline has passed; hold non-urgent ones in quiet hours."""
+        """Escalate every open ticket whose deadline has passed; hold non-urgent ones in quiet hours.
+
+        A handler gets at most one escalation message per `escalation_batch`: tickets escalated to them in one
+        run come as one list, and non-urgent ones breaching soon after wait for the end of the window."""
         replies: list[Reply] = []
         sla = self.settings.sla
+        batch = self.settings.escalation_batch
+        alerts: dict[str, list[EscalationAlert]] = {}
+        waiting: dict[str, datetime | None] = {}  # handler → held until (None: send now), decided once per run
         for ticket in await self.repo.due_for_check(self.now):
             if ticket.due_at is not None and ticket.due_at <= self.now:
                 ticket.breached = True
@@ -640,7 +809,25 @@ class TicketDesk:
             if announce_at > self.now:
                 ticket.next_check_at = announce_at
                 continue
-            replies.extend(await self.escalate(ticket, actor_name="系统"))
+            if not batch or ticket.urgency == "urgent" or self._no_escalation(ticket) is not None:
+                replies.extend(await self.escalate(ticket, actor_name="系统"))
+                continue
+            picked = await self.pick(ticket.node_code, ticket.escalation_level + 1)
+            holder = picked[0].holder
+            if holder is not None:
+                key = holder.person.key
+                if key not in waiting:
+                    last = await self.repo.last_escalation_to(key, self.now - batch)
+                    waiting[key] = None if last is None else last + batch
+                if waiting[key] is not None:
+                    ticket.next_check_at = waiting[key]  # told of another a moment ago: comes with the next list
+                    continue
+            ticket_replies, alert, _who = await self._escalate(ticket, actor_name="系统", picked=picked)
+            replies.extend(ticket_replies)
+            if alert is not None:
+                alerts.setdefault(alert.holder.person.key, []).append(alert)
+        for group in alerts.values():
+            replies.append(self._alert_reply(group))
         return replies
 
     async def auto_close(self) -> list[Reply]:

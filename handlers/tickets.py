@@ -227,7 +227,7 @@ class ReportHandler:
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
         reporter = await _reporter(msg, ctx)
-        ticket, _merged, replies = await _desk(ctx).report(reporter, ctx.parse, msg.text)
+        ticket, _merged, replies = await _desk(ctx).report(reporter, ctx.parse, msg.text, mentions=msg.mentions)
         if ctx.message_row is not None:
             ctx.message_row.ticket_id = ticket.id
         ctx.extras["ticket_id"] = ticket.id

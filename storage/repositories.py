@@ -185,6 +185,13 @@ class MemberRepository:
             await self.session.execute(insert(MemberRow), rows[start:start + 2000])
         return len(rows)
 
+    async def rooms_of(self, member_ids: Sequence[str]) -> set[str]:
+        """Keys of the rooms where any of these contact ids is an active member."""
+        if not member_ids:
+            return set()
+        return set(await self.session.scalars(select(MemberRow.room_key).where(
+            MemberRow.member_id.in_(list(member_ids)), MemberRow.active.is_(True)).distinct()))
+
     async def in_room(self, room_key: str, *, active_only: bool = True) -> list[MemberRow]:
         query = select(MemberRow).where(MemberRow.room_key == room_key)
         if active_only:

@@ -93,9 +93,9 @@ class TicketRepository:
 
     async def create(self, *, number: int, fields: dict[str, Any], reporter_id: str, reporter_name: str,
                      message_id: int | None, at: datetime) -> TicketRow:
-        ticket = TicketRow(number=number, reporter_id=reporter_id, reporter_name=reporter_name, created_at=at,
-                           updated_at=at, reporter_count=1, escalation_level=0, escalated=False, breached=False,
-                           **fields)
+        ticket = TicketRow(**{"number": number, "reporter_id": reporter_id, "reporter_name": reporter_name,
+                              "created_at": at, "updated_at": at, "reporter_count": 1, "escalation_level": 0,
+                              "escalated": False, "breached": False, **fields})
         ticket.reporter_rows.add(TicketReporterRow(reporter_id=reporter_id, reporter_name=reporter_name,
                                                    room_key=fields.get("room_key"), message_id=message_id, at=at))
         self.session.add(ticket)
@@ -179,6 +179,13 @@ class TicketRepository:
             select(TicketRow).where(TicketRow.state.in_(OPEN), TicketRow.next_check_at.is_not(None),
                                     TicketRow.next_check_at <= now)
             .order_by(TicketRow.next_check_at).limit(limit)))
+
+    async def last_escalation_to(self, person_key: str, since: datetime) -> datetime | None:
+        """When a non-urgent ticket now held by this person was last escalated to them, if after `since`."""
+        return await self.session.scalar(
+            select(func.max(TicketEventRow.at)).join(TicketRow, TicketRow.id == TicketEventRow.ticket_id).where(
+                TicketRow.assignee == person_key, TicketRow.urgency != "urgent",
+                TicketEventRow.action == "escalate", TicketEventRow.at > since))
 
     async def next_check_time(self) -> datetime | None:
         return await self.session.scalar(select(func.min(TicketRow.next_check_at)).where(
