@@ -684,10 +684,11 @@ class GridBot:
         unknown: list[str] = []
         tree = self.config.tree
         members: list[tuple[str, str, str, str | None]] = []
+        named: list[tuple[str, str, str, str | None]] = []  # members the transport named (group nicknames)
         known: list[str] = []  # configured groups this account is in
 
         async def work(session):  # type: ignore[no-untyped-def]
-            for found in (unknown, members, known):  # a retried unit of work starts afresh
+            for found in (unknown, members, named, known):  # a retried unit of work starts afresh
                 found.clear()
             repo = GridRepository(session)
             for info in rooms:
@@ -701,9 +702,15 @@ class GridBot:
                     known.append(room.key)
                     self._learn_room(info.id, info.topic, room.key)
                     names = info.member_names or info.member_ids
-                    members.extend((room.key, member, name, household_of(name))
-                                   for member, name in zip(info.member_ids, names) if member != self.transport.self_id)
-            await MemberRepository(session).add_missing(members, now=self.clock.now())
+                    listed = [(room.key, member, name, household_of(name))
+                              for member, name in zip(info.member_ids, names) if member != self.transport.self_id]
+                    members.extend(listed)
+                    if info.member_names:
+                        named.extend(listed)
+            repo_members = MemberRepository(session)
+            # a nickname set or changed since (WeChat announces none) renames the member and finds the household
+            await repo_members.rename(named)
+            await repo_members.add_missing(members, now=self.clock.now())
 
         await self.db.run(work, what="room refresh")
         if self.cluster is not None:

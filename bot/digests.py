@@ -126,8 +126,9 @@ class DigestDesk:
             totals[1] += copies * households
             totals[2] += acked
             if households:
-                name = room_node.name if room_node is not None else room_key
-                lowest.append(GroupAcks(name, room_node.code if room_node is not None else room_key,
+                # a group no longer configured is named, never shown by its raw id
+                name = room_node.name if room_node is not None else self.tree.group_name(room_key)
+                lowest.append(GroupAcks(name, room_node.code if room_node is not None else "",
                                         acked / (copies * households)))
         order = {tier: i for i, tier in enumerate(self.tree.tiers)}
         by_tier = tuple(TierAcks(tier, *values) for tier, values in

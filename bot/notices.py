@@ -6,6 +6,7 @@ Like the ticket desk, each method works in the caller's unit of work and returns
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from bot.messages import Address, Reply
 from bot.transport.base import OUTAGE_PREFIX, cause_for_people
 from storage.models import NoticeRow, OutboxRow
 from storage.notice_repository import NoticeRepository
-from storage.repositories import MemberRepository
+from storage.repositories import GridRepository, MemberRepository
 from storage.ticket_repository import CounterRepository
 
 NOTICE_PRIORITY = {True: 1, False: 6}  # urgent notices go ahead of routine ones (replies to people are 3–5)
@@ -143,10 +144,11 @@ class NoticeDesk:
             lines.append("回复最少的群：")
         missing_by_room = await self.repo.missing_by_room(notice.id, [r.room_key for r in behind],
                                                           exclude=self._exclude(notice)) if behind else {}
+        group_names = await self.group_names([r.room_key for r in behind])
         for room in behind:
             missing = missing_by_room.get(room.room_key, [])
             who = "、".join(name for _, name in missing[:names]) + (f"等 {len(missing)} 人" if len(missing) > names else "")
-            lines.append(f"  {room.room_key}：{room.acked_households}/{room.households} 户"
+            lines.append(f"  {group_names[room.room_key]}：{room.acked_households}/{room.households} 户"
                          f"（{room.acked}/{room.members} 人），未回复：{who}")
         incomplete = sum(1 for r in rooms if not r.complete)
         if incomplete > len(behind):
@@ -192,12 +194,12 @@ class NoticeDesk:
                                      priority=2, kind="notice_receipt", ref=f"notice:{notice.id}"))
         return replies
 
-    def room_name(self, room_key: str) -> str:
-        """A group as people know it: its topic from config (never a raw room id)."""
-        room = self.tree.room(room_id=room_key, topic=room_key)
-        if room is not None:
-            return room.topic or f"{self.tree.node(room.node_code).name}的群"
-        return room_key if "@" not in room_key and not room_key.startswith("sim-") else "一个未登记的群"
+    async def group_names(self, room_keys: Sequence[str]) -> dict[str, str]:
+        """Room key → the group as people know it (`GridTree.group_name`), never a raw room id: the configured
+        topic, else the topic the transport last listed (looked up only for groups config gives none)."""
+        unnamed = [key for key in room_keys if not (room := self.tree.room(room_id=key, topic=key)) or not room.topic]
+        topics = await GridRepository(self.session).topics(unnamed) if unnamed else {}
+        return {key: self.tree.group_name(key, topics.get(key)) for key in room_keys}
 
     async def report_failure(self, row: OutboxRow, error: str) -> list[Reply]:
         """A copy that could not be delivered: the sender is told which groups failed and why.
@@ -210,17 +212,18 @@ class NoticeDesk:
         notice = await self.session.get(NoticeRow, int(row.ref.split(":", 1)[1]))
         if notice is None or not notice.reply_kind or not notice.reply_id:
             return []
-        def render(failed: list[tuple[str, str | None, int]]) -> str:
+        async def render(failed: list[tuple[str, str | None, int]]) -> str:
             shown = failed[:30]
+            group_names = await self.group_names([room for room, _, _ in shown])
             outage = [(room, err) for room, err, _ in shown if err and err.startswith(OUTAGE_PREFIX)]
             other = [(room, err, tries) for room, err, tries in shown if not (err and err.startswith(OUTAGE_PREFIX))]
             lines = [f"通知 #{notice.number} 有 {len(failed)} 个群没能发出。"]
             if outage:
                 lines.append(f"{outage[0][1]}，以下消息未能发出，恢复后请重新发送：")
-                lines.extend(f"· {self.room_name(room)}" for room, _ in outage)
+                lines.extend(f"· {group_names[room]}" for room, _ in outage)
             if other:
                 lines.append("以下群发送失败，请检查机器人是否还在这些群：")
-                lines.extend(f"· {self.room_name(room)}：{cause_for_people(err)[:100]}（已重试 {tries} 次）"
+                lines.extend(f"· {group_names[room]}：{cause_for_people(err)[:100]}（已重试 {tries} 次）"
                              for room, err, tries in other)
             if len(failed) > len(shown):
                 lines.append(f"……另有 {len(failed) - len(shown)} 个，发送“#回执 {notice.number}”查看汇总。")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,14 +44,15 @@ class NoticeRepository:
             OutboxRow.status.in_(("pending", "sending")), OutboxRow.priority <= priority)) or 0)
 
     async def report_failures(self, notice: NoticeRow, *, to_kind: str, to_id: str, now: datetime,
-                              delay: timedelta, render: Callable[[list[tuple[str, str | None, int]]], str]) -> bool:
+                              delay: timedelta,
+                              render: Callable[[list[tuple[str, str | None, int]]], Awaitable[str]]) -> bool:
         """Queue (or refresh) the sender's report of this notice's failed groups: one message per `delay`.
 
         A report still waiting in the outbox is rewritten with every failure so far, so a zone where the bot
         was removed from 200 groups tells the sender in a few messages, not 200. False if one was refreshed.
         """
         ref = notice_ref(notice.id)
-        text = render(await self.failed_rooms(notice.id))
+        text = await render(await self.failed_rooms(notice.id))
         waiting = await self.session.scalar(select(OutboxRow).where(
             OutboxRow.kind == "notice_failure", OutboxRow.ref == ref, OutboxRow.status == "pending").limit(1))
         if waiting is not None:

@@ -132,10 +132,25 @@ class GridRepository:
             assert row is not None
         else:
             row.transport_id = transport_id or row.transport_id
+            row.topic = _name(topic) if topic else row.topic  # a renamed group is named as it is now
             row.last_seen = now
             row.first_seen = row.first_seen or now
         await self.session.flush()
         return row
+
+    async def topics(self, room_keys: Sequence[str]) -> dict[str, str]:
+        """Room key → the group's topic as the transport last listed it, for the keys it is known for."""
+        keys = list(dict.fromkeys(room_keys))
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start:start + 1000]
+            rows = await self.session.execute(select(RoomRow.room_key, RoomRow.transport_id, RoomRow.topic).where(
+                RoomRow.topic.is_not(None), or_(RoomRow.room_key.in_(chunk), RoomRow.transport_id.in_(chunk))))
+            for room_key, transport_id, topic in rows.all():
+                for key in (room_key, transport_id):
+                    if key in chunk:
+                        found.setdefault(key, topic)
+        return found
 
     async def unknown_rooms(self) -> list[RoomRow]:
         rows = await self.session.scalars(
@@ -191,6 +206,27 @@ class MemberRepository:
             return set()
         return set(await self.session.scalars(select(MemberRow.room_key).where(
             MemberRow.member_id.in_(list(member_ids)), MemberRow.active.is_(True)).distinct()))
+
+    async def rename(self, members: Sequence[tuple[str, str, str, str | None]]) -> int:
+        """Bulk: stored (room, member id) rows whose nickname changed take the new one and its household
+        (a nickname that names no household keeps the one known before, as `upsert` does)."""
+        if not members:
+            return 0
+        rooms = {room for room, _, _, _ in members}
+        stored = {(room, member): (row_id, name, household) for row_id, room, member, name, household in
+                  (await self.session.execute(
+                      select(MemberRow.id, MemberRow.room_key, MemberRow.member_id, MemberRow.display_name,
+                             MemberRow.household).where(MemberRow.room_key.in_(rooms)))).all()}
+        changes = []
+        for room, member, name, household in members:
+            found = stored.get((room, member))
+            name = _name(name)
+            if found is None or not name or (name, household or found[2]) == found[1:]:
+                continue
+            changes.append({"id": found[0], "display_name": name, "household": household or found[2]})
+        for start in range(0, len(changes), 2000):
+            await self.session.execute(update(MemberRow), changes[start:start + 2000])
+        return len(changes)
 
     async def in_room(self, room_key: str, *, active_only: bool = True) -> list[MemberRow]:
         query = select(MemberRow).where(MemberRow.room_key == room_key)

@@ -334,7 +334,8 @@ def format_digest(current: DigestFigures, previous: DigestFigures | None, tz: Zo
     if n.by_tier:
         lines.append("按层级：" + "｜".join(f"{a.tier} {_rate(a.rate)}" for a in n.by_tier))
     if n.lowest:
-        lines.append("回执最低：" + "、".join(f"{g.name}({g.code}) {_rate(g.rate)}" for g in n.lowest))
+        lines.append("回执最低：" + "、".join(f"{g.name}({g.code}) {_rate(g.rate)}" if g.code else f"{g.name} {_rate(g.rate)}"
+                                         for g in n.lowest))
     if current.people:
         lines.append("👤 人员（办结｜按时｜在办）")
         for person in current.people[:10]:

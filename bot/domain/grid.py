@@ -31,6 +31,11 @@ class Room:
         return self.id or self.topic or ""
 
 
+def looks_like_room_id(text: str) -> bool:
+    """A transport's id for a group ("1234567@chatroom", the simulator's "sim-…"), not a name for people."""
+    return "@" in text or text.startswith("sim-")
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """Someone with a role somewhere in the tree, known by WeChat id and/or display name."""
@@ -199,6 +204,19 @@ class GridTree:
     def node_for_room(self, *, room_id: str | None = None, topic: str | None = None) -> GridNode | None:
         room = self.room(room_id=room_id, topic=topic)
         return None if room is None else self._nodes[room.node_code]
+
+    def group_name(self, room_key: str, transport_topic: str | None = None) -> str:
+        """A group as people know it, never a raw room id: the configured topic, else the transport's topic
+        (`transport_topic`, as the account last listed it), else "<node>的群"; an unconfigured group with no
+        known topic is named by its key only when that is not an id."""
+        room = self.room(room_id=room_key, topic=room_key)
+        if room is not None and room.topic:
+            return room.topic
+        if transport_topic and not looks_like_room_id(transport_topic):
+            return transport_topic
+        if room is not None:
+            return f"{self._nodes[room.node_code].name}的群"
+        return room_key if not looks_like_room_id(room_key) else "一个未登记的群"
 
     def rooms(self) -> Iterator[Room]:
         for code in self._order:

@@ -13,6 +13,9 @@ Compatibility shims, each small:
   types newer than it (e.g. 16, "post"); `_MESSAGE_TYPES` maps the wire value, unknown → UNKNOWN.
 - The library's loggers print the token and log to stderr on their own; they are quieted to errors,
   passed to our logging, and the token is redacted from their records.
+- Room members are named by their group nickname (群昵称, RoomMemberPayload.room_alias, e.g. "5-1-201 张伟",
+  where households come from), else their contact name; WeChat announces no nickname change, so the
+  sender of each room message and every member of a room listing is read afresh (`member_display_name`).
 - hpack (under grpclib) logs every header, the token among them, at DEBUG: its logger is held at INFO.
 - `telnetlib` (imported by the library) and pyee 11 (`AsyncIOEventEmitter` moved) warn of deprecations;
   those warnings are muted where they fire.
@@ -54,6 +57,7 @@ from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # telnetlib, see the module docstring
     from wechaty_grpc.wechaty import PuppetStub
+    from wechaty_grpc.wechaty.puppet import RoomMemberPayloadResponse
     from wechaty_puppet import PuppetOptions
     from wechaty_puppet_service import PuppetService
     from wechaty_puppet_service.utils import extract_host_and_port
@@ -302,7 +306,8 @@ class WechatyTransport:
             result = []
             for room_id in ids:
                 room = await self._room(client, room_id, fresh=True)
-                names = await asyncio.gather(*(self._contact_name(client, m) for m in room.member_ids))
+                names = await asyncio.gather(*(self._member_name(client, room_id, m, fresh=True)
+                                               for m in room.member_ids))
                 result.append(RoomInfo(room_id, room.topic, room.member_ids, tuple(names)))
         except GRPCError as exc:
             raise TransportError(f"listing WeChat rooms failed: {exc.message or exc.status.name}") from exc
@@ -512,7 +517,7 @@ class WechatyTransport:
             self._rooms.pop(payload.room_id, None)  # membership changed: read it again when needed
             events: list[Event] = []
             for member_id in member_ids or []:
-                name = await self._member_name(client, payload.room_id, member_id)
+                name = await self._member_name(client, payload.room_id, member_id, fresh=joined)
                 events.append(MemberEvent(payload.room_id, member_id, name, joined, self.clock.now()))
                 if member_id == self._self_id:
                     _LOGGER.warning("%s: the bot was %s room %s", self.name, "added to" if joined else "removed from",
@@ -536,7 +541,7 @@ class WechatyTransport:
         if room_id:
             room = await self._room(client, room_id)
             topic = room.topic
-            sender_name = await self._member_name(client, room_id, talker)
+            sender_name = await self._member_name(client, room_id, talker, fresh=True)
             if kind is MessageType.TEXT and "@" in text:
                 # Many puppets leave the mention list empty; WeChat's text still has "@name".
                 others = [m for m in room.member_ids if m not in mentions and m != talker]
@@ -591,18 +596,22 @@ class WechatyTransport:
             self._contacts[contact_id] = name
         return name
 
-    async def _member_name(self, client: PuppetService, room_id: str, contact_id: str) -> str:
-        """The name shown in the room: the member's group alias if set, else the contact's name."""
+    async def _member_name(self, client: PuppetService, room_id: str, contact_id: str, *,
+                           fresh: bool = False) -> str:
+        """The name shown in the room: the member's group nickname (群昵称) if set, else the contact's name.
+
+        `fresh` reads it again from the service (WeChat sends no event when someone changes their nickname):
+        for the sender of each message and for a room listing; mention look-ups use the cache."""
         key = (room_id, contact_id)
-        name = self._members.get(key)
+        name = None if fresh else self._members.get(key)
         if name is None:
-            name = await self._contact_name(client, contact_id)
             try:
                 response = await asyncio.wait_for(
                     client.puppet_stub.room_member_payload(id=room_id, member_id=contact_id), _RPC_TIMEOUT)
-                name = response.room_alias or response.name or name
             except GRPCError:
-                pass
+                response = None  # not (or no longer) a member the service can describe
+            name = member_display_name(response) or self._members.get(key) \
+                or await self._contact_name(client, contact_id)
             self._members[key] = name
         return name
 
@@ -614,6 +623,14 @@ class WechatyTransport:
             if f"@{name}" not in text:
                 prefix += f"@{name}{MENTION_SEPARATOR}"
         return prefix + text
+
+
+def member_display_name(payload: RoomMemberPayloadResponse | None) -> str:
+    """A room member as the room shows them: the group nickname (room_alias, 群昵称, e.g. "5-1-201 张伟")
+    when set, else their WeChat name; "" when the payload names them neither way."""
+    if payload is None:
+        return ""
+    return (payload.room_alias or "").strip() or (payload.name or "").strip()
 
 
 def _send_failed(exc: BaseException, what: str, *, to_room: bool = False) -> TransportError:

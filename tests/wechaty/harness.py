@@ -79,6 +79,7 @@ class MockRoom:
     id: str  # must contain "@", e.g. "jqs-04@chatroom"
     topic: str
     members: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()  # (member id, group nickname 群昵称), as a member sets it in the room
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ class World:
         return json.dumps({
             "bot": {"id": self.bot.id, "name": self.bot.name},
             "contacts": [{"id": c.id, "name": c.name} for c in self.contacts],
-            "rooms": [{"id": r.id, "topic": r.topic, "members": list(r.members)} for r in self.rooms],
+            "rooms": [{"id": r.id, "topic": r.topic, "members": list(r.members), "aliases": dict(r.aliases)}
+                      for r in self.rooms],
         }, ensure_ascii=False)
 
     def room(self, room_id: str) -> MockRoom:
@@ -105,9 +107,22 @@ def resident_id(name: str) -> str:
     return f"res:{name}"
 
 
+def contact_name(display_name: str) -> str:
+    """A resident's own WeChat name for a configured group nickname: '3-201 王芳' → '王芳'.
+
+    On real WeChat the household lives in the 群昵称 only; the contact's name is what its owner chose."""
+    from bot.domain.people import household_of
+
+    household = household_of(display_name)
+    return display_name[len(household):].strip(" -_—·.") or display_name if household else display_name
+
+
 def world_from_config(config: Any, bot: Contact = Contact("wxid_gridbot", "微格助手")) -> World:
     """A mock world for a gridbot config: one room per configured room, with its topic (or id),
-    its residents, and the role holders of its node and the node's parent (as the simulator builds it)."""
+    its residents, and the role holders of its node and the node's parent (as the simulator builds it).
+
+    As on real WeChat, a resident's contact is named without the household ('王芳') and the configured
+    display name ('3-201 王芳') is their group nickname in each of their rooms."""
     names: dict[str, str] = {}
     rooms: list[MockRoom] = []
     tree = config.tree
@@ -122,9 +137,10 @@ def world_from_config(config: Any, bot: Contact = Contact("wxid_gridbot", "微�
                     leaders.append(contact_id)
         for index, room in enumerate(node.rooms):
             residents = [resident_id(name) for name in room.members]
-            names.update({resident_id(name): name for name in room.members})
+            names.update({resident_id(name): contact_name(name) for name in room.members})
             room_id = room.id or f"{node.code}-{index + 1}@chatroom"
-            rooms.append(MockRoom(room_id, room.topic or room_id, tuple(dict.fromkeys(residents + leaders))))
+            rooms.append(MockRoom(room_id, room.topic or room_id, tuple(dict.fromkeys(residents + leaders)),
+                                  tuple((resident_id(name), name) for name in room.members)))
     return World(bot, tuple(Contact(i, n) for i, n in names.items() if i != bot.id), tuple(rooms))
 
 
@@ -220,6 +236,10 @@ class MockWeChat:
 
     async def add(self, room: str, member: str, by: str | None = None) -> None:
         await self.command("add", room=room, member=member, **({"by": by} if by else {}))
+
+    async def alias(self, room: str, member: str, alias: str) -> None:
+        """`member` sets their group nickname (群昵称) in `room` ("" clears it); WeChat sends no event for it."""
+        await self.command("alias", room=room, member=member, alias=alias)
 
     async def remove(self, room: str, member: str, by: str | None = None) -> None:
         await self.command("remove", room=room, member=member, **({"by": by} if by else {}))

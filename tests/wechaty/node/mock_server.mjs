@@ -2,7 +2,10 @@
 //
 //   node mock_server.mjs --port 18788 --token test-token --world world.json
 //
-// The world file: {"bot": {"id", "name"}, "contacts": [{"id", "name"}], "rooms": [{"id", "topic", "members": [ids]}]}.
+// The world file: {"bot": {"id", "name"}, "contacts": [{"id", "name"}],
+//                  "rooms": [{"id", "topic", "members": [ids], "aliases": {memberId: group nickname}}]}.
+// A member's group nickname (群昵称) is served as roomAlias in the room member payload, as real puppets do
+// (the stock PuppetMock never sets one).
 // Room ids should contain "@" like WeChat's "...@chatroom": the stock PuppetMock tells rooms from contacts so
 // (this server's text sending looks the id up instead, so config ids without "@" work for text).
 // Started again with the same arguments, the server rebuilds the same world with the same ids.
@@ -14,6 +17,7 @@
 //           "video", "mini_program", "url", "emoticon", "attachment" or "unknown"
 //   add     {room, member, by?}       a member joins the room (room-join event)
 //   remove  {room, member, by?}       a member leaves the room (room-leave event)
+//   alias   {room, member, alias}     a member sets their group nickname ("" clears it; no event, as on WeChat)
 //   sent    {}                        what the bot sent: [{id, conversation, text, mentions}]
 //   logout  {} / login {}             the bot's account logs out / logs in again
 //   ping    {}
@@ -65,6 +69,8 @@ const nextId = (prefix) => `${prefix}-${runTag}-${++counter}`
 
 const mocker = new mock.Mocker()
 const sent = []
+// roomId → (memberId → group nickname)
+const aliases = new Map((world.rooms || []).map(room => [room.id, new Map(Object.entries(room.aliases || {}))]))
 
 class HarnessPuppet extends PuppetMock {
   // Log the bot in whenever the puppet starts: clients stop and start the puppet when they connect.
@@ -75,6 +81,13 @@ class HarnessPuppet extends PuppetMock {
         mocker.login(mocker.ContactMock.load(world.bot.id))
       }
     })
+  }
+
+  // The stock mock leaves roomAlias out; a real puppet gives the member's group nickname there.
+  async roomMemberRawPayload (roomId, contactId) {
+    const payload = await super.roomMemberRawPayload(roomId, contactId)
+    const alias = aliases.get(roomId)?.get(contactId)
+    return alias ? { ...payload, roomAlias: alias } : payload
   }
 
   // The stock mock answers every image with a QR code; answer with the image that was sent.
@@ -182,6 +195,14 @@ function handle (command) {
     case 'remove': {
       const room = mocker.RoomMock.load(command.room)
       room.remove(mocker.ContactMock.load(command.member)).by(mocker.ContactMock.load(command.by || command.member))
+      return {}
+    }
+    case 'alias': {
+      mocker.RoomMock.load(command.room) // throws for an unknown room
+      if (!aliases.has(command.room)) aliases.set(command.room, new Map())
+      if (command.alias) aliases.get(command.room).set(command.member, command.alias)
+      else aliases.get(command.room).delete(command.member)
+      puppet.cache.roomMember.delete(command.room) // the next payload read sees the new nickname
       return {}
     }
     case 'sent':
