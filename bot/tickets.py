@@ -442,7 +442,7 @@ class TicketDesk:
         await self._apply(ticket, action, new_state, actor_name, note)
         replies = await self._announce(ticket, action, actor_name, note, answer_to)
         if action == Action.REOPEN:
-            replies = self._tell_holder(ticket, replies, f"工单 #{ticket.number}（{short_text(ticket.text, 24)}）"
+            replies = await self._tell_holder(ticket, replies, f"工单 #{ticket.number}（{short_text(ticket.text, 24)}）"
                                         f"已重新打开{'：' + note if note else ''}，请再处理。")
         return replies
 
@@ -473,12 +473,12 @@ class TicketDesk:
         await self.repo.add_event(ticket, at=self.now, actor=actor_name, action=action.value, from_state=old,
                                   to_state=new_state.value, note=note or None)
 
-    def _tell_holder(self, ticket: TicketRow, replies: list[Reply], line: str) -> list[Reply]:
+    async def _tell_holder(self, ticket: TicketRow, replies: list[Reply], line: str) -> list[Reply]:
         """Make sure the ticket's handler hears: in their own group, or @ in the reporter's message."""
         holder = self.holder_of(ticket)
         if holder is None:
             return replies
-        own = self._notify_holder(ticket, holder, line)
+        own = await self._notify_holder(ticket, holder, line)
         if own:
             return [*replies, *own]
         holder_id = self.person_id(holder.person)
@@ -702,7 +702,7 @@ class TicketDesk:
         replies = [Reply(to_reporter, f"{prefix}好的，工单 #{ticket.number} {done}，谢谢告知。", mentions,
                          priority=priority, kind="ticket_status", ref=f"ticket:{ticket.id}")]
         note = f"工单 #{ticket.number}（{short_text(ticket.text, 24)}）居民说“{quote}”，{done}，不用再处理。"
-        replies = self._tell_holder(ticket, replies, note)
+        replies = await self._tell_holder(ticket, replies, note)
         upper = self.upper_room(ticket)
         if upper is not None and (ticket.urgency == "urgent" or ticket.escalated or self.settings.relay == "all") \
                 and upper[1] not in {r.to for r in replies}:
