@@ -21,6 +21,7 @@ from bot.cluster import Cluster
 from bot.config import Config
 from bot.digests import DigestSender
 from bot.domain.budget import SendLimiter
+from bot.domain.parsing.split import split_reports
 from bot.domain.people import Directory, household_of
 from bot.jobs import Jobs
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType
@@ -47,8 +48,12 @@ def build_router() -> Router:
     """The root router: commands first, then reports, then the catch-all for direct messages."""
     from handlers.commands import DirectChatHandler, HelpHandler, UnknownCommandHandler
     from handlers.tickets import (
+        AnswerAcceptHandler,
         ConfirmationHandler,
         ImageHandler,
+        PrivateAskPlaceHandler,
+        PrivatePlaceHandler,
+        PrivateReportHandler,
         ReportHandler,
         TicketCommandHandler,
         TicketQueryHandler,
@@ -65,8 +70,9 @@ def build_router() -> Router:
                                    TicketCommandHandler(), ReviewCommandHandler(), DigestCommandHandler(),
                                    UnknownCommandHandler()])
     # acks after ticket confirmations ("好了，谢谢" may answer either; the reporter's open ticket wins), before reports
-    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), AckHandler(), TicketQueryHandler(),
-                                 ReviewHandler(), ReportHandler()])
+    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), AnswerAcceptHandler(), AckHandler(),
+                                 TicketQueryHandler(), PrivatePlaceHandler(), PrivateReportHandler(),
+                                 PrivateAskPlaceHandler(), ReviewHandler(), ReportHandler()])
     return Router("root", [commands, tickets, DirectChatHandler()])
 
 
@@ -95,6 +101,7 @@ class _Prepared:
     room_key: str | None
     result: Any
     parsed: dict[str, Any] | None
+    parts: tuple[tuple[str, Any], ...] = ()  # several reports in one message: (text, parse) each
 
 
 @dataclass
@@ -340,7 +347,26 @@ class GridBot:
                 result = self.parser(msg.text, room_tier=node.tier if node else None, notice_pending=pending)
             except Exception:  # the parser is built never to raise; if it does, the message still counts
                 _LOGGER.exception("parser failed on a message; storing it unparsed")
-        return _Prepared(msg, room, node, room_key, result, result.to_dict() if result is not None else None)
+        parts = self._report_parts(msg.text, result, node) if result is not None else ()
+        return _Prepared(msg, room, node, room_key, result, result.to_dict() if result is not None else None, parts)
+
+    def _report_parts(self, text: str, result: Any, node: Any) -> tuple[tuple[str, Any], ...]:
+        """Several problems in one report: one part each, only when every part is itself a report."""
+        if getattr(result, "kind", None) != "report" or self.parser is None:
+            return ()
+        split = split_reports(text)
+        if len(split.parts) < 2:
+            return ()
+        try:
+            parsed = [(part, self.parser(part, room_tier=node.tier if node else None)) for part in split.parts]
+        except Exception:
+            _LOGGER.exception("parser failed on part of a message; keeping it whole")
+            return ()
+        if any(p.kind != "report" for _, p in parsed):
+            return ()
+        if not split.marked and len({p.category for _, p in parsed}) < len(parsed):
+            return ()  # plain sentences about the same thing are one report told in two sentences
+        return tuple(parsed)
 
     async def _store(self, session: Any, p: _Prepared, handler: str, row_id: int | None = None) -> Any:
         """The message's row: with a reserved id it waits to be inserted with its batch, else it is added now."""
@@ -368,6 +394,8 @@ class GridBot:
                       bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
                       room=p.room, node=p.node, sender=self.directory.identify(msg.sender_id),
                       parse=p.result, message_row=row, recent_image=self._recent_image)
+        if p.parts:
+            ctx.extras["report_parts"] = p.parts
         if msg.type == MessageType.IMAGE and p.room_key is not None:
             self._images[(msg.sender_id, p.room_key)] = self.clock.now()
         if p.room is None and msg.conversation.is_room:

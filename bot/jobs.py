@@ -137,6 +137,11 @@ class Jobs:
             if earliest > job.next_at:  # skip the ticks that would find nothing
                 ticks = -(-(earliest - job.next_at) // job.interval)
                 job.next_at += job.interval * ticks
+            elif earliest < job.next_at - job.interval:
+                # work came up sooner than the job was waiting for (a new, earlier deadline): come back to
+                # the first tick at or after it, never before now; asked again after every handled batch
+                ticks = (job.next_at - max(earliest, self.clock.now())) // job.interval
+                job.next_at -= job.interval * ticks
             times.append(job.next_at)
         return min(times) if times else None
 
