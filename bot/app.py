@@ -26,6 +26,7 @@ from bot.cluster import Cluster
 from bot.config import Config
 from bot.digests import DigestSender
 from bot.domain.budget import SendLimiter
+from bot.domain.parsing.split import split_reports
 from bot.domain.people import Directory, household_of
 from bot.jobs import Jobs
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType
@@ -53,9 +54,13 @@ def build_router() -> Router:
     """The root router: commands first, then reports, then the catch-all for direct messages."""
     from handlers.commands import DirectChatHandler, HelpHandler, UnknownCommandHandler
     from handlers.tickets import (
+        AnswerAcceptHandler,
         ConfirmationHandler,
         WithdrawHandler,
         ImageHandler,
+        PrivateAskPlaceHandler,
+        PrivatePlaceHandler,
+        PrivateReportHandler,
         ReportHandler,
         TicketCommandHandler,
         TicketQueryHandler,
@@ -72,8 +77,9 @@ def build_router() -> Router:
                                    TicketCommandHandler(), ReviewCommandHandler(), DigestCommandHandler(),
                                    UnknownCommandHandler()])
     # acks after ticket confirmations ("好了，谢谢" may answer either; the reporter's open ticket wins), before reports
-    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), WithdrawHandler(), AckHandler(),
-                                 TicketQueryHandler(), ReviewHandler(), ReportHandler()])
+    tickets = Router("tickets", [ImageHandler(), ConfirmationHandler(), WithdrawHandler(), AnswerAcceptHandler(),
+                                 AckHandler(), TicketQueryHandler(), PrivatePlaceHandler(), PrivateReportHandler(),
+                                 PrivateAskPlaceHandler(), ReviewHandler(), ReportHandler()])
     return Router("root", [commands, tickets, DirectChatHandler()])
 
 
@@ -110,6 +116,7 @@ class _Prepared:
     stored: _Stored
     result: Any
     parsed: dict[str, Any] | None
+    parts: tuple[tuple[str, Any], ...] = ()  # several reports in one message: (text, parse) each
 
     @property
     def msg(self) -> IncomingMessage:
@@ -495,7 +502,26 @@ class GridBot:
                 result = self.parser(msg.text, room_tier=node.tier if node else None, notice_pending=pending)
             except Exception:  # the parser is built never to raise; if it does, the message still counts
                 _LOGGER.exception("parser failed on a message; storing it unparsed")
-        return _Prepared(item, result, result.to_dict() if result is not None else None)
+        parts = self._report_parts(msg.text, result, item.node) if result is not None else ()
+        return _Prepared(item, result, result.to_dict() if result is not None else None, parts)
+
+    def _report_parts(self, text: str, result: Any, node: Any) -> tuple[tuple[str, Any], ...]:
+        """Several problems in one report: one part each, only when every part is itself a report."""
+        if getattr(result, "kind", None) != "report" or self.parser is None:
+            return ()
+        split = split_reports(text)
+        if len(split.parts) < 2:
+            return ()
+        try:
+            parsed = [(part, self.parser(part, room_tier=node.tier if node else None)) for part in split.parts]
+        except Exception:
+            _LOGGER.exception("parser failed on part of a message; keeping it whole")
+            return ()
+        if any(p.kind != "report" for _, p in parsed):
+            return ()
+        if not split.marked and len({p.category for _, p in parsed}) < len(parsed):
+            return ()  # plain sentences about the same thing are one report told in two sentences
+        return tuple(parsed)
 
     def _result_row(self, p: _Prepared) -> PendingMessage:
         """A fresh copy of the stored row for one attempt at handling (a retried attempt starts afresh)."""
@@ -512,6 +538,8 @@ class GridBot:
                       bot_id=self.transport.self_id, bot_name=getattr(self.transport, "bot_name", "微格助手"),
                       room=item.room, node=item.node, sender=self.directory.identify(msg.sender_id),
                       parse=p.result, message_row=row, recent_image=self._recent_image)
+        if p.parts:
+            ctx.extras["report_parts"] = p.parts
         if msg.type == MessageType.IMAGE and item.room_key is not None:
             self._images[(msg.sender_id, item.room_key)] = self.clock.now()
         if item.room is None and msg.conversation.is_room:

@@ -32,6 +32,7 @@ class _Job:
     interval: timedelta | None = None
     cron: dict[str, Any] | None = None
     next_at: datetime | None = None
+    floor: datetime | None = None  # virtual: the first tick after the last run; skipped ticks come back no earlier
     hint: Callable[[], Awaitable[datetime | None]] | None = None  # virtual: when there is work at the earliest
     virtual: bool = True  # False: not run on a virtual clock (e.g. polling the transport)
     leader_only: bool = False  # several processes: only the leader runs it
@@ -94,7 +95,7 @@ class Jobs:
             self._scheduler.add_job(job.func, trigger, id=job.name, name=job.name, replace_existing=True,
                                     coalesce=True, max_instances=1, misfire_grace_time=3600)
         elif job.virtual:
-            job.next_at = self._next_virtual(job, self.clock.now())
+            job.next_at = job.floor = self._next_virtual(job, self.clock.now())
 
     def _next_virtual(self, job: _Job, after: datetime) -> datetime | None:
         if job.interval is not None:
@@ -137,6 +138,12 @@ class Jobs:
             if earliest > job.next_at:  # skip the ticks that would find nothing
                 ticks = -(-(earliest - job.next_at) // job.interval)
                 job.next_at += job.interval * ticks
+            elif earliest < job.next_at - job.interval and job.floor is not None:
+                # work came up sooner than the job was waiting for (a new, earlier deadline): come back to
+                # the first tick at or after it, never before the tick after its last run (asked again after
+                # every handled batch, so a hint stuck in the past cannot make it run without time passing)
+                ticks = (job.next_at - max(earliest, job.floor)) // job.interval
+                job.next_at -= job.interval * ticks
             times.append(job.next_at)
         return min(times) if times else None
 
@@ -145,7 +152,7 @@ class Jobs:
         ran = 0
         for job in sorted(self._jobs.values(), key=lambda j: j.name):
             if job.next_at is not None and job.next_at <= now:
-                job.next_at = self._next_virtual(job, now)
+                job.next_at = job.floor = self._next_virtual(job, now)
                 await job.func()
                 ran += 1
         return ran

@@ -145,6 +145,12 @@ class TicketDesk:
         parent = self.tree.parent(ticket.node_code) if ticket.node_code in self.tree else None
         return self.nearest_room(parent) if parent is not None else None
 
+    def notified_in(self, ticket: TicketRow) -> str | None:
+        """The group key where the ticket's holder was @-ed about it, when not the reporter's own group."""
+        holder = self.holder_of(ticket)
+        found = self.nearest_room(holder.node) if holder is not None else None
+        return found[1].id if found is not None else None
+
     def reporter_address(self, ticket: TicketRow) -> Address:
         if ticket.room_id:
             return Address.room(ticket.room_id)
@@ -252,7 +258,10 @@ class TicketDesk:
                                           note=short_text(text, 200))
             await self._attach_loose_images(merged_into, reporter)
             holder = self.holder_of(merged_into)
-            who = f"，{holder.person.name}（{holder.role}）正在跟进" if holder else ""
+            who = ""
+            if holder is not None:  # "正在跟进" only once someone has taken it on, never beside "待受理"
+                following = merged_into.state == State.ACCEPTED.value
+                who = f"，{holder.person.name}（{holder.role}）{'正在跟进' if following else '负责'}"
             if added:
                 line = (f"同样的问题已有工单 #{merged_into.number}（{STATE_NAMES[State(merged_into.state)]}），"
                         f"已把您加入，共 {merged_into.reporter_count} 人反映{who}。")
@@ -415,7 +424,8 @@ class TicketDesk:
     # -- actions by people --------------------------------------------------------------------------
 
     async def act(self, number: int, action: Action, actor: Person | None, *, note: str = "",
-                  target: str | None = None, reply_to: Address | None = None) -> list[Reply]:
+                  target: str | None = None, reply_to: Address | None = None,
+                  resident: str | None = None) -> list[Reply]:
         """A leader (or the reporter, for confirm/reopen) acts on a ticket. Refusals are replies too."""
         ticket = await self.repo.find_by_number(number)
         answer_to = reply_to
@@ -425,7 +435,7 @@ class TicketDesk:
             if not self.may_act(actor, ticket):
                 return self._answer(answer_to, f"抱歉，工单 #{number} 不在您负责的范围内，不能操作。"
                                     "如需处理请联系该网格负责人。")
-        actor_name = actor.name if actor else "系统"
+        actor_name = actor.name if actor else resident or "系统"  # a resident's own word is theirs, not the system's
         if action == Action.ESCALATE:
             return await self.escalate(ticket, actor_name=actor_name, note=note, manual=True, answer_to=answer_to)
         if action == Action.REASSIGN:
@@ -841,6 +851,23 @@ class TicketDesk:
         return replies
 
     # -- views -------------------------------------------------------------------------------------
+
+    def plain_status(self, ticket: TicketRow) -> str:
+        """A resident's question answered in plain words first: '还没修好。已受理，钱老师负责。'"""
+        holder = self.holder_of(ticket)
+        who = f"，{holder.person.name}负责" if holder else ""
+        state = State(ticket.state)
+        if state == State.NEW:
+            return f"还没有人受理{who}，已在催办。" if ticket.escalated else f"还没受理{who}。"
+        if state == State.ACCEPTED:
+            return f"还没修好。已受理{who}，正在处理。"
+        if state == State.REOPENED:
+            return f"还没修好，已重新交办{who}。"
+        if state == State.RESOLVED:
+            return "负责人说已经办好了，请您确认：好了回复“好了”，没好回复“还没修好”。"
+        if state == State.CLOSED:
+            return "这件事已经解决并关闭。"
+        return "这张工单已撤销。"
 
     def describe(self, ticket: TicketRow, *, with_text: bool = True) -> str:
         tz = self.config.tz

@@ -25,11 +25,28 @@ def parse_command(text: str) -> CommandArgs | None:
     """Split '#办结 1024 已更换灯泡' (or '＃办结：1024 …') into its command word and the rest."""
     if not text:
         return None
-    normalized = unicodedata.normalize("NFKC", text[:2000])
+    original = text[:2000]
+    normalized, starts = _normalize_with_positions(original)
     match = _COMMAND.match(normalized)
     if match is None:
         return None
-    return CommandArgs(match.group(1), (match.group(2) or "").strip())
+    rest = ""
+    if match.group(2) is not None:  # the writer's own characters and punctuation: "各位房东：请把…，" stays so
+        begin, end = match.span(2)
+        rest = original[starts[begin]:starts[end]] if begin < end else ""
+    return CommandArgs(match.group(1), rest.strip())
+
+
+def _normalize_with_positions(text: str) -> tuple[str, list[int]]:
+    """NFKC character by character (for understanding), and where each normalised character came from."""
+    out: list[str] = []
+    starts: list[int] = []
+    for index, char in enumerate(text):
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(folded)
+        starts.extend([index] * len(folded))
+    starts.append(len(text))
+    return "".join(out), starts
 
 
 def reply_to(msg: IncomingMessage, text: str, *, mention_sender: bool = True, **kwargs: object) -> Reply:
@@ -52,7 +69,7 @@ HELP_TEXT = (
     "#回执 [通知编号] 查看各群、各层级回复情况和谁还没回复（一户一人回复即算）\n"
     "负责人命令（在所负责的群或私聊我）：\n"
     "#工单 查看未办结（超时在前）\n"
-    "#受理 1024 ｜ #办结 1024 已更换灯泡\n"
+    "#受理 1024（或直接回复工单消息“收到 马上去”）｜ #办结 1024 已更换灯泡\n"
     "#转派 1024 何警官（或网格编码）｜ #上报 1024 需要城管\n"
     "#关闭 1024 ｜ #撤销 1024 ｜ #重开 1024 ｜ #查询 1024\n"
     "#合并 1024 1025 把 1025 并入 1024（同一问题）｜ #拆分 1024 把最后并入的那位居民的反映另立工单\n"

@@ -5,12 +5,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from bot.domain.tickets import Action
+from bot.domain.tickets import Action, is_acceptance, quoted_ticket, split_quote
+from bot.domain.parsing import ParseResult
+from bot.domain.people import household_of
 from bot.messages import IncomingMessage, MessageType, Reply
+from bot.notices import NoticeDesk
 from bot.tickets import Reporter, TicketDesk
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
+from storage.models import MessageRow
+from storage.repositories import MemberRepository, MessageRepository
 from storage.ticket_repository import TicketRepository
 
 COMMANDS: dict[str, Action | str] = {
@@ -112,7 +119,47 @@ async def view_ticket(msg: IncomingMessage, ctx: Context, number: int) -> list[R
     same_room = ctx.room is not None and ctx.room.key == ticket.room_key
     if not (msg.sender_id in reporters or same_room or desk.may_act(ctx.sender, ticket)):
         return [reply_to(msg, f"工单 #{number} 不是您反映的，也不在本群，暂不能查看。")]
-    return [reply_to(msg, desk.describe(ticket))]
+    if desk.may_act(ctx.sender, ticket):
+        return [reply_to(msg, desk.describe(ticket))]
+    return [reply_to(msg, f"{desk.plain_status(ticket)}\n{desk.describe(ticket)}")]
+
+
+class AnswerAcceptHandler:
+    """A handler answers the bot's ticket message in words ('收到 马上去', '好的我去看看', a quote-reply): 受理.
+
+    Only the ticket's own handler (its assignee) counts, so a resident's "收到" stays a notice acknowledgement;
+    the ticket is the one the quoted message names, else the handler's most recent unaccepted one in this
+    conversation (the reporter's group, the group where the bot @-ed them, or the private chat).
+    """
+
+    name = "ticket_answer"
+
+    async def match(self, msg: IncomingMessage, ctx: Context) -> int | None:
+        if ctx.sender is None or msg.type != MessageType.TEXT or not msg.text:
+            return None
+        quoted, answer = split_quote(msg.text)
+        if not is_acceptance(answer):
+            return None
+        desk = _desk(ctx)
+        waiting = await desk.repo.awaiting_acceptance(ctx.sender.key)
+        number = quoted_ticket(quoted)
+        if number is not None:
+            return number if any(t.number == number for t in waiting) else None
+        here = ctx.room.key if ctx.room is not None else None
+        for ticket in waiting:
+            if here is None or ticket.room_key == here or desk.notified_in(ticket) == here:
+                return ticket.number
+        return None
+
+    async def handle(self, msg: IncomingMessage, args: int, ctx: Context) -> list[Reply]:
+        assert ctx.sender is not None
+        if ctx.room is not None and getattr(ctx.parse, "kind", None) == "ack":
+            # the same "收到" may also answer a notice in this group: count it there too
+            desk = NoticeDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.bot_id)
+            await desk.record_ack(ctx.room.key, msg.sender_id, msg.sender_name, household_of(msg.sender_name))
+        _, answer = split_quote(msg.text)
+        return await _desk(ctx).act(args, Action.ACCEPT, ctx.sender, note=answer.strip()[:100],
+                                    reply_to=msg.conversation)
 
 
 class ConfirmationHandler:
@@ -142,7 +189,8 @@ class ConfirmationHandler:
     async def handle(self, msg: IncomingMessage, args: tuple[int, Action], ctx: Context) -> list[Reply]:
         number, action = args
         note = "居民确认已解决" if action == Action.CONFIRM else f"{msg.sender_name}反馈：{msg.text[:100]}"
-        return await _desk(ctx).act(number, action, None, note=note, reply_to=msg.conversation)
+        return await _desk(ctx).act(number, action, None, note=note, reply_to=msg.conversation,
+                                    resident=msg.sender_name)
 
 
 class WithdrawHandler:
@@ -211,7 +259,8 @@ class TicketQueryHandler:
         tickets = await desk.repo.latest_for_reporter(msg.sender_id, limit=3)
         if not tickets:
             return [reply_to(msg, "没有查到您反映过的问题。如有新情况，直接在群里说明即可。")]
-        return [reply_to(msg, "\n".join(desk.describe(t, with_text=True) for t in tickets))]
+        return [reply_to(msg, "\n".join(f"{desk.plain_status(t)}\n{desk.describe(t, with_text=True)}"
+                                        for t in tickets))]
 
 
 class ReportHandler:
@@ -227,11 +276,132 @@ class ReportHandler:
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
         reporter = await _reporter(msg, ctx)
-        ticket, _merged, replies = await _desk(ctx).report(reporter, ctx.parse, msg.text, mentions=msg.mentions)
+        desk = _desk(ctx)
+        parts = ctx.extras.get("report_parts") or ((msg.text, ctx.parse),)
+        tickets, answers, others = [], [], []
+        for text, parse in parts:
+            ticket, _merged, replies = await desk.report(reporter, parse, text, mentions=msg.mentions)
+            tickets.append(ticket)
+            for reply in replies:
+                (answers if reply.kind in ("ticket_open", "ticket_merge") else others).append(reply)
         if ctx.message_row is not None:
-            ctx.message_row.ticket_id = ticket.id
-        ctx.extras["ticket_id"] = ticket.id
+            ctx.message_row.ticket_id = tickets[0].id
+        ctx.extras["ticket_id"] = tickets[0].id
+        if len(answers) > 1:  # several problems: one ticket each, all listed in one reply
+            answers = [_one_reply(answers, msg)]
+        return answers + others
+
+
+ASK_PLACE = "请问您住哪栋楼/哪个群？"
+_ASKED = "private_ask_place"
+_PLACED = "private_place"
+
+
+def _private_report(msg: IncomingMessage, ctx: Context) -> bool:
+    return (msg.conversation.kind == "contact" and msg.type == MessageType.TEXT
+            and getattr(ctx.parse, "kind", None) == "report")
+
+
+async def _home_node(msg: IncomingMessage, ctx: Context):  # type: ignore[no-untyped-def]
+    """The sender's node from the groups they are in: the deepest, then the most recently joined."""
+    tree = ctx.tree
+    found = []
+    for order, member in enumerate(await MemberRepository(ctx.session).memberships_of(msg.sender_id)):
+        room = tree.room(room_id=member.room_key, topic=member.room_key)
+        if room is not None:
+            found.append((-len(tree.lineage(room.node_code)), order, tree.node(room.node_code)))
+    return min(found, key=lambda f: f[:2])[2] if found else None
+
+
+def _place_from_answer(text: str, ctx: Context):  # type: ignore[no-untyped-def]
+    """'3号楼' / '江桥花苑3号楼微网格' → the node: a group's topic first, else a node name, the widest match."""
+    answer = unicodedata.normalize("NFKC", text or "").strip(" 。.，,！!")
+    if not answer:
+        return None
+    tree = ctx.tree
+    for node in tree:
+        for room in node.rooms:
+            if room.topic and unicodedata.normalize("NFKC", room.topic) == answer:
+                return node
+    matches = [node for node in tree if answer in unicodedata.normalize("NFKC", node.name)
+               or unicodedata.normalize("NFKC", node.name) in answer]
+    if not matches:
+        return None
+    return min(matches, key=lambda n: (len(tree.lineage(n.code)), len(n.name)))
+
+
+async def _open_private(msg: IncomingMessage, ctx: Context, node: Any, parse: Any, text: str) -> list[Reply]:
+    """A private report at the sender's node: the reporter has no group, so everything goes to them privately."""
+    reporter = Reporter(id=msg.sender_id, name=msg.sender_name, room_id=None, room_key=None, node=node,
+                        message_row_id=await ctx.message_id())
+    ticket, _merged, replies = await _desk(ctx).report(reporter, parse, text)
+    if ctx.message_row is not None:
+        ctx.message_row.ticket_id = ticket.id
+    ctx.extras["ticket_id"] = ticket.id
+    return replies
+
+
+class PrivateReportHandler:
+    """A resident's report sent to the bot privately: a ticket at their node, known from their groups."""
+
+    name = "private_report"
+
+    async def match(self, msg: IncomingMessage, ctx: Context):  # type: ignore[no-untyped-def]
+        if not _private_report(msg, ctx):
+            return None
+        return await _home_node(msg, ctx)
+
+    async def handle(self, msg: IncomingMessage, args, ctx: Context) -> list[Reply]:  # type: ignore[no-untyped-def]
+        return await _open_private(msg, ctx, args, ctx.parse, msg.text)
+
+
+class PrivateAskPlaceHandler:
+    """A private report from someone in none of our groups: one short question, the answer places it."""
+
+    name = _ASKED
+
+    def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
+        return True if _private_report(msg, ctx) else None
+
+    async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
+        return [reply_to(msg, ASK_PLACE)]
+
+
+class PrivatePlaceHandler:
+    """The answer to "请问您住哪栋楼/哪个群？": a building or group name opens the held report there."""
+
+    name = _PLACED
+
+    async def match(self, msg: IncomingMessage, ctx: Context) -> tuple[MessageRow, Any] | None:
+        if msg.conversation.kind != "contact" or msg.type != MessageType.TEXT or not msg.text:
+            return None
+        if len(msg.text) > 40:
+            return None  # a new report, not an answer
+        node = _place_from_answer(msg.text, ctx)
+        if node is None and getattr(ctx.parse, "kind", None) == "report":
+            return None
+        recent = await MessageRepository(ctx.session).recent_direct_from(msg.sender_id, ctx.now - timedelta(days=1))
+        if not recent or recent[0].handler not in (_ASKED, _PLACED):
+            return None
+        asked = next((row for row in recent if row.handler == _ASKED and row.ticket_id is None), None)
+        return None if asked is None else (asked, node)
+
+    async def handle(self, msg: IncomingMessage, args: tuple[MessageRow, Any], ctx: Context) -> list[Reply]:
+        asked, node = args
+        if node is None:
+            return [reply_to(msg, f"没找到“{msg.text.strip()[:20]}”。请写楼号或群名，例如“江桥花苑3号楼”。")]
+        replies = await _open_private(msg, ctx, node, ParseResult.from_dict(asked.parse or {}), asked.text)
+        asked.ticket_id = ctx.extras["ticket_id"]
         return replies
+
+
+def _one_reply(answers: list[Reply], msg: IncomingMessage) -> Reply:
+    prefix = f"@{msg.sender_name} " if msg.conversation.is_room else ""
+    lines = [f"{n}. {r.text.removeprefix(prefix)}" for n, r in enumerate(answers, 1)]
+    first = answers[0]
+    mentions = tuple(dict.fromkeys(m for r in answers for m in r.mentions))
+    return Reply(first.to, f"{prefix}您反映了 {len(answers)} 件事，已分别登记：\n" + "\n".join(lines), mentions,
+                 priority=min(r.priority for r in answers), kind=first.kind, ref=first.ref)
 
 
 def _example(action: Action | str) -> str:

@@ -235,11 +235,27 @@ class MemberRepository:
         return list(await self.session.scalars(query.order_by(MemberRow.id)))
 
 
+    async def memberships_of(self, member_id: str) -> list[MemberRow]:
+        """The groups a person is an active member of, most recently joined first."""
+        return list(await self.session.scalars(
+            select(MemberRow).where(MemberRow.member_id == member_id, MemberRow.active.is_(True))
+            .order_by(MemberRow.joined_at.desc(), MemberRow.id.desc())))
+
+
 class MessageRepository:
     """Every message in and out."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def recent_direct_from(self, sender_id: str, since: datetime, *, limit: int = 5) -> list[MessageRow]:
+        """The sender's latest private messages to the bot since `since`, newest first (earlier batches': the
+        current batch's rows are still pending and their handlers not yet known)."""
+        return list(await self.session.scalars(
+            select(MessageRow).where(MessageRow.direction == "in", MessageRow.conversation_kind == "contact",
+                                     MessageRow.sender_id == sender_id, MessageRow.at >= since,
+                                     MessageRow.handler.is_not(None), MessageRow.handler != "")
+            .order_by(MessageRow.id.desc()).limit(limit)))
 
     PENDING = "pending_messages"  # session.info key: rows with reserved ids, inserted together
 

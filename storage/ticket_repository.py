@@ -221,6 +221,12 @@ class TicketRepository:
             query = query.where(TicketRow.room_key == room_key)
         return await self.session.scalar(query.order_by(TicketRow.resolved_at.desc()).limit(1))
 
+    async def awaiting_acceptance(self, assignee: str, *, limit: int = 20) -> list[TicketRow]:
+        """The person's tickets nobody has accepted yet (new or reopened), most recently changed first."""
+        return list(await self.session.scalars(
+            select(TicketRow).where(TicketRow.assignee == assignee, TicketRow.state.in_(("new", "reopened")))
+            .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc()).limit(limit)))
+
     async def recent_by_reporter_in_room(self, reporter_id: str, room_key: str, since: datetime) -> TicketRow | None:
         ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id,
                                                         TicketReporterRow.at >= since,

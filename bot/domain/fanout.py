@@ -17,6 +17,7 @@ A phrase that starts like a date but is not one (2月30日, 25点) is refused wi
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -96,7 +97,7 @@ def parse_draft(rest: str, *, now: datetime, tz: Any, tiers: Sequence[str]) -> D
     while text:
         m = _ONLY.match(text)
         if m:
-            target = _target(m.group(1), target, tiers)
+            target = _target(unicodedata.normalize("NFKC", m.group(1)), target, tiers)  # the body keeps its own marks
             text = text[m.end():]
             continue
         m = _DEADLINE.match(text)

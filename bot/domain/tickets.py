@@ -6,6 +6,8 @@ alongside the state: it changes who answers, not where the ticket stands.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -142,3 +144,38 @@ def assign(directory: Directory, node_code: str, level: int, *, prefer_role: str
                 if parent is not None:
                     holder = directory.responsible(parent.code) or holder
     return Assignment(holder, target, level)
+
+
+# -- answers in chat ---------------------------------------------------------------------------------
+
+# A handler's natural "I'm on it": 收到 马上去 / 好的我去看看 / 马上到 / 这就去 / 我来处理 / OK.
+_ACCEPT_ANSWER = re.compile(
+    r"^(?:收到|好的|好嘞|好滴|好|行|明白|了解|知道了|没问题|马上|立刻|立即|这就|我去|我来|我马上|我这就|在路上|ok|okay|👌|👍)",
+    re.I)
+# … but not a report of work done, a refusal or a question.
+_NOT_ACCEPT = re.compile(r"好了|修好|办好|办完|弄好|搞定|解决|完成|已办|不去|去不了|没空|不行|不能|[?？吗]")
+# WeChat's quote-reply as text: 「bot：quoted」 then a dashed line, then the answer.
+_QUOTE = re.compile(r"^\s*「(?P<quoted>.*?)」\s*\n\s*[-－—\s]{5,}\n(?P<answer>.*)$", re.S)
+_TICKET_NUMBER = re.compile(r"#\s*(\d{3,9})")
+
+
+def split_quote(text: str) -> tuple[str | None, str]:
+    """'「微格助手：工单 #1001 …」\\n- - - - -\\n收到' → ('微格助手：工单 #1001 …', '收到'); no quote → (None, text)."""
+    match = _QUOTE.match(text or "")
+    if match is None:
+        return None, text or ""
+    return match.group("quoted"), match.group("answer")
+
+
+def quoted_ticket(quoted: str | None) -> int | None:
+    """The ticket number a quoted bot message was about, if it names one."""
+    match = _TICKET_NUMBER.search(quoted or "")
+    return int(match.group(1)) if match else None
+
+
+def is_acceptance(text: str) -> bool:
+    """A short answer that takes a job on ('收到 马上去', '好的我去看看', '马上到'), not one that reports it done."""
+    answer = re.sub(r"^(?:@\S+\s*)+", "", unicodedata.normalize("NFKC", text or "")).strip()
+    if not answer or len(answer) > 30:
+        return False
+    return _ACCEPT_ANSWER.match(answer) is not None and _NOT_ACCEPT.search(answer) is None
