@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.domain.tickets import Action
 from bot.messages import IncomingMessage, MessageType, Reply
 from bot.tickets import Reporter, TicketDesk
+from handlers.ack import record_reply_in_report
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
 from storage.ticket_repository import TicketRepository
@@ -184,6 +185,7 @@ class ReportHandler:
         return True
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
+        await record_reply_in_report(msg, ctx)
         reporter = await _reporter(msg, ctx)
         ticket, _merged, replies = await _desk(ctx).report(reporter, ctx.parse, msg.text)
         if ctx.message_row is not None:
