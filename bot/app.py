@@ -166,7 +166,8 @@ class GridBot:
             self.sender.batch, self.sender.idle_poll = 5, 2.0
         self.jobs = Jobs(self.clock, config.timezone, enabled=scheduler,
                          leader=(lambda: self.cluster.is_leader) if self.cluster is not None else None)
-        self.digests = DigestSender(self.db, config, images=can_send_images(transport))
+        self.digests = DigestSender(self.db, config, images=can_send_images(transport), directory=self.directory,
+                                    bot_id=lambda: self.transport.self_id)
         self.stats = Stats()
         # arrivals: events to store (with the future their sender waits on); inbound: stored, to handle
         self._arrivals: asyncio.Queue[tuple[Event, asyncio.Future[None] | None]] = asyncio.Queue()

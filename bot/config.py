@@ -190,6 +190,7 @@ class DigestConfig:
     room: str | None = None  # send the community digest to this group instead of privately
     chart: bool = True  # draw the weekly chart (PNG)
     charts_dir: str = "data/charts"
+    skip_empty: bool = True  # no digest for a period with nothing in it (bot.domain.digest.is_empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -868,7 +869,7 @@ class _Checker:
         if section is None:
             return DigestConfig()
         self.known_keys(section, ("daily", "weekly", "grace", "secretary_roles", "leader_roles", "room", "chart",
-                                  "charts_dir"), "digests")
+                                  "charts_dir", "skip_empty"), "digests")
         defaults = DigestConfig()
         schedules = []
         for key, kind, example in (("daily", "day", '"18:00"'), ("weekly", "week", '"mon 08:00"')):
@@ -900,11 +901,16 @@ class _Checker:
         if not isinstance(chart, bool):
             self.error(self.line_of(section, "chart"), "digests.chart must be true or false", "write chart: true")
             chart = True
+        skip_empty = section.get("skip_empty", True)
+        if not isinstance(skip_empty, bool):
+            self.error(self.line_of(section, "skip_empty"), "digests.skip_empty must be true or false",
+                       "write skip_empty: true")
+            skip_empty = True
         return DigestConfig(
             schedules=tuple(schedules), grace=self.duration(section, "grace", "digests", timedelta(hours=6)),
             secretary_roles=chosen["secretary_roles"], leader_roles=chosen["leader_roles"], room=room or None,
             chart=chart, charts_dir=self.string(section, "charts_dir", "digests", default="data/charts")
-            or "data/charts")
+            or "data/charts", skip_empty=skip_empty)
 
     def check_tickets(self, data: _LinedDict, timezone: str, roles: tuple[RoleType, ...]) -> TicketConfig:
         section = self.mapping(data.get("tickets"), self.line_of(data, "tickets"), "tickets")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,9 +34,11 @@ from bot.domain.digest import (
     UrgentTicket,
     due_fires,
     format_digest,
+    is_empty,
     recipients,
 )
 from bot.domain.grid import GridNode, node_path
+from bot.domain.people import Directory
 from bot.messages import Address, Reply
 from storage.digest_repository import DigestRepository
 from storage.review_repository import ReviewRepository
@@ -50,11 +53,15 @@ DIGEST_PRIORITY = 6
 class DigestDesk:
     """Figures and text for one node and period, inside the caller's unit of work."""
 
-    def __init__(self, session: AsyncSession, config: Config, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, config: Config, now: datetime, *, directory: Directory | None = None,
+                 bot_id: str = "") -> None:
+        """`directory` and `bot_id` tell staff from residents in notice figures (bot.domain.acks)."""
         self.session = session
         self.config = config
         self.tree = config.tree
         self.now = now
+        self.directory = directory or Directory(config.tree, config.people, config.roles)
+        self.bot_id = bot_id
         self._room_nodes: dict[str, GridNode] | None = None
 
     def _prefix(self, node_code: str) -> str | None:
@@ -97,45 +104,76 @@ class DigestDesk:
             accept_median=await repo.median(TicketRow.accept_seconds, TicketRow.accepted_at, start, end),
             resolve_median=await repo.median(TicketRow.resolve_seconds, TicketRow.resolved_at, start, end),
             held=held, held_sample=sample, **outcomes)
-        people = []
-        for key, (handled, on_time, open_now) in (await repo.people(start, end)).items():
-            person = self.config.people.get(key)
-            people.append(PersonFigures(key, person.name if person else key, handled, on_time, open_now))
-        people.sort(key=lambda p: (-p.handled, -p.open, p.name))
+        people = await self._people(repo, start, end)
         tz_offset = period.start.astimezone(self.config.tz).utcoffset()
         days = tuple(await repo.daily(start, end, tz_offset)) if daily and tz_offset is not None else ()
         return DigestFigures(node.code, node.name, period, tickets, await self._notices(repo, node, period),
                              tuple(people), days)
 
+    async def _people(self, repo: DigestRepository, start: datetime, end: datetime) -> tuple[PersonFigures, ...]:
+        """Per person, credit to whoever acted (the name on the ticket's accept / resolve event), not to whoever
+        holds the node; a ticket whose timeline names nobody configured is credited to its assignee."""
+        by_name: dict[str, str] = {}
+        for key, person in self.config.people.items():
+            by_name.setdefault(person.name, key)
+        counts: dict[str, list[int]] = {}  # key → [accepted, handled, on time, open now]
+        for action, actor, assignee, breached in await repo.credits(start, end):
+            key = by_name.get(actor or "") or assignee
+            if key is None:
+                continue
+            row = counts.setdefault(key, [0, 0, 0, 0])
+            if action == "accept":
+                row[0] += 1
+            else:
+                row[1] += 1
+                row[2] += 0 if breached else 1
+        for key, (_, _, open_now) in (await repo.people(start, end)).items():
+            if open_now:
+                counts.setdefault(key, [0, 0, 0, 0])[3] = open_now
+        people = []
+        for key, (accepted, handled, on_time, open_now) in counts.items():
+            person = self.config.people.get(key)
+            people.append(PersonFigures(key, person.name if person else key, handled, on_time, open_now, accepted))
+        people.sort(key=lambda p: (-p.handled, -p.accepted, -p.open, p.name))
+        return tuple(people)
+
     async def _notices(self, repo: DigestRepository, node: GridNode, period: Period) -> NoticeFigures:
-        room_nodes = self.room_nodes()
-        subtree = None
-        if node.parent is not None:
-            subtree = [key for key, n in room_nodes.items() if self.tree.is_within(n.code, node.code)]
-        notice_ids = await repo.notices_in(period.start, period.end)
-        rows = await repo.notice_rooms(notice_ids, subtree) if notice_ids else []
-        if not rows:
-            return NoticeFigures()
+        """Notices posted in the period, counted in this node's subtree exactly as `#回执` counts them
+        (NoticeDesk.room_acks → bot.domain.acks.count_room: households of residents, staff left out)."""
+        from bot.notices import NoticeDesk
+
+        within = None if node.parent is None and len(self.tree.roots) == 1 else (node.code,)
+        desk = NoticeDesk(self.session, self.config, self.directory, self.now, self.bot_id)
         tiers: dict[str, list[int]] = {}
-        lowest = []
-        for room_key, copies, households, acked in rows:
-            room_node = room_nodes.get(room_key)
-            tier = room_node.tier if room_node is not None else "未配置"
-            totals = tiers.setdefault(tier, [0, 0, 0])
-            totals[0] += copies
-            totals[1] += copies * households
-            totals[2] += acked
-            if households:
-                # a group no longer configured is named, never shown by its raw id
-                name = room_node.name if room_node is not None else self.tree.group_name(room_key)
-                lowest.append(GroupAcks(name, room_node.code if room_node is not None else "",
-                                        acked / (copies * households)))
+        lowest: dict[str, list[int]] = {}
+        sent = 0
+        for notice in await repo.notices_posted(period.start, period.end):
+            rooms = await desk.room_acks(notice, within)
+            sent += 1 if rooms else 0
+            for room in rooms:
+                totals = tiers.setdefault(room.tier, [0, 0, 0])
+                totals[0] += 1
+                totals[1] += room.households
+                totals[2] += room.acked_households
+                if room.households:
+                    group = lowest.setdefault(room.room_key, [0, 0])
+                    group[0] += room.households
+                    group[1] += room.acked_households
+        if not sent:
+            return NoticeFigures()
         order = {tier: i for i, tier in enumerate(self.tree.tiers)}
         by_tier = tuple(TierAcks(tier, *values) for tier, values in
                         sorted(tiers.items(), key=lambda item: order.get(item[0], len(order))))
-        lowest.sort(key=lambda g: (g.rate, g.code))
-        return NoticeFigures(sent=len(notice_ids) if subtree is None else await repo.notices_reaching(notice_ids, subtree),
-                             groups=sum(t.groups for t in by_tier), by_tier=by_tier, lowest=tuple(lowest[:5]))
+        room_nodes = self.room_nodes()
+        groups = []
+        for room_key, (expected, acked) in lowest.items():
+            room_node = room_nodes.get(room_key)
+            # a group no longer configured is named, never shown by its raw id
+            groups.append(GroupAcks(room_node.name if room_node is not None else self.tree.group_name(room_key),
+                                    room_node.code if room_node is not None else "", acked / expected))
+        groups.sort(key=lambda g: (g.rate, g.code))
+        return NoticeFigures(sent=sent, groups=sum(t.groups for t in by_tier), by_tier=by_tier,
+                             lowest=tuple(groups[:5]))
 
     async def compose(self, node_code: str, period: Period, *, chart_link: str | None = None,
                       daily: bool = False) -> tuple[str, DigestFigures]:
@@ -168,9 +206,12 @@ def chart_url(config: Config, path: Path) -> str:
 class DigestSender:
     """The scheduled side: which digests are due, writing them, and recording them with their outbox rows."""
 
-    def __init__(self, db: Database, config: Config, *, draw: bool | None = None, images: bool = False) -> None:
+    def __init__(self, db: Database, config: Config, *, draw: bool | None = None, images: bool = False,
+                 directory: Directory | None = None, bot_id: Callable[[], str] | str = "") -> None:
         """`images`: the transport can send pictures, so the chart goes as one after the text."""
         self.db = db
+        self.directory = directory
+        self.bot_id = bot_id
         self.images = images
         self.config = config
         self.draw = config.digests.chart if draw is None else draw
@@ -227,11 +268,26 @@ class DigestSender:
         path = charts[key] if drawn else (chart_path(self.config) if weekly_chart else None)
 
         async def write(session):  # type: ignore[no-untyped-def]
-            desk = DigestDesk(session, self.config, now)
+            desk = DigestDesk(session, self.config, now, directory=self.directory,
+                              bot_id=self.bot_id() if callable(self.bot_id) else self.bot_id)
             return await desk.compose(item.recipient.node_code, period, daily=weekly_chart,
                                       chart_link=chart_url(self.config, path) if path else None)
 
         text, figures = await self.db.run(write, what="writing a digest")
+        if self.config.digests.skip_empty and is_empty(figures):
+            # nothing happened: recorded as done (so it is not owed again), nothing sent
+            async def skip(session):  # type: ignore[no-untyped-def]
+                await DigestRepository(session).record(
+                    period=item.schedule.kind, period_start=period.start, node_code=item.recipient.node_code,
+                    recipient=item.recipient.key, to_kind=item.recipient.to_kind, to_id=item.recipient.to_id,
+                    now=now, chart=None)
+
+            try:
+                await self.db.run(skip, what="skipping an empty digest")
+            except IntegrityError:
+                pass
+            charts[key] = None
+            return []
         if path is not None and not drawn:
             try:
                 from bot.chart import render_chart

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
-from bot.domain.acks import RoomAcks, lagging, roll_up, rooms_from_rows, to_remind
-from bot.domain.fanout import NoticeSyntaxError, by_tier, chunk_mentions, parse_draft, plan_fanout
+from bot.domain.acks import NoticeTotals, RoomAcks, count_room, lagging, roll_up, staff_ids, to_remind
+from bot.domain.fanout import NoticeSyntaxError, by_tier, chunk_mentions, notice_title, parse_draft, plan_fanout
 from bot.domain.grid import GridNode, Person
 from bot.domain.people import Directory
 from bot.domain.sla import QuietHours
@@ -30,6 +30,12 @@ NOTICE_PRIORITY = {True: 1, False: 6}  # urgent notices go ahead of routine ones
 
 def _local(moment: datetime | None, tz: Any) -> str:
     return "—" if moment is None else moment.astimezone(tz).strftime("%m月%d日 %H:%M")
+
+
+def _local_day(moment: datetime, tz: Any) -> str:
+    """'12月3日 18:00' (no leading zeros: how a reminder names a deadline)."""
+    local = moment.astimezone(tz)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def _minutes(minutes: int) -> str:
@@ -94,13 +100,19 @@ class NoticeDesk:
         body = (f"{head} #{number}】{origin_node.name}·{role} {person.name}：\n{draft.text}\n"
                 f"请回复“收到”" + (f"（{_local(draft.deadline, self.config.tz)}前）" if draft.deadline else "") + "。")
         ahead = await self.repo.queued_ahead(notice.priority)
-        await self.repo.enqueue_deliveries(notice, [d.room_key for d in deliveries], body, now=self.now)
+        start = self.now
+        quiet = self.quiet()
+        if not draft.urgent and quiet.contains(self.now):
+            start = quiet.next_end(self.now)  # routine notices wait for the morning; urgent ones go at once
+        await self.repo.enqueue_deliveries(notice, [d.room_key for d in deliveries], body, now=self.now,
+                                           not_before=start if start > self.now else None)
         budget = self.config.transport.send_budget.per_minute
         minutes = delivery_minutes(len(deliveries), ahead, budget)
-        finish = _local(self.now + timedelta(minutes=minutes), self.config.tz)
+        finish = _local(start + timedelta(minutes=minutes), self.config.tz)
+        held = (f"夜间免打扰，将于 {start.astimezone(self.config.tz):%H:%M} 开始发送，" if start > self.now else "")
         tiers = "，".join(f"{tier} {count} 个" for tier, count in by_tier(deliveries, self.tree.tiers))
         queue = f"（前面还有 {ahead} 条消息排队）" if ahead else ""
-        confirm = (f"通知 #{number} 已安排发送到 {len(deliveries)} 个群（{tiers}），"
+        confirm = (f"通知 #{number} 已安排发送到 {len(deliveries)} 个群（{tiers}），{held}"
                    f"按每分钟 {budget} 条约需 {_minutes(minutes)}发完{queue}，预计 {finish} 前全部送达。"
                    + (f"截止 {_local(draft.deadline, self.config.tz)}。" if draft.deadline else "")
                    + f"发送“#回执 {number}”查看回执情况。")
@@ -117,36 +129,62 @@ class NoticeDesk:
         return await self.repo.record_ack(notice, room_key=room_key, member_id=member_id, member_name=member_name,
                                           household=household, at=self.now)
 
-    def _exclude(self, notice: NoticeRow) -> list[str]:
-        sender = self.config.people.get(notice.sender_key)
-        return [self.bot_id] + (self.directory.contact_ids(sender.key) or [sender.key] if sender else [])
+    def quiet(self) -> QuietHours:
+        return self.config.notices.quiet or self.config.tickets.sla.quiet
 
-    async def room_acks(self, notice: NoticeRow) -> list[RoomAcks]:
-        """Per delivered group: members and households, and how many replied (one aggregate query)."""
-        rows = await self.repo.room_stats(notice.id, exclude=self._exclude(notice))
+    def node_of_room(self, room_key: str) -> GridNode | None:
+        return self.tree.node_for_room(room_id=room_key, topic=room_key)
 
-        def tier_of(room_key: str) -> str | None:
-            node = self.tree.node_for_room(room_id=room_key, topic=room_key)
-            return node.tier if node else None
+    def in_view(self, room_key: str, within: tuple[str, ...] | None) -> bool:
+        """Whether a group is inside the subtrees a reader follows (`None`: everything)."""
+        if within is None:
+            return True
+        node = self.node_of_room(room_key)
+        return node is not None and any(self.tree.is_within(node.code, top) for top in within)
 
-        return rooms_from_rows(rows, tier_of)
+    async def room_acks(self, notice: NoticeRow, within: tuple[str, ...] | None = None) -> list[RoomAcks]:
+        """Per delivered group (in the reader's subtrees): audience, households, who replied and who has not.
 
-    async def rollup(self, notice: NoticeRow, *, detail_rooms: int = 10, names: int = 8) -> str:
+        Every figure comes from `count_room` with the group's staff left out (bot.domain.acks).
+        """
+        keys = [key for key in await self.repo.sent_rooms(notice.id) if self.in_view(key, within)]
+        members = await self.repo.audience(notice.id, None if within is None else keys)
+        rooms = []
+        for key in keys:
+            node = self.node_of_room(key)
+            staff = staff_ids(self.tree, self.directory, node.code if node else None, sender_key=notice.sender_key,
+                              bot_id=self.bot_id)
+            rooms.append(count_room(key, node.tier if node else None, members.get(key, ()), staff))
+        return rooms
+
+    def follows(self, person: Person, notice: NoticeRow) -> tuple[str, ...] | None:
+        """The subtrees of a notice a person follows: all of it (`None`) for its sender and the leaders of its
+        origin or above; else the nodes they lead (only the part of the notice that reached them)."""
+        if notice.sender_key == person.key or self.directory.leads(person.key, notice.node_code):
+            return None
+        return tuple(code for code, role in self.directory.positions(person.key)
+                     if role in self.config.roles and self.config.roles[role].leads and code in self.tree)
+
+    async def rollup(self, notice: NoticeRow, *, detail_rooms: int = 10, names: int = 8,
+                     within: tuple[str, ...] | None = None, rooms: list[RoomAcks] | None = None) -> str:
         """Per tier: groups, members and households that replied; the groups lagging most, with who is missing."""
-        rooms = await self.room_acks(notice)
+        if rooms is None:
+            rooms = await self.room_acks(notice, within)
         counts = await self.repo.delivery_counts(notice.id)
-        lines = [f"通知 #{notice.number} 回执（{_local(self.now, self.config.tz)}）：已送达 {counts.get('sent', 0)}/"
-                 f"{notice.room_count} 个群" + (f"，失败 {counts['failed']} 个" if counts.get("failed") else "")
+        scope = "" if within is None else "（您负责的范围）"
+        sent = counts.get("sent", 0) if within is None else len(rooms)
+        lines = [f"通知 #{notice.number} 回执{scope}（{_local(self.now, self.config.tz)}）："
+                 f"已送达 {sent}" + (f"/{notice.room_count}" if within is None else "") + " 个群"
+                 + (f"，失败 {counts['failed']} 个" if counts.get("failed") and within is None else "")
                  + (f"，截止 {_local(notice.deadline, self.config.tz)}" if notice.deadline else "")]
+        lines.append(f"《{notice_title(notice.text)}》" + NoticeTotals.of(rooms).line())
         lines.extend(tier.line() for tier in roll_up(rooms, self.tree.tiers))
         behind = lagging(rooms, detail_rooms)
         if behind:
             lines.append("回复最少的群：")
-        missing_by_room = await self.repo.missing_by_room(notice.id, [r.room_key for r in behind],
-                                                          exclude=self._exclude(notice)) if behind else {}
         group_names = await self.group_names([r.room_key for r in behind])
         for room in behind:
-            missing = missing_by_room.get(room.room_key, [])
+            missing = list(room.missing)
             who = "、".join(name for _, name in missing[:names]) + (f"等 {len(missing)} 人" if len(missing) > names else "")
             lines.append(f"  {group_names[room.room_key]}：{room.acked_households}/{room.households} 户"
                          f"（{room.acked}/{room.members} 人），未回复：{who}")
@@ -162,35 +200,38 @@ class NoticeDesk:
         notice = await (self.repo.by_number(number) if number is not None else self.repo.latest_by(person.key))
         if notice is None:
             return [Reply(reply_to, "没有找到这条通知。" if number is not None else "您还没有发过通知。")]
-        if notice.sender_key != person.key and not self.directory.leads(person.key, notice.node_code):
-            return [Reply(reply_to, f"通知 #{notice.number} 不是您发的，也不在您负责的范围内。")]
-        return [Reply(reply_to, await self.rollup(notice), priority=2, kind="notice_receipt")]
+        within = self.follows(person, notice)
+        rooms = await self.room_acks(notice, within)
+        if within is not None and not rooms:
+            return [Reply(reply_to, f"通知 #{notice.number} 不是您发的，也没有发到您负责的群。")]
+        return [Reply(reply_to, await self.rollup(notice, within=within, rooms=rooms), priority=2,
+                      kind="notice_receipt")]
 
     async def remind(self) -> list[Reply]:
         """At the reminder time: groups below the threshold get one reminder @-ing who has not replied."""
         replies: list[Reply] = []
         settings = self.config.notices
-        quiet: QuietHours = settings.quiet or self.config.tickets.sla.quiet
+        quiet = self.quiet()
         for notice in await self.repo.due_reminders(self.now):
             urgent = notice.priority <= NOTICE_PRIORITY[True]
             if not urgent and quiet.contains(self.now):
                 notice.remind_at = quiet.next_end(self.now)
                 continue
             notice.reminded_at = self.now
-            exclude = self._exclude(notice)
-            behind = to_remind(await self.room_acks(notice), settings.threshold)
-            missing_by_room = await self.repo.missing_by_room(notice.id, None, exclude=exclude) if behind else {}
+            rooms = await self.room_acks(notice)
+            behind = to_remind(rooms, settings.threshold)
+            deadline = f"，截止 {_local_day(notice.deadline, self.config.tz)}" if notice.deadline else ""
             for room in behind:
-                missing = missing_by_room.get(room.room_key, [])
-                for chunk in chunk_mentions(missing, settings.mention_chunk):
+                for chunk in chunk_mentions(list(room.missing), settings.mention_chunk):
                     names = " ".join(f"@{name}" for _, name in chunk)
                     replies.append(Reply(Address.room(room.room_key),
-                                         f"{names} 提醒：通知 #{notice.number} 还没有回复，请看后回复“收到”。"
-                                         f"（截止 {_local(notice.deadline, self.config.tz)}）",
+                                         f"{names} 提醒：《{notice_title(notice.text)}》还没回复{deadline}。"
+                                         f"请看通知 #{notice.number} 后回复“收到”。",
                                          tuple(member for member, _ in chunk), priority=notice.priority,
                                          kind="notice_reminder", ref=f"notice:{notice.id}"))
             if notice.reply_kind and notice.reply_id:
-                replies.append(Reply(Address(notice.reply_kind, notice.reply_id), await self.rollup(notice),
+                replies.append(Reply(Address(notice.reply_kind, notice.reply_id),
+                                     await self.rollup(notice, rooms=rooms),
                                      priority=2, kind="notice_receipt", ref=f"notice:{notice.id}"))
         return replies
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.acks import answers_notice, opens_with_ack
 from bot.domain.people import household_of
 from bot.messages import IncomingMessage, Reply
 from bot.notices import NoticeDesk
@@ -23,7 +24,19 @@ class AckHandler:
         return True
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
-        assert ctx.room is not None
-        desk = NoticeDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.bot_id)
-        await desk.record_ack(ctx.room.key, msg.sender_id, msg.sender_name, household_of(msg.sender_name))
+        if answers_notice(msg.text):  # "谢谢大家" is said to the group, not to the notice
+            await record_reply(msg, ctx)
         return []  # acknowledgements are counted, not answered: a reply to every "收到" would flood the group
+
+
+async def record_reply(msg: IncomingMessage, ctx: Context) -> bool:
+    """Count the sender's reply to the notice pending in this group (if any)."""
+    if ctx.room is None:
+        return False
+    desk = NoticeDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.bot_id)
+    return await desk.record_ack(ctx.room.key, msg.sender_id, msg.sender_name, household_of(msg.sender_name))
+
+
+async def record_reply_in_report(msg: IncomingMessage, ctx: Context) -> bool:
+    """A report that opens with "收到，……" answers the notice as well as reporting (handlers/tickets.py)."""
+    return opens_with_ack(msg.text) and await record_reply(msg, ctx)

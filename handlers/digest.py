@@ -31,7 +31,7 @@ class DigestCommandHandler:
                 return [reply_to(msg, f"{wanted} 不在您负责的范围内，只能看 {ctx.tree.node(node).name} 及以下。")]
             node = wanted
         period = calendar_period(WORDS[args.name], ctx.now.astimezone(ctx.config.tz).date(), ctx.config.tz)
-        text, _ = await DigestDesk(ctx.session, ctx.config, ctx.now).compose(node, period)
+        text, _ = await DigestDesk(ctx.session, ctx.config, ctx.now, directory=ctx.directory, bot_id=ctx.bot_id).compose(node, period)
         return [reply_to(msg, text, mention_sender=False, kind="digest", priority=4)]
 
 

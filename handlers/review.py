@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.messages import IncomingMessage, Reply
 from bot.review import ReviewDesk, held_from
+from handlers.ack import record_reply_in_report
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
 
@@ -61,6 +62,7 @@ class ReviewHandler:
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
         assert ctx.node is not None
+        await record_reply_in_report(msg, ctx)
         held = held_from(msg, ctx.node, ctx.room.key if ctx.room else None, await ctx.message_id())
         _, replies = await _desk(ctx).hold(held, ctx.parse)
         return replies

@@ -14,6 +14,7 @@ from bot.domain.people import household_of
 from bot.messages import IncomingMessage, MessageType, Reply
 from bot.notices import NoticeDesk
 from bot.tickets import Reporter, TicketDesk
+from handlers.ack import record_reply_in_report
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
 from storage.models import MessageRow
@@ -275,6 +276,7 @@ class ReportHandler:
         return True
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:
+        await record_reply_in_report(msg, ctx)
         reporter = await _reporter(msg, ctx)
         desk = _desk(ctx)
         parts = ctx.extras.get("report_parts") or ((msg.text, ctx.parse),)

@@ -5,16 +5,15 @@ Periods are [start, end). A subtree is a `node_path` prefix; the top of the tree
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 
-from storage.models import CounterRow, DigestDeliveryRow, MemberRow, NoticeAckRow, NoticeRow, OutboxRow, TicketRow
+from storage.models import CounterRow, DigestDeliveryRow, NoticeRow, TicketEventRow, TicketRow
 from storage.repositories import dialect_insert
 from storage.ticket_repository import OPEN, in_subtree
 
@@ -120,6 +119,23 @@ class DigestRepository:
             result[key] = (done, ok, int(n))
         return result
 
+    async def credits(self, start: datetime, end: datetime) -> list[tuple[str, str | None, str, bool]]:
+        """Who acted, from the ticket timeline: (action, actor name, assignee, breached) for each ticket accepted
+        or resolved in the period, with the name on its last such event in the period (None: no event kept)."""
+        found: list[tuple[str, str | None, str, bool]] = []
+        for action, column in (("accept", TicketRow.accepted_at), ("resolve", TicketRow.resolved_at)):
+            last = (select(TicketEventRow.ticket_id, func.max(TicketEventRow.id).label("event_id"))
+                    .where(TicketEventRow.action == action, TicketEventRow.at >= start, TicketEventRow.at < end)
+                    .group_by(TicketEventRow.ticket_id)).subquery()
+            rows = await self.session.execute(
+                select(TicketEventRow.actor, TicketRow.assignee, TicketRow.breached)
+                .select_from(TicketRow)
+                .outerjoin(last, last.c.ticket_id == TicketRow.id)
+                .outerjoin(TicketEventRow, TicketEventRow.id == last.c.event_id)
+                .where(self._subtree(), column >= start, column < end))
+            found.extend((action, actor, assignee, bool(breached)) for actor, assignee, breached in rows.all())
+        return found
+
     async def daily(self, start: datetime, end: datetime, tz_offset: timedelta) -> list[tuple[date, int, int]]:
         """(local day, raised, resolved) per day of the period, for the chart: one query per day boundary set."""
         days: list[tuple[date, int, int]] = []
@@ -134,59 +150,10 @@ class DigestRepository:
 
     # -- notices ----------------------------------------------------------------------------------
 
-    async def notices_in(self, start: datetime, end: datetime) -> list[int]:
-        """Ids of the notices posted in the period."""
-        return [int(i) for i in await self.session.scalars(
-            select(NoticeRow.id).where(NoticeRow.created_at >= start, NoticeRow.created_at < end))]
-
-    async def notice_rooms(self, notice_ids: Sequence[int],
-                           room_keys: Sequence[str] | None = None) -> list[tuple[str, int, int, int]]:
-        """Per group that received these notices: (room key, copies delivered, households now, household
-        acknowledgements summed over the notices). Grouped queries on indexed columns, merged by key here."""
-        copies: dict[str, int] = {}
-        acked: dict[str, int] = {}
-        household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
-        wanted = set(room_keys) if room_keys is not None else None
-        for start in range(0, len(notice_ids), 2000):
-            chunk = list(notice_ids[start:start + 2000])
-            refs = [f"notice:{i}" for i in chunk]
-            for room, n in (await self.session.execute(
-                    select(OutboxRow.to_id, func.count()).where(
-                        OutboxRow.ref.in_(refs), OutboxRow.kind == "notice", OutboxRow.status == "sent")
-                    .group_by(OutboxRow.to_id))).all():
-                copies[room] = copies.get(room, 0) + int(n)
-            pairs = (select(NoticeAckRow.room_key.label("room_key"), NoticeAckRow.notice_id, household.label("hh"))
-                     .join(MemberRow, and_(MemberRow.room_key == NoticeAckRow.room_key,
-                                           MemberRow.member_id == NoticeAckRow.member_id))
-                     .where(NoticeAckRow.notice_id.in_(chunk), MemberRow.active.is_(True)).distinct()).subquery()
-            for room, n in (await self.session.execute(
-                    select(pairs.c.room_key, func.count()).group_by(pairs.c.room_key))).all():
-                acked[room] = acked.get(room, 0) + int(n)
-        if wanted is not None:
-            copies = {room: n for room, n in copies.items() if room in wanted}
-        if not copies:
-            return []
-        households: dict[str, int] = {}
-        rooms = list(copies)
-        for start in range(0, len(rooms), 2000):
-            households.update((room, int(n)) for room, n in (await self.session.execute(
-                select(MemberRow.room_key, func.count(func.distinct(household))).where(
-                    MemberRow.active.is_(True), MemberRow.room_key.in_(rooms[start:start + 2000]))
-                .group_by(MemberRow.room_key))).all())
-        return [(room, n, households.get(room, 0), min(acked.get(room, 0), n * households.get(room, 0)))
-                for room, n in copies.items()]
-
-    async def notices_reaching(self, notice_ids: Sequence[int], room_keys: Sequence[str]) -> int:
-        """How many of these notices were delivered to at least one of these groups."""
-        reached: set[str] = set()
-        refs = [f"notice:{i}" for i in notice_ids]
-        rooms = list(room_keys)
-        for i in range(0, len(refs), 2000):
-            for j in range(0, len(rooms), 2000):
-                reached.update(await self.session.scalars(select(OutboxRow.ref).distinct().where(
-                    OutboxRow.ref.in_(refs[i:i + 2000]), OutboxRow.to_id.in_(rooms[j:j + 2000]),
-                    OutboxRow.kind == "notice", OutboxRow.status == "sent")))
-        return len(reached)
+    async def notices_posted(self, start: datetime, end: datetime) -> list[NoticeRow]:
+        """The notices posted in the period, oldest first."""
+        return list(await self.session.scalars(
+            select(NoticeRow).where(NoticeRow.created_at >= start, NoticeRow.created_at < end).order_by(NoticeRow.id)))
 
     # -- the exactly-once record ------------------------------------------------------------------
 

@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.acks import Member
 from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow
 from storage.repositories import dialect_insert
 
@@ -28,11 +29,12 @@ class NoticeRepository:
         return notice
 
     async def enqueue_deliveries(self, notice: NoticeRow, room_keys: Sequence[str], text: str, *,
-                                 now: datetime) -> int:
-        """One outbox row per group, in a single multi-row INSERT (11,000 groups in well under a second)."""
+                                 now: datetime, not_before: datetime | None = None) -> int:
+        """One outbox row per group, in a single multi-row INSERT (11,000 groups in well under a second);
+        `not_before` holds them back (a routine notice posted in quiet hours)."""
         ref = notice_ref(notice.id)
         rows = [dict(to_kind="room", to_id=key, text=text, mentions=[], priority=notice.priority, kind="notice",
-                     ref=ref, status="pending", attempts=0, created_at=now) for key in room_keys]
+                     ref=ref, status="pending", attempts=0, created_at=now, not_before=not_before) for key in room_keys]
         table = OutboxRow.__table__  # Core executemany: no ORM bookkeeping for thousands of plain rows
         for start in range(0, len(rows), 5000):
             await self.session.execute(table.insert(), rows[start:start + 5000])
@@ -110,62 +112,33 @@ class NoticeRepository:
             .order_by(OutboxRow.id))
         return [(room, error, int(attempts)) for room, error, attempts in rows.all()]
 
-    async def room_stats(self, notice_id: int, *, exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Per delivered group, in one query: active members and households, and how many of each replied.
+    async def sent_rooms(self, notice_id: int) -> list[str]:
+        """The groups this notice was delivered to."""
+        return list(await self.session.scalars(select(OutboxRow.to_id).where(
+            OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice", OutboxRow.status == "sent")
+            .order_by(OutboxRow.id)))
 
-        A member with no household in their nickname counts as a household of one. Only replies of current
-        members count (the ack handler records whoever replies as a member), so replied ≤ total.
+    async def audience(self, notice_id: int, room_keys: Sequence[str] | None = None) -> dict[str, list[Member]]:
+        """Per group, its active members and whether each replied to this notice: for the given groups (one
+        query per 2,000), or for every group it was delivered to (`None`, one query).
+
+        Whoever replied is recorded as a member by the ack handler, so every reply has its member row.
         """
-        sent = (select(OutboxRow.to_id.label("room_key")).where(
-            OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice", OutboxRow.status == "sent")).subquery()
-        active = and_(MemberRow.active.is_(True), MemberRow.member_id.not_in(list(exclude) or [""]))
-        member_household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
-        members = (select(MemberRow.room_key, func.count().label("members"),
-                          func.count(func.distinct(member_household)).label("households"))
-                   .where(active, MemberRow.room_key.in_(select(sent.c.room_key)))
-                   .group_by(MemberRow.room_key)).subquery()
-        acks = (select(NoticeAckRow.room_key, func.count().label("acked"),
-                       func.count(func.distinct(member_household)).label("acked_households"))
-                .join(MemberRow, and_(MemberRow.room_key == NoticeAckRow.room_key,
-                                      MemberRow.member_id == NoticeAckRow.member_id))
-                .where(NoticeAckRow.notice_id == notice_id, active).group_by(NoticeAckRow.room_key)).subquery()
-        query = (select(sent.c.room_key, func.coalesce(members.c.members, 0), func.coalesce(members.c.households, 0),
-                        func.coalesce(acks.c.acked, 0), func.coalesce(acks.c.acked_households, 0))
-                 .select_from(sent).outerjoin(members, members.c.room_key == sent.c.room_key)
-                 .outerjoin(acks, acks.c.room_key == sent.c.room_key))
-        return [{"room_key": r, "members": m, "households": h, "acked": a, "acked_households": ah}
-                for r, m, h, a, ah in (await self.session.execute(query)).all()]
-
-    async def missing(self, notice_id: int, room_key: str, *, exclude: Sequence[str] = ()) -> list[tuple[str, str]]:
-        """(member id, nickname) of active members of the group whose household has not acknowledged."""
-        return (await self.missing_by_room(notice_id, [room_key], exclude=exclude)).get(room_key, [])
-
-    async def missing_by_room(self, notice_id: int, room_keys: Sequence[str] | None = None, *,
-                              exclude: Sequence[str] = ()) -> dict[str, list[tuple[str, str]]]:
-        """Per group, (member id, nickname) of active members whose household has not acknowledged: one query
-        for the given groups, or for every group the notice was delivered to (`None`)."""
-        member_household = func.coalesce(MemberRow.household, "member:" + MemberRow.member_id)
-        acker = MemberRow.__table__.alias("acker")
-        replied = (
-            select(NoticeAckRow.id)
-            .select_from(NoticeAckRow.__table__.join(acker, and_(acker.c.room_key == NoticeAckRow.room_key,
-                                                                 acker.c.member_id == NoticeAckRow.member_id)))
-            .where(NoticeAckRow.notice_id == notice_id, NoticeAckRow.room_key == MemberRow.room_key,
-                   func.coalesce(acker.c.household, "member:" + acker.c.member_id) == member_household)
-            .exists())
+        acked = set((await self.session.execute(select(NoticeAckRow.room_key, NoticeAckRow.member_id).where(
+            NoticeAckRow.notice_id == notice_id))).tuples())
+        query = (select(MemberRow.room_key, MemberRow.member_id, MemberRow.display_name, MemberRow.household)
+                 .where(MemberRow.active.is_(True)).order_by(MemberRow.id))
         if room_keys is None:
-            rooms = select(OutboxRow.to_id).where(OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice",
-                                                  OutboxRow.status == "sent")
-            in_rooms = MemberRow.room_key.in_(rooms)
+            sent = select(OutboxRow.to_id).where(OutboxRow.ref == notice_ref(notice_id), OutboxRow.kind == "notice",
+                                                 OutboxRow.status == "sent")
+            chunks = [query.where(MemberRow.room_key.in_(sent))]
         else:
-            in_rooms = MemberRow.room_key.in_(list(room_keys))
-        rows = await self.session.execute(
-            select(MemberRow.room_key, MemberRow.member_id, MemberRow.display_name).where(
-                in_rooms, MemberRow.active.is_(True), ~replied,
-                MemberRow.member_id.not_in(list(exclude) or [""])).order_by(MemberRow.room_key, MemberRow.id))
-        found: dict[str, list[tuple[str, str]]] = {}
-        for room, member, name in rows.all():
-            found.setdefault(room, []).append((member, name))
+            keys = list(room_keys)
+            chunks = [query.where(MemberRow.room_key.in_(keys[i:i + 2000])) for i in range(0, len(keys), 2000)]
+        found: dict[str, list[Member]] = {}
+        for chunk in chunks:
+            for room, member, name, household in (await self.session.execute(chunk)).tuples():
+                found.setdefault(room, []).append(Member(member, name, household, (room, member) in acked))
         return found
 
     async def due_reminders(self, now: datetime) -> list[NoticeRow]:

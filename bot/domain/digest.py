@@ -239,9 +239,10 @@ class NoticeFigures:
 class PersonFigures:
     key: str
     name: str
-    handled: int  # resolved in the period while assigned to them
+    handled: int  # resolved in the period by them (the ticket timeline's resolver; the assignee if none is kept)
     on_time: int
     open: int  # assigned to them and open now
+    accepted: int = 0  # accepted in the period by them
 
     @property
     def on_time_share(self) -> float | None:
@@ -337,12 +338,20 @@ def format_digest(current: DigestFigures, previous: DigestFigures | None, tz: Zo
         lines.append("回执最低：" + "、".join(f"{g.name}({g.code}) {_rate(g.rate)}" if g.code else f"{g.name} {_rate(g.rate)}"
                                          for g in n.lowest))
     if current.people:
-        lines.append("👤 人员（办结｜按时｜在办）")
+        lines.append("👤 人员（办结｜按时｜在办｜受理）")
         for person in current.people[:10]:
-            lines.append(f"{person.name} {person.handled}｜{_rate(person.on_time_share)}｜{person.open}")
+            lines.append(f"{person.name} {person.handled}｜{_rate(person.on_time_share)}｜{person.open}｜"
+                         f"{person.accepted}")
     if chart_link:
         lines.append(f"📈 图表：{chart_link}")
     return mask_personal("\n".join(lines))
+
+
+def is_empty(figures: DigestFigures) -> bool:
+    """Nothing to read: no ticket raised, accepted, resolved or closed, no notice sent, nothing overdue and
+    nothing held for a leader. A digest of such a period is skipped when `digests.skip_empty` is on."""
+    t, n = figures.tickets, figures.notices
+    return not (t.new or t.accepted or t.resolved or t.closed or t.overdue or t.held or n.sent)
 
 
 def _short(text: str, limit: int = 20) -> str:

@@ -257,3 +257,20 @@ def by_tier(deliveries: Sequence[Delivery], tiers: Sequence[str]) -> list[tuple[
 def chunk_mentions(names: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
     """(id, name) pairs in chunks of `size`: WeChat @s only so many people per message."""
     return [list(names[i:i + size]) for i in range(0, len(names), size)]
+
+
+_TITLE = re.compile(r"^[《【\[]([^》】\]]{1,30})[》】\]]")
+_CLAUSE = re.compile(r"[，,。.！!？?；;：:\n\s]")
+
+
+def notice_title(text: str, limit: int = 12) -> str:
+    """What a reminder calls a notice: its 《title》, else its first words (up to the first punctuation).
+
+    '《燃气安全检查》请各户……' → '燃气安全检查'; '燃气安全检查，请各户在家' → '燃气安全检查'.
+    """
+    text = text.strip()
+    titled = _TITLE.match(text)
+    if titled:
+        return titled.group(1).strip()
+    head = _CLAUSE.split(text, maxsplit=1)[0] or text
+    return head if len(head) <= limit else head[:limit] + "…"

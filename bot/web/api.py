@@ -184,7 +184,8 @@ async def digest(request: web.Request) -> web.Response:
     except ValueError:
         return error(400, "at must be a date like 2026-11-22")
     period = calendar_period(kind, day, bot.config.tz)
-    text, figures = await bot.db.run(lambda s: DigestDesk(s, bot.config, bot.clock.now()).compose(node, period),
+    text, figures = await bot.db.run(lambda s: DigestDesk(s, bot.config, bot.clock.now(), directory=bot.directory,
+                                                        bot_id=bot.transport.self_id).compose(node, period),
                                      what="digest")
     t = figures.tickets
     return auth.json_response({"node": node, "period": kind, "start": period.start.isoformat(),

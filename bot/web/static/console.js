@@ -6,7 +6,7 @@ async function refresh() {
     const data = await res.json();
     for (const cell of document.querySelectorAll("td.progress")) {
       const p = data[cell.dataset.notice];
-      if (p) cell.textContent = `已送达 ${p.delivered}/${p.groups} 群，回执 ${p.acknowledged} 人`;
+      if (p) cell.textContent = p.text;
     }
   } catch (e) { /* next time */ }
 }
