@@ -249,12 +249,12 @@ class MessageRepository:
         self.session = session
 
     async def recent_direct_from(self, sender_id: str, since: datetime, *, limit: int = 5) -> list[MessageRow]:
-        """The sender's latest private messages to the bot since `since`, newest first (earlier batches': the
-        current batch's rows are still pending and their handlers not yet known)."""
+        """The sender's latest private messages to the bot since `since`, newest first — handled ones only: rows
+        still in the inbox (this batch's, stored before they are handled) have no handler to tell yet."""
         return list(await self.session.scalars(
             select(MessageRow).where(MessageRow.direction == "in", MessageRow.conversation_kind == "contact",
                                      MessageRow.sender_id == sender_id, MessageRow.at >= since,
-                                     MessageRow.handler.is_not(None), MessageRow.handler != "")
+                                     MessageRow.handler.is_not(None), MessageRow.handler.not_in(("", "inbox")))
             .order_by(MessageRow.id.desc()).limit(limit)))
 
     PENDING = "pending_messages"  # session.info key: rows with reserved ids, inserted together
