@@ -34,6 +34,7 @@ from bot.domain.tickets import (
     Assignment,
     TransitionError,
     assign,
+    is_overdue,
     max_level,
     next_state,
 )
@@ -882,7 +883,7 @@ class TicketDesk:
         lines.append(f"负责人：{holder.person.name}（{holder.role}）" if holder else "负责人：待定")
         lines.append(f"反映人数：{ticket.reporter_count}；登记：{local_time(ticket.created_at, tz)}")
         if ticket.state in {s.value for s in OPEN_STATES} and ticket.due_at is not None:
-            overdue = "（已超时）" if ticket.due_at <= self.now else ""
+            overdue = "（已超时）" if is_overdue(ticket.state, ticket.due_at, ticket.breached, self.now) else ""
             lines.append(f"期限：{local_time(ticket.due_at, tz)}{overdue}")
         if ticket.resolution:
             lines.append(f"办理结果：{ticket.resolution}")
@@ -902,7 +903,7 @@ class TicketDesk:
             total += count
             lines.append(f"{self.tree.node(code).name}（{code}）未办结 {count} 件：")
             for t in rows:
-                overdue = "⚠️超时 " if t.due_at is not None and t.due_at <= self.now else ""
+                overdue = "⚠️超时 " if is_overdue(t.state, t.due_at, t.breached, self.now) else ""
                 lines.append(f"· #{t.number} {overdue}{STATE_NAMES[State(t.state)]} "
                              f"{URGENCY_NAMES.get(t.urgency)} {short_text(t.text, 20)}")
             if count > len(rows):

@@ -15,7 +15,7 @@ from sqlalchemy.sql import ColumnElement
 
 from storage.models import CounterRow, DigestDeliveryRow, NoticeRow, TicketEventRow, TicketRow
 from storage.repositories import dialect_insert
-from storage.ticket_repository import OPEN, in_subtree
+from storage.ticket_repository import OPEN, in_subtree, overdue_now
 
 
 class DigestRepository:
@@ -48,7 +48,7 @@ class DigestRepository:
     async def open_now(self, now: datetime) -> tuple[int, int]:
         """(open, overdue) tickets as they stand."""
         row = (await self.session.execute(
-            select(func.count(), func.coalesce(func.sum(case((TicketRow.due_at < now, 1), else_=0)), 0))
+            select(func.count(), func.coalesce(func.sum(case((overdue_now(now), 1), else_=0)), 0))
             .where(self._subtree(), TicketRow.state.in_(OPEN)))).one()
         return int(row[0]), int(row[1])
 
@@ -63,7 +63,7 @@ class DigestRepository:
         """The nodes with the most open (or overdue) tickets, most first."""
         where = [self._subtree(), TicketRow.state.in_(OPEN)]
         if overdue:
-            where.append(TicketRow.due_at < now)
+            where.append(overdue_now(now))
         count = func.count().label("n")
         # grouped by an expression, not the column: SQLite would otherwise walk the whole node_code index
         # (a million rows) instead of the few open ones found through (state, node_code, due_at)

@@ -35,6 +35,12 @@ class CounterRepository:
         return int(result.scalar_one())
 
 
+def overdue_now(now: datetime) -> Any:
+    """Open tickets past their deadline — measured against the original one: a ticket whose deadline passed stays
+    overdue after escalation gave it a new one (`breached`). Combine with a state filter for open tickets."""
+    return or_(TicketRow.breached.is_(True), and_(TicketRow.due_at.is_not(None), TicketRow.due_at < now))
+
+
 def in_subtree(prefix: str) -> Any:
     """Tickets whose node_path starts with `prefix` ("/JQS/JQS-01/"), as a range both backends answer from the
     node_path index (SQLite does not use an index for LIKE 'prefix%', which is case-insensitive there)."""
@@ -202,7 +208,7 @@ class TicketRepository:
     async def open_in_subtree(self, path_prefix: str, *, now: datetime, limit: int = 10) -> tuple[list[TicketRow], int]:
         """Open tickets under a node, overdue first then oldest; and how many there are in all."""
         where = and_(in_subtree(path_prefix), TicketRow.state.in_(OPEN))
-        overdue_first = (TicketRow.due_at.is_not(None) & (TicketRow.due_at <= now)).desc()
+        overdue_first = overdue_now(now).desc()
         rows = list(await self.session.scalars(
             select(TicketRow).where(where).order_by(overdue_first, TicketRow.created_at).limit(limit)))
         total = int(await self.session.scalar(select(func.count()).select_from(TicketRow).where(where)) or 0)

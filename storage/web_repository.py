@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.search import query_terms
 from storage.models import AuditRow, MessageRow, TicketRow, TicketTermRow, WebSessionRow, WebUserRow
-from storage.ticket_repository import OPEN, in_subtree
+from storage.ticket_repository import OPEN, in_subtree, overdue_now
 
 
 class WebRepository:
@@ -82,7 +82,7 @@ class WebRepository:
         if node_prefix:
             query = query.where(in_subtree(node_prefix))
         if overdue_at is not None:
-            query = query.where(TicketRow.state.in_(OPEN), TicketRow.due_at < overdue_at)
+            query = query.where(TicketRow.state.in_(OPEN), overdue_now(overdue_at))
         if text:
             query = query.where(TicketRow.text.contains(text, autoescape=True))
             rare = await self._rarest_term(text)
@@ -110,7 +110,7 @@ class WebRepository:
     async def node_counts(self, prefixes: Sequence[str] | None, now: datetime) -> dict[str, tuple[int, int]]:
         """Per node: (open, overdue)."""
         query = select(TicketRow.node_code, func.count(),
-                       func.coalesce(func.sum(case((TicketRow.due_at < now, 1), else_=0)), 0)) \
+                       func.coalesce(func.sum(case((overdue_now(now), 1), else_=0)), 0)) \
             .where(TicketRow.state.in_(OPEN)).group_by(TicketRow.node_code)
         if prefixes is not None:
             query = query.where(or_(*(in_subtree(p) for p in prefixes)))

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from bot.domain.grid import GridNode, GridTree
@@ -87,6 +88,14 @@ class TransitionError(ValueError):
     def __init__(self, state: State, action: Action) -> None:
         super().__init__(f"cannot {action.value} a ticket that is {state.value}")
         self.state, self.action = state, action
+
+
+def is_overdue(state: State | str, due_at: datetime | None, breached: bool, now: datetime) -> bool:
+    """Open and past its deadline, measured against the original one (a breached ticket stays overdue after
+    escalation set a new deadline) — the same rule as storage.ticket_repository.overdue_now."""
+    if State(state) not in OPEN_STATES:
+        return False
+    return bool(breached) or (due_at is not None and due_at < now)
 
 
 def next_state(state: State | str, action: Action | str) -> State:

@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.domain.grid import node_path
 from bot.domain.privacy import mask_personal
-from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action
+from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action, is_overdue
 from bot.messages import Address, Reply
 from bot.web import auth
 from bot.web.forms import bad_request, clean, local_path, read_form, whole_number
@@ -132,7 +132,7 @@ def _ticket_rows(tickets: Iterable[Any], bot: Any) -> str:
     tree, now = bot.config.tree, bot.clock.now()
     rows = []
     for t in tickets:
-        overdue = t.state in ("new", "accepted", "reopened") and t.due_at is not None and t.due_at < now
+        overdue = is_overdue(t.state, t.due_at, t.breached, now)
         node = tree.node(t.node_code).name if t.node_code in tree else t.node_code
         rows.append(
             f"<tr class='{'overdue' if overdue else ''} {e(t.urgency)}'><td><a href='/console/tickets/{t.number}'>"
