@@ -18,7 +18,7 @@ _LOGGER = logging.getLogger(__name__)
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser from every subcommand module in this package."""
     parser = argparse.ArgumentParser(prog="gridbot", description="微格助手 gridbot")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, and the libraries' own INFO lines (migrations, scheduler)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not args.verbose:  # every job run is not news; failures are still logged
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if not args.verbose:  # every job run and migration step is not news; failures are still logged
+        for library in ("apscheduler", "alembic"):
+            logging.getLogger(library).setLevel(logging.WARNING)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
