@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ReviewRow
 from storage.repositories import MAX_NAME, clean_text
+from storage.ticket_repository import in_subtree
 
 PENDING = "pending"
 
 
 def _in_subtree(prefix: str) -> Any:
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(ReviewRow.node_path >= prefix, ReviewRow.node_path < upper)
+    return in_subtree(prefix, ReviewRow.node_path)
 
 
 class ReviewRepository:

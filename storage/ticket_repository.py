@@ -41,11 +41,12 @@ def overdue_now(now: datetime) -> Any:
     return or_(TicketRow.breached.is_(True), and_(TicketRow.due_at.is_not(None), TicketRow.due_at < now))
 
 
-def in_subtree(prefix: str) -> Any:
-    """Tickets whose node_path starts with `prefix` ("/JQS/JQS-01/"), as a range both backends answer from the
-    node_path index (SQLite does not use an index for LIKE 'prefix%', which is case-insensitive there)."""
+def in_subtree(prefix: str, column: Any = TicketRow.node_path) -> Any:
+    """Rows whose node_path `column` (tickets' by default) starts with `prefix` ("/JQS/JQS-01/"), as a range both
+    backends answer from the node_path index (SQLite does not use an index for LIKE 'prefix%', which is
+    case-insensitive there)."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(TicketRow.node_path >= prefix, TicketRow.node_path < upper)
+    return and_(column >= prefix, column < upper)
 
 
 _DUPLICATE_QUERIES: dict[tuple[bool, ...], Any] = {}
