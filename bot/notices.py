@@ -207,6 +207,10 @@ class NoticeDesk:
         return [Reply(reply_to, await self.rollup(notice, within=within, rooms=rooms), priority=2,
                       kind="notice_receipt")]
 
+    async def next_reminder(self) -> datetime | None:
+        """When the next reminder is due at the earliest (for the virtual clock)."""
+        return await self.repo.next_reminder()
+
     async def remind(self) -> list[Reply]:
         """At the reminder time: groups below the threshold get one reminder @-ing who has not replied."""
         replies: list[Reply] = []

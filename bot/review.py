@@ -90,6 +90,10 @@ class ReviewDesk:
                                  ref=f"review:{item.id}"))
         return replies
 
+    async def next_list(self) -> datetime | None:
+        """When a held message was first left unannounced (a list is owed from then on)."""
+        return await self.repo.earliest_unannounced()
+
     async def gather(self) -> list[Reply]:
         """One private list per leader with new items, at most one per `review.gather_every`."""
         items = await self.repo.unannounced()

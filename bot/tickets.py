@@ -841,6 +841,15 @@ class TicketDesk:
             replies.append(self._alert_reply(group))
         return replies
 
+    async def next_deadline_check(self) -> datetime | None:
+        """When a deadline passes at the earliest (for the virtual clock)."""
+        return await self.repo.next_check_time()
+
+    async def next_auto_close(self) -> datetime | None:
+        """When the oldest resolved ticket is due to be closed for want of an answer."""
+        oldest = await self.repo.oldest_resolved_at()
+        return None if oldest is None else oldest + self.settings.auto_close_after
+
     async def auto_close(self) -> list[Reply]:
         """Resolved tickets nobody answered for `auto_close_after` are closed."""
         replies: list[Reply] = []

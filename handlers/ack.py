@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.domain.acks import answers_notice, opens_with_ack
 from bot.domain.people import household_of
 from bot.messages import IncomingMessage, Reply
-from bot.notices import NoticeDesk
 from handlers.base import Context
 
 
@@ -33,7 +32,7 @@ async def record_reply(msg: IncomingMessage, ctx: Context) -> bool:
     """Count the sender's reply to the notice pending in this group (if any)."""
     if ctx.room is None:
         return False
-    desk = NoticeDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.bot_id)
+    desk = ctx.work.notices
     return await desk.record_ack(ctx.room.key, msg.sender_id, msg.sender_name, household_of(msg.sender_name))
 
 

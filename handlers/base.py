@@ -7,34 +7,56 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.config import Config
-from bot.domain.grid import GridNode, Person, Room
+from bot.domain.grid import GridNode, GridTree, Person, Room
+from bot.domain.parsing import ParseResult
 from bot.domain.people import Directory
 from bot.messages import IncomingMessage, Reply
+from bot.work import Work
 from storage.models import MessageRow
+from storage.session import Session
 
 A = TypeVar("A")
 
 
 @dataclass
 class Context:
-    """One message's unit of work: the session, the deployment, the time, and what we know of it."""
+    """One message's unit of work (`work`: session, time, desks) and what we know of the message."""
 
-    session: AsyncSession
-    config: Config
-    directory: Directory
-    now: datetime
+    work: Work
     bot_id: str
     bot_name: str
     room: Room | None = None
     node: GridNode | None = None
     sender: Person | None = None
-    parse: Any = None  # bot.domain.parsing.ParseResult when the parser ran
+    parse: ParseResult | None = None  # when the parser ran
     message_row: MessageRow | None = None  # the stored message; its INSERT waits until an id is needed
-    recent_image: Callable[[str, str], bool] | None = None  # did this sender post a photo here lately?
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def session(self) -> Session:
+        return self.work.session
+
+    @property
+    def config(self) -> Config:
+        return self.work.config
+
+    @property
+    def directory(self) -> Directory:
+        return self.work.directory
+
+    @property
+    def now(self) -> datetime:
+        return self.work.now
+
+    @property
+    def tree(self) -> GridTree:
+        return self.work.config.tree
+
+    @property
+    def recent_image(self) -> Callable[[str, str], bool] | None:
+        """Did this sender post a photo in this group lately? (None: the pipeline does not remember photos)"""
+        return self.work.services.recent_image
 
     async def message_id(self) -> int | None:
         """The stored message's id (flushing its INSERT now if it has not happened yet)."""
@@ -43,10 +65,6 @@ class Context:
         if self.message_row.id is None:
             await self.session.flush()
         return self.message_row.id
-
-    @property
-    def tree(self):  # type: ignore[no-untyped-def]
-        return self.config.tree
 
 
 class Handler(Protocol, Generic[A]):

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.feature import Feature, Stage
 from bot.messages import Address, IncomingMessage, Reply
 from handlers.base import Context
 
@@ -121,3 +122,7 @@ class DirectChatHandler:
 
 __all__ = ["Address", "CommandArgs", "HelpHandler", "UnknownCommandHandler", "DirectChatHandler",
            "parse_command", "reply_to"]
+
+
+FEATURE = Feature("help", handlers={Stage.COMMAND: [HelpHandler()], Stage.UNKNOWN_COMMAND: [UnknownCommandHandler()],
+                                    Stage.FALLBACK: [DirectChatHandler()]})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from bot.digests import DigestDesk
+from datetime import datetime
+
 from bot.domain.digest import calendar_period
+from bot.feature import Feature, Job, Stage
 from bot.messages import IncomingMessage, Reply
+from bot.work import Services
 from handlers.base import Context
 from handlers.commands import CommandArgs, parse_command, reply_to
 
@@ -31,7 +34,7 @@ class DigestCommandHandler:
                 return [reply_to(msg, f"{wanted} 不在您负责的范围内，只能看 {ctx.tree.node(node).name} 及以下。")]
             node = wanted
         period = calendar_period(WORDS[args.name], ctx.now.astimezone(ctx.config.tz).date(), ctx.config.tz)
-        text, _ = await DigestDesk(ctx.session, ctx.config, ctx.now, directory=ctx.directory, bot_id=ctx.bot_id).compose(node, period)
+        text, _ = await ctx.work.digests.compose(node, period)
         return [reply_to(msg, text, mention_sender=False, kind="digest", priority=4)]
 
 
@@ -40,3 +43,21 @@ def _top_led_node(ctx: Context, person_key: str) -> str | None:
     led = [code for code, role in ctx.directory.positions(person_key)
            if role in ctx.directory.roles and ctx.directory.roles[role].leads]
     return min(led, key=lambda code: (ctx.tree.node(code).depth, code)) if led else None
+
+
+async def _send_digests(services: Services) -> int:
+    """Queue the daily and weekly digests that are due and not yet recorded (missed ones once, in grace)."""
+    if services.digests is None:
+        return 0
+    queued = await services.digests.run(services.clock.now())
+    if queued:
+        services.wake()
+    return len(queued)
+
+
+async def _next_digest(services: Services) -> datetime | None:
+    return None if services.digests is None else await services.digests.next_work(services.clock.now())
+
+
+FEATURE = Feature("digests", handlers={Stage.COMMAND: [DigestCommandHandler()]},
+                  jobs=[Job("digests", _send_digests, hint=_next_digest)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.binding import code_in, hash_code
+from bot.feature import Feature, Stage
 from bot.messages import IncomingMessage, Reply
 from handlers.base import Context
 from handlers.commands import reply_to
@@ -43,3 +44,6 @@ class BindHandler:
         person = ctx.directory.people[result.person_key]
         roles = "、".join(f"{ctx.tree.node(code).name}{role}" for code, role in ctx.directory.positions(person.key))
         return [reply_to(msg, (BOUND if roles else BOUND_NO_ROLE).format(name=person.name, roles=roles))]
+
+
+FEATURE = Feature("identity", handlers={Stage.BIND: [BindHandler()]})

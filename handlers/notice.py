@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from bot.feature import Feature, Job, Stage, in_work
 from bot.messages import IncomingMessage, Reply
 from bot.notices import NoticeDesk
+from bot.work import Work
+from handlers.ack import AckHandler
 from handlers.base import Context
 from handlers.commands import CommandArgs, parse_command, reply_to
 
 
 def _desk(ctx: Context) -> NoticeDesk:
-    return NoticeDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.bot_id)
+    return ctx.work.notices
 
 
 class NoticeHandler:
@@ -47,4 +51,19 @@ class ReceiptHandler:
         return await _desk(ctx).receipt(ctx.sender, int(found.group(0)) if found else None, msg.conversation)
 
 
-__all__ = ["NoticeHandler", "ReceiptHandler", "reply_to"]
+async def _remind(work: Work) -> int:
+    return work.say(await work.notices.remind())
+
+
+async def _next_reminder(work: Work) -> datetime | None:
+    return await work.notices.next_reminder()
+
+
+FEATURE = Feature(
+    "notices",
+    handlers={Stage.COMMAND: [NoticeHandler(), ReceiptHandler()], Stage.ACK: [AckHandler()]},
+    jobs=[Job("notice_reminders", in_work(_remind, "notice reminders"),
+              hint=in_work(_next_reminder, "next reminder"))],
+)
+
+__all__ = ["FEATURE", "NoticeHandler", "ReceiptHandler", "reply_to"]

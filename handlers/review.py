@@ -4,9 +4,12 @@ leaders answer `#登记 N` / `#忽略 N` in their private chat with the bot or i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from bot.feature import Feature, Job, Stage, in_work
 from bot.messages import IncomingMessage, Reply
 from bot.review import ReviewDesk, held_from
+from bot.work import Work
 from handlers.ack import record_reply_in_report
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
@@ -21,7 +24,7 @@ class ReviewCommand:
 
 
 def _desk(ctx: Context) -> ReviewDesk:
-    return ReviewDesk(ctx.session, ctx.config, ctx.directory, ctx.now)
+    return ctx.work.review
 
 
 class ReviewCommandHandler:
@@ -66,3 +69,19 @@ class ReviewHandler:
         held = held_from(msg, ctx.node, ctx.room.key if ctx.room else None, await ctx.message_id())
         _, replies = await _desk(ctx).hold(held, ctx.parse)
         return replies
+
+
+async def _gather(work: Work) -> int:
+    """Send each leader the held messages they have not been told of (at most one list per gather_every)."""
+    return work.say(await work.review.gather())
+
+
+async def _next_list(work: Work) -> datetime | None:
+    return await work.review.next_list()
+
+
+FEATURE = Feature(
+    "review",
+    handlers={Stage.COMMAND: [ReviewCommandHandler()], Stage.DOUBT: [ReviewHandler()]},
+    jobs=[Job("review_lists", in_work(_gather, "review lists"), hint=in_work(_next_list, "next review list"))],
+)

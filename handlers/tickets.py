@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.feature import Feature, Job, Stage, in_work
 from bot.domain.tickets import Action, is_acceptance, quoted_ticket, split_quote
 from bot.domain.parsing import ParseResult
 from bot.domain.people import household_of
 from bot.messages import IncomingMessage, MessageType, Reply
-from bot.notices import NoticeDesk
 from bot.tickets import Reporter, TicketDesk
+from bot.work import Work
 from handlers.ack import record_reply_in_report
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
@@ -75,7 +76,7 @@ async def _reporter(msg: IncomingMessage, ctx: Context) -> Reporter:
 
 
 def _desk(ctx: Context) -> TicketDesk:
-    return TicketDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.recent_image)
+    return ctx.work.tickets
 
 
 class TicketCommandHandler:
@@ -156,7 +157,7 @@ class AnswerAcceptHandler:
         assert ctx.sender is not None
         if ctx.room is not None and getattr(ctx.parse, "kind", None) == "ack":
             # the same "收到" may also answer a notice in this group: count it there too
-            desk = NoticeDesk(ctx.session, ctx.config, ctx.directory, ctx.now, ctx.bot_id)
+            desk = ctx.work.notices
             await desk.record_ack(ctx.room.key, msg.sender_id, msg.sender_name, household_of(msg.sender_name))
         _, answer = split_quote(msg.text)
         return await _desk(ctx).act(args, Action.ACCEPT, ctx.sender, note=answer.strip()[:100],
@@ -411,3 +412,36 @@ def _example(action: Action | str) -> str:
             Action.ESCALATE: "上报 1024 需要城管", Action.CLOSE: "关闭 1024", Action.CANCEL: "撤销 1024",
             Action.REOPEN: "重开 1024", Action.MERGE_INTO: "合并 1024 1025", Action.SPLIT: "拆分 1024",
             "view": "查询 1024"}.get(action, "查询 1024")
+
+
+async def _check_deadlines(work: Work) -> int:
+    """Escalate tickets whose deadline passed (from stored state: a restart misses none, repeats none)."""
+    return work.say(await work.tickets.check_deadlines())
+
+
+async def _auto_close(work: Work) -> int:
+    return work.say(await work.tickets.auto_close())
+
+
+async def _next_deadline(work: Work) -> datetime | None:
+    return await work.tickets.next_deadline_check()
+
+
+async def _next_auto_close(work: Work) -> datetime | None:
+    return await work.tickets.next_auto_close()
+
+
+FEATURE = Feature(
+    "tickets",
+    handlers={
+        Stage.COMMAND: [TicketCommandHandler()],
+        Stage.FOLLOW_UP: [ImageHandler(), ConfirmationHandler(), WithdrawHandler(), AnswerAcceptHandler()],
+        Stage.QUERY: [TicketQueryHandler()],
+        Stage.PRIVATE: [PrivatePlaceHandler(), PrivateReportHandler(), PrivateAskPlaceHandler()],
+        Stage.REPORT: [ReportHandler()],
+    },
+    jobs=[Job("ticket_deadlines", in_work(_check_deadlines, "deadline check"),
+              hint=in_work(_next_deadline, "next deadline")),
+          Job("ticket_auto_close", in_work(_auto_close, "auto close"), every=600,
+              hint=in_work(_next_auto_close, "next auto close"))],
+)

@@ -19,6 +19,7 @@ from storage.errors import DatabaseUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
+Session = AsyncSession  # what a unit of work hands to repositories; code above storage/ names it by this
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 726_001  # advisory lock key: one process migrates at a time

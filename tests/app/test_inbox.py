@@ -28,11 +28,14 @@ class GatedBot(GridBot):
         super().__init__(*args, **kwargs)
         self.gate = asyncio.Event()
         self.waiting = 0
+        handle = self.inbound.handle_stored
 
-    async def handle_stored(self, items):  # type: ignore[no-untyped-def]
-        self.waiting += len(items)
-        await self.gate.wait()
-        return await super().handle_stored(items)
+        async def gated(items):  # type: ignore[no-untyped-def]
+            self.waiting += len(items)
+            await self.gate.wait()
+            return await handle(items)
+
+        self.inbound.handle_stored = gated  # type: ignore[method-assign]
 
 
 class Boom:
@@ -84,7 +87,7 @@ async def test_a_crash_between_storing_and_handling_loses_nothing_and_handles_on
         await sim.post(room.id, f"sim:20{i} 住户", text, acknowledged=True)  # each accepted
     while first.waiting == 0:  # the first is being handled, the others wait their turn
         await asyncio.sleep(0.01)
-    for task in (first.sender._task, first._consumer, first._intake):  # SIGKILL: nothing gets to clean up
+    for task in (first.sender._task, first.inbound.consumer_task, first.inbound.intake_task):  # SIGKILL: nothing gets to clean up
         task.cancel()
     await first.db.dispose()
 

@@ -202,7 +202,7 @@ async def test_kill_and_restart_mid_delivery_loses_nothing_repeats_only_in_fligh
         await asyncio.sleep(0.05)
     delivered_first = [m.conversation.id for m in sim.sent if "#1】" in m.text]
     assert 0 < len(delivered_first) < 29
-    for task in (first.sender._task, first._consumer):  # SIGKILL: nothing gets to clean up
+    for task in (first.sender._task, first.inbound.consumer_task):  # SIGKILL: nothing gets to clean up
         task.cancel()
     await first.db.dispose()
 
