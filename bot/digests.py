@@ -16,8 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.domain.digest import (
@@ -43,7 +41,8 @@ from bot.messages import Address, Reply
 from storage.digest_repository import DigestRepository
 from storage.review_repository import ReviewRepository
 from storage.repositories import OutboxRepository
-from storage.session import Database
+from storage.errors import is_conflict
+from storage.session import Database, Session
 from storage.models import TicketRow
 
 _LOGGER = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ DIGEST_PRIORITY = 6
 class DigestDesk:
     """Figures and text for one node and period, inside the caller's unit of work."""
 
-    def __init__(self, session: AsyncSession, config: Config, now: datetime, *, directory: Directory | None = None,
+    def __init__(self, session: Session, config: Config, now: datetime, *, directory: Directory | None = None,
                  bot_id: str = "") -> None:
         """`directory` and `bot_id` tell staff from residents in notice figures (bot.domain.acks)."""
         self.session = session
@@ -284,7 +283,9 @@ class DigestSender:
 
             try:
                 await self.db.run(skip, what="skipping an empty digest")
-            except IntegrityError:
+            except Exception as exc:
+                if not is_conflict(exc):
+                    raise
                 pass
             charts[key] = None
             return []
@@ -316,7 +317,9 @@ class DigestSender:
 
         try:
             await self.db.run(record, what="recording a digest")
-        except IntegrityError:  # another process recorded it first: it is theirs to send
+        except Exception as exc:  # another process recorded it first: it is theirs to send
+            if not is_conflict(exc):
+                raise
             _LOGGER.info("digest %s %s for %s already recorded elsewhere", item.schedule.kind, period.start,
                          recipient.key)
             return []

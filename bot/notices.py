@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.domain.acks import NoticeTotals, RoomAcks, count_room, lagging, roll_up, staff_ids, to_remind
@@ -24,6 +23,7 @@ from storage.models import NoticeRow, OutboxRow
 from storage.notice_repository import NoticeRepository
 from storage.repositories import GridRepository, MemberRepository
 from storage.ticket_repository import CounterRepository
+from storage.session import Session
 
 NOTICE_PRIORITY = {True: 1, False: 6}  # urgent notices go ahead of routine ones (replies to people are 3–5)
 
@@ -50,7 +50,7 @@ def delivery_minutes(groups: int, queued_ahead: int, per_minute: int) -> int:
 
 
 class NoticeDesk:
-    def __init__(self, session: AsyncSession, config: Config, directory: Directory, now: datetime,
+    def __init__(self, session: Session, config: Config, directory: Directory, now: datetime,
                  bot_id: str = "") -> None:
         self.session = session
         self.config = config

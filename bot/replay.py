@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from bot.app import GridBot
 from bot.clock import VirtualClock
 from bot.config import Config
 from bot.domain.sla import parse_duration
 from bot.messages import MessageType
 from bot.transport.simulator import SimulatorTransport, contact_id_for, person_id_for
-from storage.models import MessageRow, TicketRow
-from storage.session import Database
+from storage.models import TicketRow
+from storage.repositories import MessageRepository
+from storage.session import Database, Session
+from storage.ticket_repository import TicketRepository
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,11 +114,8 @@ class Replay:
 
     async def summary(self) -> dict[str, Any]:
         """The final state: tickets with their state and level, and message counts."""
-        async def work(session):  # type: ignore[no-untyped-def]
-            tickets = list(await session.scalars(select(TicketRow).order_by(TicketRow.number)))
-            counts = dict((await session.execute(
-                select(MessageRow.direction, func.count()).group_by(MessageRow.direction))).all())
-            return tickets, counts
+        async def work(session: Session) -> tuple[list[TicketRow], dict[str, int]]:
+            return await TicketRepository(session).all_by_number(), await MessageRepository(session).direction_counts()
 
         tickets, counts = await self.database.run(work, what="replay summary")
         return {

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.domain.grid import GridNode, Person, node_path
@@ -23,6 +22,7 @@ from bot.messages import Address, Reply
 from bot.tickets import Reporter, TicketDesk, short_text
 from storage.models import ReviewRow
 from storage.review_repository import PENDING, ReviewRepository
+from storage.session import Session
 
 LIST_LIMIT = 10  # items per private list; the rest are on the console
 
@@ -41,7 +41,7 @@ class Held:
 
 
 class ReviewDesk:
-    def __init__(self, session: AsyncSession, config: Config, directory: Directory, now: datetime) -> None:
+    def __init__(self, session: Session, config: Config, directory: Directory, now: datetime) -> None:
         self.session = session
         self.config = config
         self.directory = directory

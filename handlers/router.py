@@ -8,10 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 from bot.messages import IncomingMessage, Reply
-from storage.errors import StorageError
+from storage.errors import is_database_error
 from handlers.base import Context, Handler
 
 _LOGGER = logging.getLogger(__name__)
@@ -68,9 +66,9 @@ class Router:
             ctx.message_row.handler = handler.name  # known now, so the stored row needs no later UPDATE
         try:
             replies = await handler.handle(msg, args, ctx)
-        except (DBAPIError, StorageError):
-            raise  # the database's trouble, not the handler's: the whole unit of work is retried
         except Exception as exc:
+            if is_database_error(exc):
+                raise  # the database's trouble, not the handler's: the whole unit of work is retried
             raise HandlerFailed(handler.name, exc) from exc
         return RouteResult(handler.name, list(replies))
 

@@ -248,6 +248,11 @@ class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def direction_counts(self) -> dict[str, int]:
+        """How many messages came in and went out ("in" / "out")."""
+        rows = await self.session.execute(select(MessageRow.direction, func.count()).group_by(MessageRow.direction))
+        return {direction: int(count) for direction, count in rows.all()}
+
     async def recent_direct_from(self, sender_id: str, since: datetime, *, limit: int = 5) -> list[MessageRow]:
         """The sender's latest private messages to the bot since `since`, newest first — handled ones only: rows
         still in the inbox (this batch's, stored before they are handled) have no handler to tell yet."""

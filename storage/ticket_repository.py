@@ -98,6 +98,10 @@ class TicketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def all_by_number(self) -> list[TicketRow]:
+        """Every ticket, oldest number first (a replay's summary)."""
+        return list(await self.session.scalars(select(TicketRow).order_by(TicketRow.number)))
+
     async def create(self, *, number: int, fields: dict[str, Any], reporter_id: str, reporter_name: str,
                      message_id: int | None, at: datetime) -> TicketRow:
         ticket = TicketRow(**{"number": number, "reporter_id": reporter_id, "reporter_name": reporter_name,
