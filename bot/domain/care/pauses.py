@@ -177,6 +177,8 @@ def _end(text: str, today: date, start: date) -> date | None:
 
 def _length(text: str) -> int | None:
     """A length in days: '五天', '10天', '一周', '一个星期', '两礼拜', '半个月', '一个月', '几天', '十来天'."""
+    if re.search(rf"半年|{_NUM}年", text):
+        return 365  # beyond MAX_DAYS: refused, not shortened to a default
     if re.search(r"半个?月", text):
         return 15
     match = re.search(rf"{_NUM}个?多?月", text)
