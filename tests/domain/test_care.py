@@ -182,6 +182,12 @@ def test_a_late_prompt_gets_the_full_window_to_answer() -> None:
     assert next_step(plan(), WED, at(WED, 19), (), (), {}).kind is StepKind.WAIT  # too late to start today
 
 
+def test_each_level_waits_from_when_the_one_before_was_done() -> None:
+    done = {StepKind.PROMPT: at(WED, 9), StepKind.LOOK_IN: at(WED, 11, 20)}  # the knock went out late
+    step = next_step(plan(), WED, at(WED, 11, 35), (), (), done)
+    assert step.kind is StepKind.WAIT and step.due == at(WED, 11, 50)
+
+
 def test_without_a_first_helper_the_family_hears_at_once() -> None:
     p = CheckInPlan(subject="care-wu", second_escalation=("wxid_wuli",))
     log, _ = run_day(p, WED)

@@ -169,4 +169,5 @@ def plan_for(entry: CareEntry, tree: GridTree, *, first_roles: Sequence[str] = (
     first = tuple(p for p in first_responders(tree, entry.node_code, first_roles) if p != entry.key)
     leaders = first_responders(tree, entry.node_code, leader_roles)
     second = tuple(dict.fromkeys([*(r.contact for r in entry.family), *leaders]))
-    return CheckInPlan(subject=entry.key, first_escalation=first, second_escalation=second, **timing)  # type: ignore[arg-type]
+    return CheckInPlan(subject=entry.key, first_escalation=first, second_escalation=second,
+                       **timing)  # type: ignore[arg-type]
