@@ -155,7 +155,7 @@ def command_kind(text: str) -> Literal["open", "result", "close"] | None:
         return "result"
     if re.match(r"#(?:结束(?:微)?议事|(?:微)?议事\s*结束)", head):
         return "close"
-    if re.match(r"#(?:微)?议事(?![\u4e00-\u9fff])|#(?:微)?议事\s", head):
+    if re.match(r"#(?:微)?议事", head):  # "#议事楼道…" without a space too
         return "open"
     return None
 

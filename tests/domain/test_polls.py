@@ -28,7 +28,7 @@ def _draft(text: str) -> PollDraft:
 @pytest.mark.parametrize("text, kind", [
     ("#议事 装门禁吗", "open"), ("＃议事 装门禁吗", "open"), ("#微议事 装门禁吗", "open"), ("#议事\n装门禁吗", "open"),
     ("#议事结果", "result"), ("#议事 结果", "result"), ("#结束议事", "close"), ("#议事结束", "close"),
-    ("议事 装门禁吗", None), ("#通知 明天停水", None), ("今天议事吗", None), ("#议事会开得好", None),
+    ("议事 装门禁吗", None), ("#通知 明天停水", None), ("今天议事吗", None), ("#议事楼道家具清走吗", "open"),
 ])
 def test_command_kind(text, kind) -> None:
     assert command_kind(text) == kind
