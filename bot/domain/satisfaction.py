@@ -51,7 +51,7 @@ class Summary(NamedTuple):
 
 
 _SUMMARY_LIMIT = 16
-_NEGATORS = ("不是很", "不是太", "不怎么", "谈不上", "说不上", "不太", "不大", "不算", "不是", "并不", "没有", "不", "没")
+_NEGATORS = ("不是很", "不是太", "不怎么", "不咋", "谈不上", "说不上", "不太", "不大", "不算", "不是", "并不", "没有", "不", "没")
 _RATINGS: tuple[tuple[Score, re.Pattern[str]], ...] = tuple((score, re.compile(p)) for score, p in (
     (Score.DISSATISFIED, r"不满意|差评|(?:太|很|非常|特别)差|极差|差劲|(?<!态度)不好(?!意思)|(?<!得)不行"),
     (Score.NEUTRAL, r"一般般?|还行|还可以|凑合|马马虎虎|将就|过得去|就那样|中规中矩|勉强|还好"),
@@ -61,7 +61,7 @@ _RATINGS: tuple[tuple[Score, re.Pattern[str]], ...] = tuple((score, re.compile(p
 _PERSISTS = re.compile(
     r"没(?:有)?(?:修好|修|弄好|解决|处理|人来|人管|来过?|变化|效果)|还是(?:不行|不亮|漏|坏|堵|臭|黑|没|老样子|一样|那样)|"
     r"又(?:坏|漏|堵|不亮|停|出问题|开始|来了)|还(?:在|没)(?:漏|坏|堵|好|修|响|臭)|根本没|白修|一点用都没有|没什么用|"
-    r"不亮|不通|还在漏|修了跟没修一样")
+    r"还是?有点?(?:漏|滴水|堵|臭|响|不亮)|不亮|不通|还在漏|修了跟没修一样")
 # complaints about the service, not the result
 _SERVICE = re.compile(r"敷衍|糊弄|应付|态度(?:很|太)?(?:差|不好)|太慢|慢了|等了.{0,5}(?:天|周|礼拜|星期|个月)|太久|拖了|好几天|才来")
 _FIXED = re.compile(r"(?:修|弄|搞|处理|换|清理?|装|通)好了|解决了|亮了|通了|不漏了|能用了|没问题了|谢谢|感谢|辛苦|多谢|"
@@ -85,7 +85,7 @@ def question(ticket_no: int, summary: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return _HOUSE.sub("", normalize(text or ""), count=1).strip()
+    return _HOUSE.sub("", normalize(text or "").replace("[强]", "👍"), count=1).strip()  # WeChat's thumbs-up code
 
 
 def _ratings(text: str) -> list[tuple[int, Score]]:
