@@ -209,6 +209,19 @@ def _deadline(m: re.Match[str], now: datetime) -> datetime:
     return moment
 
 
+_WHEN_AT = re.compile(_WHEN)
+
+
+def match_when(text: str, pos: int, now: datetime) -> tuple[datetime, int] | None:
+    """A day and/or time phrase of the deadline grammar above ('周五20点', '明天18:00', '今晚8点') starting at
+    `text[pos]`: the moment (in `now`'s time zone, so pass a local `now`) and where the phrase ends; None when no
+    such phrase starts there. Raises NoticeSyntaxError for an impossible one (25点, 2月30日)."""
+    m = _WHEN_AT.match(text, pos)
+    if m is None or not any(m.groups()):
+        return None
+    return _deadline(m, now), m.end()
+
+
 def plan_fanout(tree: GridTree, origin: str, target: Target, *, include_origin: bool) -> list[Delivery]:
     """Every group under `origin` that the target admits, in tree order (pre-order).
 
