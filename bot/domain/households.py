@@ -24,13 +24,14 @@ API (dates are passed in; nothing reads the clock):
   left out; `with_households(members, registry, ...)` gives acks.Member rows their registry household so that
   `acks.count_room` counts by the registry unchanged. Members the registry does not know keep the nickname's
   household (`household_of`), or count as a household of their own, as acks.py does.
+- `household.spokesperson(on)`: the representative, else the head, else a current tenant;
+  `with_representative(household, name)` names another one.
 
 Phone numbers are never in a repr; `shown_phone` masks them (bot/domain/privacy.py) for whoever displays them.
 """
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,8 +43,6 @@ from bot.domain.addresses import Address, compatible, nickname_address, parse_ad
 from bot.domain.grid import GridTree
 from bot.domain.people import household_of
 from bot.domain.privacy import mask_optional
-
-_LOGGER = logging.getLogger(__name__)
 
 HEAD = "户主"
 
@@ -179,13 +178,17 @@ class HouseholdRegistry:
     def __init__(self, households: Iterable[Household], tree: GridTree | None = None) -> None:
         self.tree = tree
         self._households: dict[str, Household] = {}
-        self._by_room: dict[str | None, list[Household]] = {}
+        # by room, and by room with building or place: a nickname naming its building looks at a handful only
+        self._by_room: dict[tuple[str | None, str | None], list[Household]] = {}
         self._by_nickname: dict[str, list[tuple[Household, _Speaker]]] = {}
         for household in households:
             if household.ref in self._households:
                 raise HouseholdError(f"{household.ref} 登记了两次")
             self._households[household.ref] = household
-            self._by_room.setdefault(household.parts.room, []).append(household)
+            parts = household.parts
+            self._by_room.setdefault((parts.room, None), []).append(household)
+            # "" collects the households known by room alone (registered under a building's node)
+            self._by_room.setdefault((parts.room, parts.building or parts.place or ""), []).append(household)
             for person in _reached_through(household):
                 if person.nickname:
                     self._by_nickname.setdefault(_nick(person.nickname), []).append((household, person))
@@ -199,6 +202,15 @@ class HouseholdRegistry:
     def get(self, ref: str) -> Household | None:
         """The household with this ref ("JQS-01-03/3-2-201")."""
         return self._households.get(ref)
+
+    def _candidates(self, said: Address) -> list[Household]:
+        """Households a nickname's address may be: same room and, when it names one, same building or place
+        (or none known: a household registered by room alone under its building's node)."""
+        if said.building is None and said.place is None:
+            return self._by_room.get((said.room, None), [])
+        named = self._by_room.get((said.room, said.building or said.place), [])
+        unplaced = self._by_room.get((said.room, ""), [])
+        return named + unplaced if unplaced else named
 
     def in_scope(self, household: Household, node_code: str | None) -> bool:
         """True when a group of `node_code` may hold this household: its node, an ancestor or a descendant."""
@@ -235,7 +247,7 @@ def match_member(nickname: str, registry: HouseholdRegistry, *, node_code: str |
     said = nickname_address(nickname)
     if said is None:
         return None
-    candidates = [h for h in registry._by_room.get(said.room, ()) if registry.in_scope(h, node_code)]
+    candidates = [h for h in registry._candidates(said) if registry.in_scope(h, node_code)]
     exact = [h for h in candidates if h.key == said.key]
     if len(exact) == 1:
         return exact[0]

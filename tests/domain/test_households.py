@@ -11,7 +11,7 @@ from bot.domain.addresses import normalize_address
 from bot.domain.grid import GridNode, GridTree
 from bot.domain.households import (
     Household, HouseholdError, HouseholdMember, HouseholdRegistry, Membership, Proxy, Tenant, audience_households,
-    match_member, reachable, unreached, with_households,
+    match_member, reachable, unreached, with_households, with_representative,
 )
 from bot.domain.people import household_of
 
@@ -77,6 +77,9 @@ def test_a_bare_room_number_counts_only_in_its_own_groups() -> None:
     registry = HouseholdRegistry([_household("E12-A", "东头12号201室", "小刘"),
                                   _household("W8", "西巷8号201", "小何")], tree)
     assert match_member("201 小刘", registry) is None
+    only = HouseholdRegistry([_household("E12-A", "东头12号201室", "小刘")], tree)
+    assert match_member("201 小刘", only) is None  # even where only one 201 is known: a 201 of which house?
+    assert match_member("201 小刘", only, node_code="E12-A") is not None
     assert match_member("201 小刘", registry, node_code="E12-A").ref == "E12-A/东头12号-201"
     # the micro-grid's group above the rental house holds its households too
     assert match_member("201 小刘", registry, node_code="E12").ref == "E12-A/东头12号-201"
@@ -178,6 +181,9 @@ def test_one_representative_per_household_and_who_speaks_for_it() -> None:
     assert rented.spokesperson(DAY).name == "小周" and rented.rented
     family = Household.at("B3", "3-202", members=[HouseholdMember("张伟", "配偶"), HouseholdMember("王芳")])
     assert family.spokesperson(DAY).name == "王芳"  # the head when nobody is named
+    assert with_representative(family, "张伟").spokesperson(DAY).name == "张伟"
+    with pytest.raises(HouseholdError):
+        with_representative(family, "小周")
 
 
 def test_a_household_is_registered_once() -> None:
