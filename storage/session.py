@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -96,6 +97,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def check_database_url(url: str) -> str | None:
+    """Why SQLAlchemy cannot read this database URL (the error text), or None if it can."""
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError, TypeError) as exc:
+        return str(exc)
+    return None
 
 
 def alembic_config(connection: Any = None) -> Any:
