@@ -57,6 +57,8 @@ CASES = [
     ("unsupported database", GOOD + "database: {url: 'mysql://x/y'}\n", 17, "unsupported database URL"),
     ("bad budget", GOOD + "transport: {send_budget: {per_minute: 0}}\n", 17, "per_minute must be a whole number"),
     ("bad duration", GOOD + "tickets:\n  merge_window: soon\n", 18, "not a duration"),
+    ("a list where a duration belongs", GOOD + "tickets:\n  escalation_batch: []\n", 18,
+     "tickets.escalation_batch is not a duration"),
     ("bad reopen window", GOOD + "tickets:\n  reopen_window: soon\n", 18, "tickets.reopen_window is not a duration"),
     ("reopen window too long", GOOD + "tickets:\n  reopen_window: 90d\n", 18, "tickets.reopen_window is too long"),
     ("withdraw window too long", GOOD + "tickets:\n  withdraw_window: 5d\n", 18, "tickets.withdraw_window is too long"),

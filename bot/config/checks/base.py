@@ -85,7 +85,7 @@ class CheckerBase:
             return default
         try:
             result = parse_duration(value)
-        except ValueError:
+        except (ValueError, TypeError):  # a list or a mapping where a duration belongs, too
             self.error(self.line_of(mapping, key), f"{where}.{key} is not a duration: {value!r}",
                        "write a number with a unit: 10m, 4h, 3d")
             return default
