@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
 from bot.domain.people import Directory
+from bot.identity import IdentityDesk
 from bot.messages import Reply
 from bot.notices import NoticeDesk
 from bot.review import ReviewDesk
@@ -76,6 +77,10 @@ class Work:
     @cached_property
     def review(self) -> ReviewDesk:
         return ReviewDesk(self.session, self.config, self.directory, self.now)
+
+    @cached_property
+    def identity(self) -> IdentityDesk:
+        return IdentityDesk(self.session, self.now)
 
     @cached_property
     def digests(self) -> DigestDesk:

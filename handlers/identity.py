@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.domain.binding import code_in, hash_code
+from bot.domain.binding import code_in
 from bot.feature import Feature, Stage
+from bot.identity import Redeemed
 from bot.messages import IncomingMessage, Reply
 from handlers.base import Context
 from handlers.commands import reply_to
-from storage.identity_repository import IdentityRepository, Redeemed
 
 BOUND = "绑定成功：您是{name}（{roles}）。从现在起，您在群里和私聊中的负责人命令都会生效。"
 BOUND_NO_ROLE = "绑定成功：您是{name}。"
@@ -30,13 +30,12 @@ class BindHandler:
         return code_in(msg.text)
 
     async def handle(self, msg: IncomingMessage, code: str, ctx: Context) -> list[Reply]:
-        repo = IdentityRepository(ctx.session)
+        desk = ctx.work.identity
         if msg.conversation.is_room:
-            await repo.burn(hash_code(code), msg.sender_id, now=ctx.now)
+            await desk.burn(code, msg.sender_id)
             return [reply_to(msg, IN_GROUP)]
         configured = ctx.directory.configured(msg.sender_id)
-        result = await repo.redeem(hash_code(code), msg.sender_id, now=ctx.now,
-                                   configured_as=configured.key if configured else None)
+        result = await desk.redeem(code, msg.sender_id, configured_as=configured.key if configured else None)
         if not isinstance(result, Redeemed):
             return [reply_to(msg, REFUSED[result])]
         if configured is None:

@@ -19,8 +19,6 @@ from handlers.ack import record_reply_in_report
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
 from storage.models import MessageRow
-from storage.repositories import MemberRepository, MessageRepository
-from storage.ticket_repository import TicketRepository
 
 COMMANDS: dict[str, Action | str] = {
     "受理": Action.ACCEPT, "接单": Action.ACCEPT,
@@ -114,10 +112,10 @@ class TicketCommandHandler:
 async def view_ticket(msg: IncomingMessage, ctx: Context, number: int) -> list[Reply]:
     """Show a ticket to someone entitled to see it: its reporters, its group, or those responsible."""
     desk = _desk(ctx)
-    ticket = await desk.repo.find_by_number(number)
+    ticket = await desk.by_number(number)
     if ticket is None:
         return [reply_to(msg, f"没有找到工单 #{number}，请核对编号。")]
-    reporters = {r.reporter_id for r in await desk.repo.reporters(ticket.id)}
+    reporters = await desk.reporter_ids(ticket.id)
     same_room = ctx.room is not None and ctx.room.key == ticket.room_key
     if not (msg.sender_id in reporters or same_room or desk.may_act(ctx.sender, ticket)):
         return [reply_to(msg, f"工单 #{number} 不是您反映的，也不在本群，暂不能查看。")]
@@ -143,7 +141,7 @@ class AnswerAcceptHandler:
         if not is_acceptance(answer):
             return None
         desk = _desk(ctx)
-        waiting = await desk.repo.awaiting_acceptance(ctx.sender.key)
+        waiting = await desk.awaiting_acceptance(ctx.sender.key)
         number = quoted_ticket(quoted)
         if number is not None:
             return number if any(t.number == number for t in waiting) else None
@@ -183,7 +181,7 @@ class ConfirmationHandler:
             ticket = await _desk(ctx).reopen_target(msg.sender_id, room_key, text,
                                                     strong=STILL_BROKEN.search(text) is not None)
             return (ticket.number, Action.REOPEN) if ticket is not None else None
-        ticket = await TicketRepository(ctx.session).awaiting_confirmation(msg.sender_id, room_key)
+        ticket = await _desk(ctx).awaiting_confirmation(msg.sender_id, room_key)
         if ticket is None:
             return None
         return ticket.number, Action.CONFIRM
@@ -206,13 +204,12 @@ class WithdrawHandler:
         if msg.type != MessageType.TEXT or WITHDRAW.search(text) is None or STILL_BROKEN.search(text):
             return None
         room_key = ctx.room.key if ctx.room else None
-        ticket = await TicketRepository(ctx.session).open_for_reporter_since(
-            msg.sender_id, room_key, ctx.now - ctx.config.tickets.withdraw_window)
+        ticket = await _desk(ctx).withdrawable(msg.sender_id, room_key)
         return ticket.id if ticket is not None else None
 
     async def handle(self, msg: IncomingMessage, args: int, ctx: Context) -> list[Reply]:
         desk = _desk(ctx)
-        ticket = await desk.repo.get(args)
+        ticket = await desk.get(args)
         if ctx.message_row is not None:
             ctx.message_row.ticket_id = ticket.id
         return await desk.withdraw(ticket, msg.sender_name, msg.text, msg.conversation)
@@ -258,7 +255,7 @@ class TicketQueryHandler:
         if args is not True and isinstance(args, int):
             return await view_ticket(msg, ctx, args)
         desk = _desk(ctx)
-        tickets = await desk.repo.latest_for_reporter(msg.sender_id, limit=3)
+        tickets = await desk.latest_for_reporter(msg.sender_id, limit=3)
         if not tickets:
             return [reply_to(msg, "没有查到您反映过的问题。如有新情况，直接在群里说明即可。")]
         return [reply_to(msg, "\n".join(f"{desk.plain_status(t)}\n{desk.describe(t, with_text=True)}"
@@ -309,7 +306,7 @@ async def _home_node(msg: IncomingMessage, ctx: Context):  # type: ignore[no-unt
     """The sender's node from the groups they are in: the deepest, then the most recently joined."""
     tree = ctx.tree
     found = []
-    for order, member in enumerate(await MemberRepository(ctx.session).memberships_of(msg.sender_id)):
+    for order, member in enumerate(await _desk(ctx).memberships_of(msg.sender_id)):
         room = tree.room(room_id=member.room_key, topic=member.room_key)
         if room is not None:
             found.append((-len(tree.lineage(room.node_code)), order, tree.node(room.node_code)))
@@ -383,7 +380,7 @@ class PrivatePlaceHandler:
         node = _place_from_answer(msg.text, ctx)
         if node is None and getattr(ctx.parse, "kind", None) == "report":
             return None
-        recent = await MessageRepository(ctx.session).recent_direct_from(msg.sender_id, ctx.now - timedelta(days=1))
+        recent = await _desk(ctx).recent_private_from(msg.sender_id, ctx.now - timedelta(days=1))
         if not recent or recent[0].handler not in (_ASKED, _PLACED):
             return None
         asked = next((row for row in recent if row.handler == _ASKED and row.ticket_id is None), None)

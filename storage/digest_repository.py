@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 
+from bot.domain.tickets import State
 from storage.models import CounterRow, DigestDeliveryRow, NoticeRow, TicketEventRow, TicketRow
 from storage.repositories import dialect_insert
 from storage.ticket_repository import OPEN, in_subtree, overdue_now
@@ -42,7 +43,7 @@ class DigestRepository:
             "accepted": await self._count(TicketRow.accepted_at >= start, TicketRow.accepted_at < end),
             "resolved": await self._count(TicketRow.resolved_at >= start, TicketRow.resolved_at < end),
             "closed": await self._count(TicketRow.closed_at >= start, TicketRow.closed_at < end,
-                                        TicketRow.state == "closed"),
+                                        TicketRow.state == State.CLOSED.value),
         }
 
     async def open_now(self, now: datetime) -> tuple[int, int]:

@@ -13,12 +13,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from storage.errors import NotFound
 from storage.repositories import MessageRepository, dialect_insert
 from bot.domain.search import terms
+from bot.domain.tickets import ACTIVE_VALUES, OPEN_VALUES, WAITING_STATES, State, state_values
 from storage.models import INBOX, CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
 
-OPEN = ("new", "accepted", "reopened")
-
-
-ACTIVE = ("new", "accepted", "reopened", "resolved")
+OPEN = OPEN_VALUES  # the state sets spelled once, in bot.domain.tickets
+ACTIVE = ACTIVE_VALUES
 
 
 class CounterRepository:
@@ -204,11 +203,12 @@ class TicketRepository:
 
     async def resolved_before(self, cutoff: datetime, *, limit: int = 200) -> list[TicketRow]:
         return list(await self.session.scalars(
-            select(TicketRow).where(TicketRow.state == "resolved", TicketRow.resolved_at <= cutoff)
+            select(TicketRow).where(TicketRow.state == State.RESOLVED.value, TicketRow.resolved_at <= cutoff)
             .order_by(TicketRow.resolved_at).limit(limit)))
 
     async def oldest_resolved_at(self) -> datetime | None:
-        return await self.session.scalar(select(func.min(TicketRow.resolved_at)).where(TicketRow.state == "resolved"))
+        return await self.session.scalar(
+            select(func.min(TicketRow.resolved_at)).where(TicketRow.state == State.RESOLVED.value))
 
     async def open_in_subtree(self, path_prefix: str, *, now: datetime, limit: int = 10) -> tuple[list[TicketRow], int]:
         """Open tickets under a node, overdue first then oldest; and how many there are in all."""
@@ -227,7 +227,7 @@ class TicketRepository:
     async def awaiting_confirmation(self, reporter_id: str, room_key: str | None) -> TicketRow | None:
         """The reporter's most recent resolved ticket in this room, waiting for their word."""
         ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id)
-        query = select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state == "resolved")
+        query = select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state == State.RESOLVED.value)
         if room_key is not None:
             query = query.where(TicketRow.room_key == room_key)
         return await self.session.scalar(query.order_by(TicketRow.resolved_at.desc()).limit(1))
@@ -235,7 +235,8 @@ class TicketRepository:
     async def awaiting_acceptance(self, assignee: str, *, limit: int = 20) -> list[TicketRow]:
         """The person's tickets nobody has accepted yet (new or reopened), most recently changed first."""
         return list(await self.session.scalars(
-            select(TicketRow).where(TicketRow.assignee == assignee, TicketRow.state.in_(("new", "reopened")))
+            select(TicketRow).where(TicketRow.assignee == assignee,
+                                    TicketRow.state.in_(state_values(WAITING_STATES)))
             .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc()).limit(limit)))
 
     async def recent_by_reporter_in_room(self, reporter_id: str, room_key: str, since: datetime) -> TicketRow | None:
@@ -269,7 +270,8 @@ class TicketRepository:
     async def resolved_in_room_since(self, room_key: str, since: datetime, *, limit: int = 5) -> list[TicketRow]:
         """Tickets of a group handled (办结) since `since` and not reopened: resolved, or closed after that."""
         return list(await self.session.scalars(
-            select(TicketRow).where(TicketRow.room_key == room_key, TicketRow.state.in_(("resolved", "closed")),
+            select(TicketRow).where(TicketRow.room_key == room_key,
+                                    TicketRow.state.in_((State.RESOLVED.value, State.CLOSED.value)),
                                     TicketRow.resolved_at.is_not(None), TicketRow.resolved_at >= since)
             .order_by(TicketRow.resolved_at.desc()).limit(limit)))
 

@@ -18,8 +18,8 @@ PACKAGES = ("bot", "handlers", "storage")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("domain", ("bot.domain", "bot.messages", "bot.clock")),
     ("storage", ("storage",)),
-    ("config", ("bot.config", "bot.transport", "bot.jobs")),
-    ("desks", ("bot.tickets", "bot.notices", "bot.review", "bot.digests", "bot.chart")),
+    ("config", ("bot.config", "bot.transport", "bot.jobs", "bot.households_import")),
+    ("desks", ("bot.tickets", "bot.notices", "bot.review", "bot.digests", "bot.chart", "bot.identity")),
     ("work", ("bot.work", "bot.feature")),
     ("handlers", ("handlers",)),
     ("runtime", ("bot.inbound", "bot.rooms", "bot.chores", "bot.outbox", "bot.cluster", "bot.settle")),
@@ -156,6 +156,13 @@ def test_no_layer_imports_a_higher_one() -> None:
 def test_sql_only_in_storage() -> None:
     wrong = sql_outside_storage(MODULES)
     assert not wrong, "SQL outside storage/:\n" + "\n".join(wrong)
+
+
+def test_handlers_reach_data_through_desks() -> None:
+    """A handler asks a desk (ctx.work.tickets, …); it never builds a repository itself."""
+    wrong = [f"{name}:{line} imports {imported}" for name, path in MODULES.items() if name.startswith("handlers")
+             for imported, line in _imports(path) if re.match(r"storage\.(repositories|\w+_repository)\b", imported)]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_no_import_circle() -> None:

@@ -12,12 +12,11 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.config.checks import Checker
-from bot.config.schema import Config
+from bot.config.schema import Config, Prebuilt
 from bot.config.yaml_lines import lined
 from bot.domain.grid import GridError, GridNode, Person, RoleType, Room
 
@@ -29,17 +28,6 @@ def cache_path(file: Path, raw: bytes) -> Path:
     """Where the validated form of these bytes of `file` is kept."""
     digest = hashlib.sha256(raw + f"|v{CACHE_VERSION}|{file.resolve()}".encode()).hexdigest()[:24]
     return file.resolve().parent / "data" / ".config-cache" / f"{digest}.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Prebuilt:
-    """The validated heavy part of a config (tree and people), as kept in the cache."""
-
-    tiers: tuple[str, ...]
-    roles: tuple[RoleType, ...]
-    people: dict[str, Person]
-    nodes: list[GridNode]
-    warnings: tuple[str, ...]
 
 
 _HEAVY_KEYS = ("tiers", "roles", "people", "nodes")

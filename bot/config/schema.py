@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.digest import Schedule
-from bot.domain.grid import GridTree, Person, RoleType
+from bot.domain.grid import GridNode, GridTree, Person, RoleType
 from bot.domain.reach import DEFAULT_SAFETY_ADVICE
 from bot.domain.sla import QuietHours, SlaPolicy
 
@@ -199,3 +199,14 @@ class Config:
         from storage.session import Database
 
         return Database(self.database_url(), schema=self.database.resolved_schema())
+
+
+@dataclass(frozen=True, slots=True)
+class Prebuilt:
+    """The validated heavy part of a config (tree and people), as kept in the cache."""
+
+    tiers: tuple[str, ...]
+    roles: tuple[RoleType, ...]
+    people: dict[str, Person]
+    nodes: list[GridNode]
+    warnings: tuple[str, ...]

@@ -10,11 +10,13 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
-from bot.domain.grid import GridNode, GridTree
+from bot.domain.grid import GridNode, GridTree, node_path
 from bot.domain.people import Directory, Holder
+from bot.domain.sla import SlaPolicy
 
 
 class State(str, Enum):
@@ -43,6 +45,16 @@ class Action(str, Enum):
 
 OPEN_STATES = frozenset({State.NEW, State.ACCEPTED, State.REOPENED})
 ACTIVE_STATES = frozenset({State.NEW, State.ACCEPTED, State.REOPENED, State.RESOLVED})
+WAITING_STATES = frozenset({State.NEW, State.REOPENED})  # nobody has (re)accepted it yet
+
+
+def state_values(states: frozenset[State]) -> tuple[str, ...]:
+    """The stored spellings of a set of states, in the enum's order (for SQL `IN` and string comparisons)."""
+    return tuple(s.value for s in State if s in states)
+
+
+OPEN_VALUES = state_values(OPEN_STATES)
+ACTIVE_VALUES = state_values(ACTIVE_STATES)
 
 # (state, action) → next state. Actions that leave the state alone map to the same state.
 TRANSITIONS: Mapping[tuple[State, Action], State] = {
@@ -153,6 +165,89 @@ def assign(directory: Directory, node_code: str, level: int, *, prefer_role: str
                 if parent is not None:
                     holder = directory.responsible(parent.code) or holder
     return Assignment(holder, target, level)
+
+
+# -- what a step changes on a ticket ------------------------------------------------------------------
+
+Changes = dict[str, Any]  # field name → new value, for the caller to set on its row
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSnapshot:
+    """The fields of a ticket a step reads (taken from a stored row, so planning needs no database)."""
+
+    state: str
+    urgency: str
+    category: str
+    created_at: datetime
+    accepted_at: datetime | None = None
+    resolve_seconds: int | None = None
+    assignee: str | None = None
+
+    @classmethod
+    def of(cls, ticket: Any) -> TicketSnapshot:
+        """A snapshot of anything with the ticket's attributes (a stored row)."""
+        return cls(state=ticket.state, urgency=ticket.urgency, category=ticket.category, created_at=ticket.created_at,
+                   accepted_at=ticket.accepted_at, resolve_seconds=ticket.resolve_seconds, assignee=ticket.assignee)
+
+
+def plan_opening(tree: GridTree, node_code: str, *, category: str, urgency: str, text: str, location: Any,
+                 problem_key: str | None, room_key: str | None, room_id: str | None, assignment: Assignment,
+                 due_at: datetime) -> Changes:
+    """The fields of a new ticket: what was reported where, who has it at which level, its first deadline."""
+    loc, holder = location, assignment.holder
+    return dict(
+        state=State.NEW.value, category=category, urgency=urgency, node_code=node_code,
+        node_path=node_path(tree, node_code), room_key=room_key, room_id=room_id,
+        text=text, location=loc.to_dict() if hasattr(loc, "to_dict") else None,
+        building=getattr(loc, "building", None), unit=getattr(loc, "unit", None),
+        room_no=getattr(loc, "room", None), place=(getattr(loc, "place", None) or None), problem_key=problem_key,
+        assignee=holder.person.key if holder else None, assignee_node=holder.node.code if holder else None,
+        due_at=due_at, next_check_at=due_at, escalation_level=assignment.level,
+    )
+
+
+def plan_transition(ticket: TicketSnapshot, new_state: State, now: datetime, sla: SlaPolicy, *,
+                    note: str = "") -> Changes:
+    """What moving to `new_state` sets: the state, its timestamps and measured times, the next deadline."""
+    changes: Changes = {"state": new_state.value, "updated_at": now}
+    if new_state == State.ACCEPTED:
+        if ticket.accepted_at is None:  # a reaccepted ticket keeps its first acceptance time
+            changes["accepted_at"] = now
+            changes["accept_seconds"] = int((now - ticket.created_at).total_seconds())
+        # the resolve limit runs from the report, not from acceptance; never a deadline already past
+        due = max(sla.deadline("resolve", ticket.urgency, ticket.category, ticket.created_at), now)
+        changes.update(due_at=due, next_check_at=due)
+    elif new_state == State.RESOLVED:
+        changes.update(resolved_at=now, resolution=note or None, due_at=None, next_check_at=None)
+        if ticket.resolve_seconds is None:
+            changes["resolve_seconds"] = int((now - ticket.created_at).total_seconds())
+    elif new_state in (State.CLOSED, State.CANCELLED):
+        changes.update(closed_at=now, due_at=None, next_check_at=None)
+    elif new_state == State.REOPENED:
+        due = sla.deadline("accept", ticket.urgency, ticket.category, now)
+        changes.update(resolved_at=None, closed_at=None, due_at=due, next_check_at=due)
+    return changes
+
+
+def escalation_stage(state: State | str) -> str:
+    """Which limit an escalated ticket gets anew: 'accept' while nobody has taken it on, else 'resolve'."""
+    return "accept" if State(state) in WAITING_STATES else "resolve"
+
+
+def plan_escalation(ticket: TicketSnapshot, assignment: Assignment, limit: timedelta, now: datetime) -> Changes:
+    """What passing the ticket up sets: its level, its new owner (kept when nobody is found) and deadline."""
+    holder = assignment.holder
+    due = now + limit
+    return {"escalation_level": assignment.level, "escalated": True,
+            "assignee": holder.person.key if holder else ticket.assignee,
+            "assignee_node": holder.node.code if holder else assignment.node.code,
+            "due_at": due, "next_check_at": due, "updated_at": now}
+
+
+def plan_reassignment(holder: Holder, now: datetime) -> Changes:
+    """What handing the ticket to someone else sets."""
+    return {"assignee": holder.person.key, "assignee_node": holder.node.code, "updated_at": now}
 
 
 # -- answers in chat ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.domain.grid import node_path
 from bot.domain.privacy import mask_personal
-from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action, is_overdue
+from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action, State, is_overdue
 from bot.messages import Address, Reply
 from bot.web import auth
 from bot.web.forms import bad_request, clean, local_path, read_form, whole_number
@@ -31,7 +31,7 @@ from storage.web_repository import WebRepository
 
 ACTIONS = {"accept": ("受理", Action.ACCEPT), "resolve": ("办结", Action.RESOLVE), "reassign": ("转派", Action.REASSIGN),
            "escalate": ("上报", Action.ESCALATE), "close": ("关闭", Action.CLOSE), "reopen": ("重开", Action.REOPEN)}
-STATES = ("new", "accepted", "resolved", "closed", "reopened", "cancelled")
+STATES = tuple(s.value for s in State)
 PAGE = 50
 
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from bot.web.auth import json_response, same_secret
 
 from bot.domain.privacy import mask_personal
-from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES
+from bot.domain.tickets import CATEGORY_NAMES, OPEN_STATES, STATE_NAMES, State, state_values
 from bot.messages import Address
 from bot.web.console import queue_for_groups
 from bot.web.forms import clean, whole_number
@@ -37,7 +37,7 @@ DESCRIPTIONS = {
     "assistance": "独居老人、联系不上的老人、低保、残疾、代办", "security": "盗窃、可疑人员、诈骗、打架",
     "health": "急病、摔伤、疫情报告、疫苗登记", "inquiry": "政策和办事咨询", "other": "其他",
 }
-CLOSED = ("resolved", "closed", "cancelled")
+CLOSED = state_values(frozenset(State) - OPEN_STATES)  # Open311 "closed": resolved, closed, cancelled
 
 
 def _bot(request: web.Request):  # type: ignore[no-untyped-def]

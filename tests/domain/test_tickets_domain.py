@@ -7,9 +7,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.people import Directory
+from bot.domain.grid import GridNode, Person, node_path
+from bot.domain.parsing.parser import Location
+from bot.domain.people import Directory, Holder
 from bot.domain.sla import QuietHours, SlaPolicy, format_duration, parse_duration
-from bot.domain.tickets import Action, State, TransitionError, allowed_actions, assign, max_level, next_state
+from bot.domain.tickets import (
+    OPEN_VALUES,
+    Action,
+    Assignment,
+    State,
+    TicketSnapshot,
+    TransitionError,
+    allowed_actions,
+    assign,
+    escalation_stage,
+    max_level,
+    next_state,
+    plan_escalation,
+    plan_opening,
+    plan_reassignment,
+    plan_transition,
+    state_values,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -83,3 +102,94 @@ def test_escalation_climbs_to_the_community(sample_config):
     people = [assign(directory, node, level).holder.person.name for level in range(4)]
     assert people == ["陈老板", "徐大妈", "周强", "李红梅"]
     assert assign(directory, node, 0, prefer_role="民警").holder.person.name == "何警官"
+
+
+# -- what a step changes on a ticket ---------------------------------------------------------------------
+
+
+CREATED = datetime(2026, 11, 23, 9, tzinfo=TZ)
+SLA = SlaPolicy()
+
+
+def snapshot(state: State, **fields) -> TicketSnapshot:
+    return TicketSnapshot(state=state.value, urgency="normal", category="repair", created_at=CREATED, **fields)
+
+
+def test_first_acceptance_measures_from_the_report_and_the_resolve_limit_runs_from_it_too():
+    now = CREATED + timedelta(minutes=20)
+    changes = plan_transition(snapshot(State.NEW), State.ACCEPTED, now, SLA)
+    resolve_by = CREATED + SLA.limits_for("normal", "repair").resolve
+    assert changes == {"state": "accepted", "updated_at": now, "accepted_at": now, "accept_seconds": 20 * 60,
+                       "due_at": resolve_by, "next_check_at": resolve_by}
+
+
+def test_a_reaccepted_ticket_keeps_its_first_acceptance_and_never_gets_a_deadline_already_past():
+    first = CREATED + timedelta(minutes=5)
+    now = CREATED + timedelta(days=3)  # long after the resolve limit
+    changes = plan_transition(snapshot(State.REOPENED, accepted_at=first), State.ACCEPTED, now, SLA)
+    assert "accepted_at" not in changes and "accept_seconds" not in changes
+    assert changes["due_at"] == changes["next_check_at"] == now
+
+
+def test_resolving_records_the_result_once_and_stops_the_clock():
+    now = CREATED + timedelta(hours=2)
+    changes = plan_transition(snapshot(State.ACCEPTED), State.RESOLVED, now, SLA, note="换了灯泡")
+    assert changes == {"state": "resolved", "updated_at": now, "resolved_at": now, "resolution": "换了灯泡",
+                       "resolve_seconds": 2 * 3600, "due_at": None, "next_check_at": None}
+    again = plan_transition(snapshot(State.REOPENED, resolve_seconds=7200), State.RESOLVED, now, SLA)
+    assert again["resolution"] is None and "resolve_seconds" not in again
+
+
+@pytest.mark.parametrize("end", [State.CLOSED, State.CANCELLED])
+def test_closing_or_cancelling_stops_the_clock(end):
+    now = CREATED + timedelta(hours=1)
+    assert plan_transition(snapshot(State.NEW), end, now, SLA) == {
+        "state": end.value, "updated_at": now, "closed_at": now, "due_at": None, "next_check_at": None}
+
+
+def test_reopening_clears_the_ends_and_gives_a_fresh_accept_deadline_from_now():
+    now = CREATED + timedelta(days=1)
+    accept_by = now + SLA.limits_for("normal", "repair").accept
+    assert plan_transition(snapshot(State.RESOLVED), State.REOPENED, now, SLA) == {
+        "state": "reopened", "updated_at": now, "resolved_at": None, "closed_at": None,
+        "due_at": accept_by, "next_check_at": accept_by}
+
+
+def test_escalation_moves_the_ticket_up_and_keeps_the_owner_when_nobody_is_found_there():
+    street = GridNode("JQS", "金桥街道", "street", 0)
+    chief = Holder(Person("li", "李红梅"), "书记", street)
+    now = CREATED + timedelta(hours=1)
+    limit = timedelta(minutes=30)
+    found = plan_escalation(snapshot(State.NEW, assignee="chen"), Assignment(chief, street, 2), limit, now)
+    assert found == {"escalation_level": 2, "escalated": True, "assignee": "li", "assignee_node": "JQS",
+                     "due_at": now + limit, "next_check_at": now + limit, "updated_at": now}
+    nobody = plan_escalation(snapshot(State.NEW, assignee="chen"), Assignment(None, street, 2), limit, now)
+    assert nobody["assignee"] == "chen" and nobody["assignee_node"] == "JQS"
+    assert plan_reassignment(chief, now) == {"assignee": "li", "assignee_node": "JQS", "updated_at": now}
+
+
+def test_escalation_stage_and_state_spellings():
+    assert [escalation_stage(s) for s in (State.NEW, State.REOPENED, State.ACCEPTED)] == [
+        "accept", "accept", "resolve"]
+    assert OPEN_VALUES == ("new", "accepted", "reopened")
+    assert state_values(frozenset({State.CLOSED, State.NEW})) == ("new", "closed")
+
+
+def test_a_new_ticket_starts_new_with_its_place_its_holder_and_one_deadline(sample_config):
+    directory = Directory(sample_config.tree, sample_config.people, sample_config.roles)
+    node = "JQS-02-01-A"
+    assignment = assign(directory, node, 0)
+    due = CREATED + timedelta(minutes=30)
+    fields = plan_opening(sample_config.tree, node, category="repair", urgency="normal", text="3号楼楼道灯坏了",
+                          location=Location("3", None, None, "楼道"), problem_key="灯:坏", room_key="k",
+                          room_id="r", assignment=assignment, due_at=due)
+    assert fields["state"] == "new" and fields["node_path"] == node_path(sample_config.tree, node)
+    assert (fields["building"], fields["unit"], fields["room_no"], fields["place"]) == ("3", None, None, "楼道")
+    assert fields["location"] == {"building": "3", "unit": None, "room": None, "place": "楼道"}
+    assert fields["assignee"] == assignment.holder.person.key and fields["assignee_node"] == assignment.holder.node.code
+    assert fields["due_at"] == fields["next_check_at"] == due and fields["escalation_level"] == 0
+    nobody = plan_opening(sample_config.tree, node, category="other", urgency="low", text="?", location=Location(),
+                          problem_key=None, room_key=None, room_id=None, due_at=due,
+                          assignment=Assignment(None, assignment.node, 3))
+    assert nobody["assignee"] is None and nobody["assignee_node"] is None and nobody["place"] is None
+    assert nobody["escalation_level"] == 3

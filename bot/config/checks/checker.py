@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.checks.base import kind_of
@@ -15,12 +15,10 @@ from bot.config.checks.tickets import TicketChecks
 from bot.config.checks.transport import TransportChecks
 from bot.config.checks.tree import TreeChecks
 from bot.config.checks.web import WebChecks
-from bot.config.schema import Config
+from bot.config.schema import Config, Prebuilt
 from bot.config.yaml_lines import LinedDict
 from bot.domain.grid import GridError, GridTree
 
-if TYPE_CHECKING:
-    from bot.config.cache import Prebuilt
 
 _TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices",
              "digests", "review")
@@ -30,7 +28,7 @@ class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChec
               TicketChecks, NoticeChecks, DigestChecks):
     """Walks the loaded YAML, collecting issues, and builds the Config when there are none."""
 
-    def check(self, data: Any, *, prebuilt: "Prebuilt | None" = None) -> Config | None:
+    def check(self, data: Any, *, prebuilt: Prebuilt | None = None) -> Config | None:
         """Validate every section; `prebuilt` supplies an already validated tree (from the cache)."""
         if data is None:
             self.error(1, "the config file is empty", "start from the sample config.yaml in the repository")
