@@ -15,17 +15,12 @@ from aiohttp import web
 from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.domain.privacy import mask_optional
 from bot.web import auth
-from bot.web.console import ACTIONS, act_on_ticket, post_notice, query_tickets
+from bot.web.actions import ACTIONS, act_on_ticket, post_notice, query_tickets
 from bot.web.forms import clean, whole_number
+from bot.web.keys import bot_of
 from storage.ticket_repository import TicketRepository
 
 API = "/api/v1"
-
-
-def _bot(request: web.Request):  # type: ignore[no-untyped-def]
-    from bot.web.app import BOT_KEY
-
-    return request.app[BOT_KEY]
 
 
 def error(status: int, message: str) -> web.Response:
@@ -33,7 +28,7 @@ def error(status: int, message: str) -> web.Response:
 
 
 async def _user(request: web.Request):  # type: ignore[no-untyped-def]
-    user = await auth.api_user(request, _bot(request))
+    user = await auth.api_user(request, bot_of(request))
     if user is None:
         raise web.HTTPUnauthorized(text='{"error": "a valid Bearer token is required"}',
                                    content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
@@ -61,7 +56,7 @@ def _full(bot: Any, user: Any, ticket: Any) -> bool:
 
 async def tickets(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     limit, offset = whole_number(request.query.get("limit", "50")), whole_number(request.query.get("offset", "0"))
     if limit is None or offset is None:
         return error(400, "limit and offset must be whole numbers")
@@ -71,7 +66,7 @@ async def tickets(request: web.Request) -> web.Response:
 
 
 async def _ticket(request: web.Request, user: Any) -> Any:
-    bot = _bot(request)
+    bot = bot_of(request)
     number = whole_number(request.match_info["number"])
     if number is None:
         raise web.HTTPNotFound(text='{"error": "no such ticket"}', content_type="application/json")
@@ -85,7 +80,7 @@ async def _ticket(request: web.Request, user: Any) -> Any:
 
 async def ticket(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     found = await _ticket(request, user)
     timeline = await bot.db.run(lambda s: TicketRepository(s).timeline(found.id), what="timeline")
     full = _full(bot, user, found)
@@ -98,7 +93,7 @@ async def ticket(request: web.Request) -> web.Response:
 
 async def ticket_action(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     found = await _ticket(request, user)
     try:
         data = await request.json()
@@ -118,20 +113,38 @@ async def ticket_action(request: web.Request) -> web.Response:
 
 async def nodes(request: web.Request) -> web.Response:
     user = await _user(request)
-    tree = _bot(request).config.tree
+    tree = bot_of(request).config.tree
     return auth.json_response({"nodes": [{"code": n.code, "name": n.name, "tier": n.tier, "parent": n.parent,
                                          "rooms": [r.topic or r.id for r in n.rooms]}
                                         for top in user.nodes for n in tree.descendants(top)]})
 
 
+async def _progress(session: Any, notice_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per notice: groups delivered, members who acknowledged (raw counts, staff included: the JSON API)."""
+    from sqlalchemy import func, select
+
+    from storage.models import NoticeAckRow, OutboxRow
+
+    if not notice_ids:
+        return {}
+    refs = {f"notice:{i}": i for i in notice_ids}
+    sent = dict((await session.execute(select(OutboxRow.ref, func.count()).where(
+        OutboxRow.ref.in_(list(refs)), OutboxRow.kind == "notice", OutboxRow.status == "sent")
+        .group_by(OutboxRow.ref))).all())
+    acks = dict((await session.execute(select(NoticeAckRow.notice_id, func.count()).where(
+        NoticeAckRow.notice_id.in_(notice_ids)).group_by(NoticeAckRow.notice_id))).all())
+    return {i: (int(sent.get(ref, 0)), int(acks.get(i, 0))) for ref, i in refs.items()}
+
+
+
+
 async def notices(request: web.Request) -> web.Response:
     from sqlalchemy import select
 
-    from bot.web.console import _progress
     from storage.models import NoticeRow
 
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     rows = await bot.db.run(lambda s: s.scalars(select(NoticeRow).order_by(NoticeRow.id.desc()).limit(100)),
                             what="notices")
     visible = [n for n in rows if user.can_see(bot.config.tree, n.node_code)]
@@ -145,7 +158,7 @@ async def notices(request: web.Request) -> web.Response:
 
 async def notice_create(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     try:
         data = await request.json()
     except ValueError:
@@ -171,7 +184,7 @@ async def digest(request: web.Request) -> web.Response:
     from bot.digests import DigestDesk
 
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     node = request.query.get("node") or (user.nodes[0] if user.nodes else "")
     if not user.can_see(bot.config.tree, node):
         return error(403, "outside your part of the tree")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import html
 import logging
-from pathlib import Path
 
 from aiohttp import web
 
 from bot.app import GridBot
+from bot.transport.simulator import SimulatorTransport
+from bot.web import api, charts, console, exports, login, metrics, notice_pages, open311, review_pages, simulator
+from bot.web.keys import BOT_KEY, STATIC_DIR
+from storage.repositories import GridRepository
+
+__all__ = ["BOT_KEY", "build_web_app", "start_web"]
 
 _LOGGER = logging.getLogger(__name__)
-
-STATIC_DIR = Path(__file__).parent / "static"
-BOT_KEY = web.AppKey("bot", GridBot)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -23,8 +25,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def unknown_rooms(request: web.Request) -> web.Response:
     """Groups the account is in that config.yaml does not know, for the IT person to add to a node."""
-    from storage.repositories import GridRepository
-
     bot = request.app[BOT_KEY]
     rows = await bot.db.run(lambda s: GridRepository(s).unknown_rooms(), what="unknown rooms")
     items = [{"id": r.transport_id or r.room_key, "topic": r.topic,
@@ -50,19 +50,16 @@ def build_web_app(bot: GridBot) -> web.Application:
     app.router.add_get("/rooms/unknown", unknown_rooms)
     app.router.add_get("/api/rooms/unknown", unknown_rooms)
     app.router.add_static("/static/", STATIC_DIR)
-    from bot.web import api, charts, console, metrics, open311, review_pages
-
-    charts.setup(app, BOT_KEY)
-    metrics.setup(app, BOT_KEY)
+    charts.setup(app)
+    metrics.setup(app)
+    login.setup(app)
     console.setup(app)
+    notice_pages.setup(app)
+    exports.setup(app)
     review_pages.setup(app)
     api.setup(app)
     open311.setup(app)
-    from bot.transport.simulator import SimulatorTransport
-
     if isinstance(bot.transport, SimulatorTransport):
-        from bot.web import simulator
-
         simulator.setup(app)
     else:
         app.router.add_get("/", _to_console)

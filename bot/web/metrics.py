@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 from sqlalchemy import func, select, text
 
+from bot.web.keys import bot_of
 from storage.cluster_repository import ClusterRepository
 from storage.models import TicketRow
 
@@ -20,9 +21,9 @@ def _line(name: str, value: float, **labels: str) -> str:
     return f"{name}{{{label}}} {value:g}" if label else f"{name} {value:g}"
 
 
-def setup(app: web.Application, bot_key: web.AppKey) -> None:  # type: ignore[type-arg]
+def setup(app: web.Application) -> None:
     async def readyz(request: web.Request) -> web.Response:
-        bot = request.app[bot_key]
+        bot = bot_of(request)
         problems = []
         if not bot.started:
             problems.append("bot not started")
@@ -40,7 +41,7 @@ def setup(app: web.Application, bot_key: web.AppKey) -> None:  # type: ignore[ty
         return web.json_response(body, status=200 if not problems else 503)
 
     async def metrics(request: web.Request) -> web.Response:
-        bot = request.app[bot_key]
+        bot = bot_of(request)
         account = bot.account or "default"
 
         async def gather(session):  # type: ignore[no-untyped-def]

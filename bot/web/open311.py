@@ -24,8 +24,9 @@ from bot.web.auth import json_response, same_secret
 from bot.domain.privacy import mask_personal
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES
 from bot.messages import Address
-from bot.web.console import queue_for_groups
+from bot.web.actions import queue_for_groups
 from bot.web.forms import clean, whole_number
+from bot.web.keys import bot_of
 from storage.ticket_repository import TicketRepository
 from storage.web_repository import WebRepository
 
@@ -38,12 +39,6 @@ DESCRIPTIONS = {
     "health": "急病、摔伤、疫情报告、疫苗登记", "inquiry": "政策和办事咨询", "other": "其他",
 }
 CLOSED = ("resolved", "closed", "cancelled")
-
-
-def _bot(request: web.Request):  # type: ignore[no-untyped-def]
-    from bot.web.app import BOT_KEY
-
-    return request.app[BOT_KEY]
 
 
 def _xml(tag: str, value: Any) -> str:
@@ -90,7 +85,7 @@ def _reader(request: web.Request, fmt: str) -> bool | web.Response:
     """For GET: True to answer in full (valid key), False for the public feed, or the 403 to send."""
     if has_key(request.query.get("api_key", "")):
         return True
-    if _bot(request).config.web.open311_public:
+    if bot_of(request).config.web.open311_public:
         return False
     return fail(fmt, 403, 403, "a valid api_key is required")
 
@@ -131,7 +126,7 @@ async def discovery(request: web.Request) -> web.Response:
     fmt = _fmt(request)
     if fmt is None:
         return fail("json", 404, 404, "format must be json or xml")
-    bot = _bot(request)
+    bot = bot_of(request)
     base = bot.config.web.base_url + BASE
     return respond(fmt, "discovery", {
         "changeset": "2026-11-22T00:00:00+08:00", "contact": bot.config.name,
@@ -175,7 +170,7 @@ async def list_requests(request: web.Request) -> web.Response:
     full = _reader(request, fmt)
     if isinstance(full, web.Response):
         return full
-    bot = _bot(request)
+    bot = bot_of(request)
     q = request.query
     start = _parse_time(q["start_date"]) if q.get("start_date") else None
     end = _parse_time(q["end_date"]) if q.get("end_date") else None
@@ -217,7 +212,7 @@ async def one_request(request: web.Request) -> web.Response:
     full = _reader(request, fmt)
     if isinstance(full, web.Response):
         return full
-    bot = _bot(request)
+    bot = bot_of(request)
     ident = request.match_info["id"]
     number = whole_number(ident)
     if number is None:
@@ -251,7 +246,7 @@ async def create_request(request: web.Request) -> web.Response:
     fmt = _fmt(request)
     if fmt is None:
         return fail("json", 404, 404, "format must be json or xml")
-    bot = _bot(request)
+    bot = bot_of(request)
     try:
         form = await request.post()
     except (ValueError, LookupError):

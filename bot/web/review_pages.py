@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.messages import Address
-from bot.web.console import _bot, _has_simulator, e, page, posted_form, queue_for_groups, require
+from bot.web.actions import queue_for_groups
+from bot.web.keys import bot_of
+from bot.web.pages import e, has_simulator, page, posted_form, require
 from storage.web_repository import WebRepository
 
 
@@ -61,13 +63,13 @@ def rows(items: list[Any], bot: Any, csrf: str | None) -> str:
 
 async def review_page(request: web.Request) -> web.Response:
     user, csrf = await require(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     items = await pending(bot, user)
     said = request.query.get("said", "")
     body = ((f"<p class='said'>{e(said)}</p>" if said else "")
             + "<p>机器人没有把握的消息：它们没有在群里得到回复。登记后居民会在群里收到工单号。</p>"
             + rows(items, bot, csrf if user.can_act else None))
-    return page("待确认", body, user, simulator=_has_simulator(bot))
+    return page("待确认", body, user, simulator=has_simulator(bot))
 
 
 async def review_post(request: web.Request) -> web.StreamResponse:
