@@ -18,6 +18,7 @@ from bot.web import auth
 from bot.web.actions import ACTIONS, act_on_ticket, post_notice, query_tickets
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
+from storage.notice_repository import NoticeRepository
 from storage.ticket_repository import TicketRepository
 
 API = "/api/v1"
@@ -119,36 +120,16 @@ async def nodes(request: web.Request) -> web.Response:
                                         for top in user.nodes for n in tree.descendants(top)]})
 
 
-async def _progress(session: Any, notice_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Per notice: groups delivered, members who acknowledged (raw counts, staff included: the JSON API)."""
-    from sqlalchemy import func, select
-
-    from storage.models import NoticeAckRow, OutboxRow
-
-    if not notice_ids:
-        return {}
-    refs = {f"notice:{i}": i for i in notice_ids}
-    sent = dict((await session.execute(select(OutboxRow.ref, func.count()).where(
-        OutboxRow.ref.in_(list(refs)), OutboxRow.kind == "notice", OutboxRow.status == "sent")
-        .group_by(OutboxRow.ref))).all())
-    acks = dict((await session.execute(select(NoticeAckRow.notice_id, func.count()).where(
-        NoticeAckRow.notice_id.in_(notice_ids)).group_by(NoticeAckRow.notice_id))).all())
-    return {i: (int(sent.get(ref, 0)), int(acks.get(i, 0))) for ref, i in refs.items()}
-
-
-
-
 async def notices(request: web.Request) -> web.Response:
-    from sqlalchemy import select
-
-    from storage.models import NoticeRow
-
     user = await _user(request)
     bot = bot_of(request)
-    rows = await bot.db.run(lambda s: s.scalars(select(NoticeRow).order_by(NoticeRow.id.desc()).limit(100)),
-                            what="notices")
-    visible = [n for n in rows if user.can_see(bot.config.tree, n.node_code)]
-    progress = await bot.db.run(lambda s: _progress(s, [n.id for n in visible]), what="progress")
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        repo = NoticeRepository(session)
+        visible = [n for n in await repo.recent(100) if user.can_see(bot.config.tree, n.node_code)]
+        return visible, await repo.progress([n.id for n in visible])
+
+    visible, progress = await bot.db.run(work, what="notices")
     return auth.json_response({"notices": [
         {"number": n.number, "node": n.node_code, "text": n.text, "groups": n.room_count,
          "delivered": progress[n.id][0], "acknowledged": progress[n.id][1],

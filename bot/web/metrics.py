@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from sqlalchemy import func, select, text
 
 from bot.web.keys import bot_of
 from storage.cluster_repository import ClusterRepository
-from storage.models import TicketRow
+from storage.ticket_repository import TicketRepository
 
 
 def _escape(value: str) -> str:
@@ -32,8 +31,7 @@ def setup(app: web.Application) -> None:
             problems.append("transport disconnected")
         try:
             async with asyncio.timeout(2):
-                async with bot.db.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+                await bot.db.ping()
         except Exception as exc:
             problems.append(f"database: {type(exc).__name__}")
         body = {"ready": not problems, "problems": problems, "account": bot.account, "connected": connected,
@@ -46,8 +44,7 @@ def setup(app: web.Application) -> None:
 
         async def gather(session):  # type: ignore[no-untyped-def]
             depth = await ClusterRepository(session).depth()
-            states = dict((await session.execute(
-                select(TicketRow.state, func.count()).group_by(TicketRow.state))).all())
+            states = await TicketRepository(session).counts_by_state()
             return depth, states
 
         depth, states = await bot.db.run(gather, what="metrics", attempts=2)

@@ -23,20 +23,20 @@ async def notice_views(bot: Any, user: WebUser, *, limit: int = 30, number: int 
     A notice is followed in full when its origin is in the account's subtrees; otherwise the part of it that
     reached their subtrees (a grid leader follows the secretary's notice in their own grid only).
     """
-    from sqlalchemy import select
-
     from bot.notices import NoticeDesk
-    from storage.models import NoticeRow
 
     tree = bot.config.tree
     full = set(user.nodes) >= set(tree.roots)
 
     async def work(session):  # type: ignore[no-untyped-def]
-        query = select(NoticeRow).order_by(NoticeRow.id.desc())
-        query = query.where(NoticeRow.number == number) if number is not None else query.limit(limit)
         desk = NoticeDesk(session, bot.config, bot.directory, bot.clock.now(), bot.transport.self_id)
+        if number is None:
+            notices = await desk.repo.recent(limit)
+        else:
+            found = await desk.repo.by_number(number)
+            notices = [found] if found is not None else []
         views = []
-        for notice in await session.scalars(query):
+        for notice in notices:
             within = None if full or user.can_see(tree, notice.node_code) else tuple(user.nodes)
             rooms = await desk.room_acks(notice, within)
             if within is not None and not rooms:
