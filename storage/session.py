@@ -19,6 +19,7 @@ from storage.errors import DatabaseUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
+WorkSession = AsyncSession  # what a unit of work hands its work: the name callers outside storage type it by
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 726_001  # advisory lock key: one process migrates at a time

@@ -4,22 +4,40 @@ and notices taken exactly as the chat commands take them, and the outbox for wha
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from bot.domain.grid import node_path
-from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES, Action
+from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action
 from bot.messages import Address, Reply
 from bot.web.accounts import WebUser
 from bot.web.forms import bad_request, clean
 from storage.repositories import OutboxRepository
+from storage.models import TicketRow
 from storage.web_repository import WebRepository
+
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import WorkSession
 
 ACTIONS = {"accept": ("受理", Action.ACCEPT), "resolve": ("办结", Action.RESOLVE), "reassign": ("转派", Action.REASSIGN),
            "escalate": ("上报", Action.ESCALATE), "close": ("关闭", Action.CLOSE), "reopen": ("重开", Action.REOPEN)}
 STATES = ("new", "accepted", "resolved", "closed", "reopened", "cancelled")
 FILTERS = ("state", "category", "urgency", "node", "overdue", "q", "from", "to")
+_STATE_NAMES: dict[str, str] = {state.value: name for state, name in STATE_NAMES.items()}
+
+
+def state_name(state: str) -> str:
+    """A ticket state in Chinese ('new' → 待受理); an unknown one as it is."""
+    return _STATE_NAMES.get(state, state)
+
+
+def person_name(bot: GridBot, key: str | None, default: str = "") -> str:
+    """The name of a person of config.yaml by key (a ticket's assignee), else `default`."""
+    person = bot.config.people.get(key) if key else None
+    return person.name if person is not None else default
 
 
 def forbidden(what: str) -> web.HTTPForbidden:
@@ -31,7 +49,7 @@ def ticket_filters(request: web.Request) -> dict[str, str]:
     return {k: clean(request.query.get(k, "")).strip()[:100] for k in FILTERS}
 
 
-def _day(value: str, tz: Any, *, end: bool = False) -> datetime | None:
+def _day(value: str, tz: ZoneInfo, *, end: bool = False) -> datetime | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
@@ -39,8 +57,8 @@ def _day(value: str, tz: Any, *, end: bool = False) -> datetime | None:
     return datetime.combine(day + timedelta(days=1 if end else 0), datetime.min.time(), tz)
 
 
-async def query_tickets(request: web.Request, bot: Any, user: WebUser, *, limit: int, offset: int = 0
-                        ) -> list[Any]:
+async def query_tickets(request: web.Request, bot: GridBot, user: WebUser, *, limit: int, offset: int = 0
+                        ) -> list[TicketRow]:
     """The ticket list behind the page, the exports and the API: filters checked against the account's scope."""
     f = ticket_filters(request)
     tree = bot.config.tree
@@ -59,7 +77,7 @@ async def query_tickets(request: web.Request, bot: Any, user: WebUser, *, limit:
         offset=offset), what="tickets")
 
 
-async def queue_for_groups(session: Any, bot: Any, replies: list[Reply], here: Address) -> str:
+async def queue_for_groups(session: WorkSession, bot: GridBot, replies: list[Reply], here: Address) -> str:
     """What the desk says to the groups goes to the outbox; what it says to the web user comes back as text."""
     outgoing = [r for r in replies if r.to != here]
     if outgoing:
@@ -67,7 +85,7 @@ async def queue_for_groups(session: Any, bot: Any, replies: list[Reply], here: A
     return " ".join(r.text for r in replies if r.to == here)
 
 
-async def act_on_ticket(bot: Any, user: WebUser, number: int, action_key: str, note: str, target: str) -> str:
+async def act_on_ticket(bot: GridBot, user: WebUser, number: int, action_key: str, note: str, target: str) -> str:
     """Take an action exactly as the chat command would; returns what the desk answered the actor."""
     from bot.tickets import TicketDesk
 
@@ -78,7 +96,7 @@ async def act_on_ticket(bot: Any, user: WebUser, number: int, action_key: str, n
     action = ACTIONS[action_key][1]
     here = Address.contact(f"web:{user.username}")  # the desk's answer to the actor comes back here, not to WeChat
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> str:
         desk = TicketDesk(session, bot.config, bot.directory, bot.clock.now())
         replies: list[Reply] = await desk.act(number, action, user.person, note=note[:500],
                                               target=target[:100] if action == Action.REASSIGN else None,
@@ -93,7 +111,7 @@ async def act_on_ticket(bot: Any, user: WebUser, number: int, action_key: str, n
     return said
 
 
-async def post_notice(bot: Any, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
+async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
                       urgent: bool) -> str:
     """Post a notice exactly as `#通知` would (its wording is built from the form)."""
     from bot.notices import NoticeDesk
@@ -111,7 +129,7 @@ async def post_notice(bot: Any, user: WebUser, node_code: str, text: str, *, tie
     rest = " ".join([*parts, text.strip()[:2000]])
     here = Address.contact(f"web:{user.username}")
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> str:
         desk = NoticeDesk(session, bot.config, bot.directory, bot.clock.now(), bot.transport.self_id)
         replies = await desk.post(user.person, tree.node(node_code), rest, reply_to=here, posted_in_origin=False)
         said = await queue_for_groups(session, bot, replies, here)

@@ -7,8 +7,8 @@ full (`WebUser.reads_in_full`).
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -18,8 +18,14 @@ from bot.web import auth
 from bot.web.actions import ACTIONS, act_on_ticket, post_notice, query_tickets
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
+from bot.web.accounts import WebUser
+from storage.models import NoticeRow, TicketRow
 from storage.notice_repository import NoticeRepository
 from storage.ticket_repository import TicketRepository
+
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import WorkSession
 
 API = "/api/v1"
 
@@ -28,7 +34,7 @@ def error(status: int, message: str) -> web.Response:
     return auth.json_response({"error": message}, status=status)
 
 
-async def _user(request: web.Request):  # type: ignore[no-untyped-def]
+async def _user(request: web.Request) -> WebUser:
     user = await auth.api_user(request, bot_of(request))
     if user is None:
         raise web.HTTPUnauthorized(text='{"error": "a valid Bearer token is required"}',
@@ -36,9 +42,9 @@ async def _user(request: web.Request):  # type: ignore[no-untyped-def]
     return user
 
 
-def ticket_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
+def ticket_json(ticket: TicketRow, bot: GridBot, *, full: bool = True) -> dict[str, Any]:
     """A ticket as the API shows it; `full=False` masks phone and ID numbers in what residents wrote."""
-    def when(value):  # type: ignore[no-untyped-def]
+    def when(value: datetime | None) -> str | None:
         return value.astimezone(bot.config.tz).isoformat() if value else None
 
     show = (lambda text: text) if full else mask_optional
@@ -51,7 +57,7 @@ def ticket_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
             "closed_at": when(ticket.closed_at), "resolution": show(ticket.resolution)}
 
 
-def _full(bot: Any, user: Any, ticket: Any) -> bool:
+def _full(bot: GridBot, user: WebUser, ticket: TicketRow) -> bool:
     return bool(user.reads_in_full(bot.directory, ticket.node_code))
 
 
@@ -66,7 +72,7 @@ async def tickets(request: web.Request) -> web.Response:
     return auth.json_response({"tickets": [ticket_json(t, bot, full=_full(bot, user, t)) for t in rows], "limit": limit, "offset": offset})
 
 
-async def _ticket(request: web.Request, user: Any) -> Any:
+async def _ticket(request: web.Request, user: WebUser) -> TicketRow:
     bot = bot_of(request)
     number = whole_number(request.match_info["number"])
     if number is None:
@@ -107,7 +113,7 @@ async def ticket_action(request: web.Request) -> web.Response:
     if not isinstance(note, str) or not isinstance(target, str):
         return error(400, "note and target must be strings")
     said = await act_on_ticket(bot, user, found.number, action, clean(note), clean(target))
-    refreshed = await bot.db.run(lambda s: TicketRepository(s).find_by_number(found.number), what="ticket")
+    refreshed = await bot.db.run(lambda s: TicketRepository(s).by_number(found.number), what="ticket")
     return auth.json_response({"said": said, "ticket": ticket_json(refreshed, bot,
                                                                         full=_full(bot, user, refreshed))})
 
@@ -124,7 +130,7 @@ async def notices(request: web.Request) -> web.Response:
     user = await _user(request)
     bot = bot_of(request)
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> tuple[list[NoticeRow], dict[int, tuple[int, int]]]:
         repo = NoticeRepository(session)
         visible = [n for n in await repo.recent(100) if user.can_see(bot.config.tree, n.node_code)]
         return visible, await repo.progress([n.id for n in visible])

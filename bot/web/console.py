@@ -9,26 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.domain.digest import PERIOD_NAMES, calendar_period
-from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, is_overdue
+from bot.domain.digest import PERIOD_NAMES, DigestFigures, calendar_period
+from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES, is_overdue
 from bot.web.accounts import WebUser
-from bot.web.actions import ACTIONS, STATES, act_on_ticket, forbidden, query_tickets, ticket_filters
+from bot.web.actions import (ACTIONS, STATES, act_on_ticket, forbidden, person_name, query_tickets, state_name,
+                             ticket_filters)
 from bot.web.forms import bad_request, clean, whole_number
 from bot.web.keys import bot_of
 from bot.web.pages import audit, e, has_simulator, page, posted_form, require
 from bot.web.review_pages import pending
+from storage.models import MessageRow, TicketEventRow, TicketReporterRow, TicketRow
 from storage.ticket_repository import TicketRepository
 from storage.web_repository import WebRepository
+
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import WorkSession
 
 PAGE = 50
 
 
-def _ticket_rows(tickets: Iterable[Any], bot: Any) -> str:
+def _ticket_rows(tickets: Iterable[TicketRow], bot: GridBot) -> str:
     tree, now = bot.config.tree, bot.clock.now()
     rows = []
     for t in tickets:
@@ -36,7 +42,7 @@ def _ticket_rows(tickets: Iterable[Any], bot: Any) -> str:
         node = tree.node(t.node_code).name if t.node_code in tree else t.node_code
         rows.append(
             f"<tr class='{'overdue' if overdue else ''} {e(t.urgency)}'><td><a href='/console/tickets/{t.number}'>"
-            f"#{t.number}</a></td><td>{e(STATE_NAMES.get(t.state, t.state))}{'·超时' if overdue else ''}</td>"
+            f"#{t.number}</a></td><td>{e(state_name(t.state))}{'·超时' if overdue else ''}</td>"
             f"<td>{e(CATEGORY_NAMES.get(t.category, t.category))}</td><td>{e(URGENCY_NAMES.get(t.urgency))}</td>"
             f"<td>{e(node)}</td><td class='text'>{e(t.text[:80])}</td><td>{t.reporter_count}</td>"
             f"<td>{e(t.created_at.astimezone(bot.config.tz).strftime('%m-%d %H:%M'))}</td></tr>")
@@ -54,7 +60,7 @@ async def overview(request: web.Request) -> web.Response:
         return page("概览", "<p>这个账号没有可查看的范围。</p>", user)
     today = bot.clock.now().astimezone(bot.config.tz).date()
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> tuple[DigestFigures, DigestFigures, list[TicketRow], list[TicketRow]]:
         desk = DigestDesk(session, bot.config, bot.clock.now(), directory=bot.directory,
                           bot_id=bot.transport.self_id)
         day = await desk.figures(top, calendar_period("day", today, bot.config.tz))
@@ -69,7 +75,7 @@ async def overview(request: web.Request) -> web.Response:
 
     held = await pending(bot, user, limit=5)
 
-    def figures(name: str, f: Any) -> str:
+    def figures(name: str, f: DigestFigures) -> str:
         t = f.tickets
         return (f"<div class='card'><h2>{name}</h2><p>新增 <b>{t.new}</b>，受理 {t.accepted}，办结 {t.resolved}，"
                 f"关闭 {t.closed}</p><p>未办结 <b>{t.open}</b>，其中超时 <b class='late'>{t.overdue}</b></p>"
@@ -126,7 +132,7 @@ async def tickets_page(request: web.Request) -> web.Response:
         raise bad_request("offset 必须是整数。")
     tickets = await query_tickets(request, bot, user, limit=PAGE + 1, offset=offset)
     more = len(tickets) > PAGE
-    states = [("open", "未办结"), *((s, STATE_NAMES[s]) for s in STATES)]
+    states = [("open", "未办结"), *((s, state_name(s)) for s in STATES)]
     form = ("<form method='get' class='filters'>"
             f"<select name='state'>{_options(states, f['state'])}</select>"
             f"<select name='category'>{_options(CATEGORY_NAMES.items(), f['category'])}</select>"
@@ -149,7 +155,7 @@ async def tickets_page(request: web.Request) -> web.Response:
                 simulator=has_simulator(bot))
 
 
-async def load_ticket(request: web.Request, bot: Any, user: WebUser) -> Any:
+async def load_ticket(request: web.Request, bot: GridBot, user: WebUser) -> TicketRow:
     number = whole_number(request.match_info["number"])
     if number is None:
         raise web.HTTPNotFound(text="没有这张工单")
@@ -168,7 +174,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     ticket = await load_ticket(request, bot, user)
     tz = bot.config.tz
 
-    async def details(session):  # type: ignore[no-untyped-def]
+    async def details(session: WorkSession) -> tuple[list[TicketEventRow], list[TicketReporterRow], list[MessageRow]]:
         repo = TicketRepository(session)
         return (await repo.timeline(ticket.id), await repo.reporters(ticket.id),
                 await WebRepository(session).messages_of(ticket.id))
@@ -177,11 +183,11 @@ async def ticket_page(request: web.Request) -> web.Response:
     node = bot.config.tree.node(ticket.node_code)
     flash = request.query.get("said", "")
     body = [("<p class='flash'>" + e(flash) + "</p>") if flash else "",
-            f"<dl><dt>状态</dt><dd>{e(STATE_NAMES.get(ticket.state, ticket.state))}"
+            f"<dl><dt>状态</dt><dd>{e(state_name(ticket.state))}"
             f"{'（已上报 ' + str(ticket.escalation_level) + ' 级）' if ticket.escalation_level else ''}</dd>"
             f"<dt>类别</dt><dd>{e(CATEGORY_NAMES.get(ticket.category))} · {e(URGENCY_NAMES.get(ticket.urgency))}</dd>"
             f"<dt>网格</dt><dd>{e(node.name)} <code>{e(node.code)}</code></dd>"
-            f"<dt>负责人</dt><dd>{e(bot.config.people[ticket.assignee].name if ticket.assignee in bot.config.people else '—')}</dd>"
+            f"<dt>负责人</dt><dd>{e(person_name(bot, ticket.assignee, '—'))}</dd>"
             f"<dt>期限</dt><dd>{e(ticket.due_at.astimezone(tz).strftime('%Y-%m-%d %H:%M') if ticket.due_at else '—')}</dd>"
             f"<dt>原文</dt><dd class='text'>{e(ticket.text)}</dd></dl>",
             "<h2>反映人</h2><ul>" + "".join(

@@ -6,36 +6,40 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.domain.privacy import mask_personal
-from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES
+from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES
 from bot.web.accounts import WebUser
-from bot.web.actions import query_tickets
+from bot.web.actions import person_name, query_tickets, state_name
 from bot.web.keys import bot_of
 from bot.web.pages import audit, require
+from storage.models import TicketRow
+
+if TYPE_CHECKING:
+    from bot.app import GridBot
 
 EXPORT_COLUMNS = ("编号", "状态", "类别", "紧急程度", "网格编码", "网格", "内容", "反映人数", "负责人", "创建时间", "受理时间",
                   "办结时间", "是否上报")
 
 
-def _export_rows(tickets: Iterable[Any], bot: Any, user: WebUser) -> list[list[Any]]:
+def _export_rows(tickets: Iterable[TicketRow], bot: GridBot, user: WebUser) -> list[list[Any]]:
     """Export rows; a ticket's text is masked unless the account reads it in full (`WebUser.reads_in_full`)."""
     tree, tz = bot.config.tree, bot.config.tz
 
-    def text(t: Any) -> str:
+    def text(t: TicketRow) -> str:
         return t.text if user.reads_in_full(bot.directory, t.node_code) else mask_personal(t.text)
 
     def when(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    def row(t: Any) -> list[Any]:
-        return [t.number, STATE_NAMES.get(t.state, t.state), CATEGORY_NAMES.get(t.category, t.category),
+    def row(t: TicketRow) -> list[Any]:
+        return [t.number, state_name(t.state), CATEGORY_NAMES.get(t.category, t.category),
                 URGENCY_NAMES.get(t.urgency, t.urgency), t.node_code,
                 tree.node(t.node_code).name if t.node_code in tree else "", text(t), t.reporter_count,
-                bot.config.people[t.assignee].name if t.assignee in bot.config.people else "", when(t.created_at),
+                person_name(bot, t.assignee), when(t.created_at),
                 when(t.accepted_at), when(t.resolved_at), "是" if t.escalated else "否"]
 
     return [[_cell(v) if isinstance(v, str) else v for v in row(t)] for t in tickets]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.web.keys import bot_of
 from storage.cluster_repository import ClusterRepository
 from storage.ticket_repository import TicketRepository
+
+if TYPE_CHECKING:
+    from storage.session import WorkSession
 
 
 def _escape(value: str) -> str:
@@ -42,7 +46,7 @@ def setup(app: web.Application) -> None:
         bot = bot_of(request)
         account = bot.account or "default"
 
-        async def gather(session):  # type: ignore[no-untyped-def]
+        async def gather(session: WorkSession) -> tuple[dict[str, int], dict[str, int]]:
             depth = await ClusterRepository(session).depth()
             states = await TicketRepository(session).counts_by_state()
             return depth, states

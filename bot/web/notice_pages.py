@@ -5,18 +5,25 @@ Posting goes through NoticeDesk, as `#通知` does; the figures are counted by t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.domain.acks import NoticeTotals, RoomAcks
 from bot.web.accounts import WebUser
 from bot.web.actions import post_notice
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
 from bot.web.pages import e, has_simulator, page, posted_form, require
+from storage.models import NoticeRow
 
-async def notice_views(bot: Any, user: WebUser, *, limit: int = 30, number: int | None = None) -> list[Any]:
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import WorkSession
+
+async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: int | None = None
+                       ) -> list[NoticeView]:
     """The notices an account follows, newest first, each with the groups in its view counted by the same
     code as `#回执` (NoticeDesk.room_acks → bot.domain.acks.count_room).
 
@@ -28,7 +35,7 @@ async def notice_views(bot: Any, user: WebUser, *, limit: int = 30, number: int 
     tree = bot.config.tree
     full = set(user.nodes) >= set(tree.roots)
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> list[NoticeView]:
         desk = NoticeDesk(session, bot.config, bot.directory, bot.clock.now(), bot.transport.self_id)
         if number is None:
             notices = await desk.repo.recent(limit)
@@ -51,9 +58,8 @@ async def notice_views(bot: Any, user: WebUser, *, limit: int = 30, number: int 
 class NoticeView:
     """One notice as an account sees it: the groups in its view and their figures."""
 
-    def __init__(self, notice: Any, within: tuple[str, ...] | None, rooms: list[Any], counts: dict[str, int]):
-        from bot.domain.acks import NoticeTotals
-
+    def __init__(self, notice: NoticeRow, within: tuple[str, ...] | None, rooms: list[RoomAcks],
+                 counts: dict[str, int]) -> None:
         self.notice = notice
         self.within = within
         self.rooms = rooms

@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
@@ -22,13 +23,19 @@ from aiohttp import web
 from bot.web.auth import json_response, same_secret
 
 from bot.domain.privacy import mask_personal
-from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES
+from bot.domain.tickets import CATEGORY_NAMES
 from bot.messages import Address
-from bot.web.actions import queue_for_groups
+from bot.web.actions import queue_for_groups, state_name
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
 from storage.ticket_repository import TicketRepository
+from storage.models import TicketRow
 from storage.web_repository import WebRepository
+
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from bot.domain.grid import GridNode, GridTree
+    from storage.session import WorkSession
 
 BASE = "/open311/v2"
 KEY_ENV = "GRIDBOT_OPEN311_API_KEY"
@@ -71,7 +78,7 @@ def _fmt(request: web.Request) -> str | None:
     return fmt if fmt in ("json", "xml") else None
 
 
-def _time(value: datetime | None, tz: Any) -> str | None:
+def _time(value: datetime | None, tz: ZoneInfo) -> str | None:
     return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
@@ -90,7 +97,7 @@ def _reader(request: web.Request, fmt: str) -> bool | web.Response:
     return fail(fmt, 403, 403, "a valid api_key is required")
 
 
-def _public(text: str, ticket: Any) -> str:
+def _public(text: str, ticket: TicketRow) -> str:
     """What the public feed may show of a resident's words: numbers masked, the reporter's name left out."""
     name = (getattr(ticket, "reporter_name", None) or "").strip()
     if len(name) >= 2:  # a one-character name would blank out ordinary words
@@ -98,13 +105,13 @@ def _public(text: str, ticket: Any) -> str:
     return mask_personal(text)
 
 
-def request_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
+def request_json(ticket: TicketRow, bot: GridBot, *, full: bool = True) -> dict[str, Any]:
     """One service request; `full=False` for the public feed (see `_public`)."""
     tz = bot.config.tz
     tree = bot.config.tree
     node = tree.node(ticket.node_code) if ticket.node_code in tree else None
     status = "closed" if ticket.state in CLOSED else "open"
-    notes = STATE_NAMES.get(ticket.state, ticket.state)
+    notes = state_name(ticket.state)
     if ticket.resolution:
         notes += f"：{ticket.resolution}"
     if ticket.escalation_level:
@@ -190,10 +197,10 @@ async def list_requests(request: web.Request) -> web.Response:
                 return fail(fmt, 400, 400, f"service_request_id {part.strip()!r} is not a request number")
             numbers.append(number)
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> list[TicketRow]:
         repo = WebRepository(session)
         if numbers:
-            found = []
+            found: list[TicketRow] = []
             for number in numbers[:100]:
                 found.extend(await repo.tickets(prefixes=None, number=number, limit=1))
             return found
@@ -223,7 +230,7 @@ async def one_request(request: web.Request) -> web.Response:
     return respond(fmt, "service_requests", [request_json(ticket, bot, full=full)])
 
 
-def node_for_address(tree: Any, address: str) -> Any:
+def node_for_address(tree: GridTree, address: str) -> GridNode:
     """The deepest node whose name, code or group topic appears in the address; else the top of the tree."""
     best = None
     for node in tree:
@@ -287,7 +294,7 @@ async def create_request(request: web.Request) -> web.Response:
         location = parsed.location if parsed is not None else None
         me_too = False
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> tuple[TicketRow, bool]:
         desk = TicketDesk(session, bot.config, bot.directory, bot.clock.now())
         ticket, merged, replies = await desk.report(reporter, _Parse(), text)
         await queue_for_groups(session, bot, replies, Address.contact(reporter.id))  # the caller hears over HTTP

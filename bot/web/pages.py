@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -13,6 +13,11 @@ from bot.web.accounts import ROLE_NAMES, WebUser
 from bot.web.forms import read_form
 from bot.web.keys import bot_of
 from storage.web_repository import WebRepository
+
+if TYPE_CHECKING:
+    from multidict import MultiDictProxy
+
+    from bot.app import GridBot
 
 
 def e(value: Any) -> str:
@@ -40,7 +45,7 @@ def page(title: str, body: str, user: WebUser | None = None, *, simulator: bool 
                                  "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"})
 
 
-def has_simulator(bot: Any) -> bool:
+def has_simulator(bot: GridBot) -> bool:
     return bot.transport.name == "simulator"
 
 
@@ -51,7 +56,7 @@ async def require(request: web.Request) -> tuple[WebUser, str]:
     return found
 
 
-async def posted_form(request: web.Request) -> tuple[WebUser, Any, Any]:
+async def posted_form(request: web.Request) -> tuple[WebUser, GridBot, MultiDictProxy[Any]]:
     """A signed-in user's form, its CSRF token checked: (user, bot, form)."""
     user, csrf = await require(request)
     form = await read_form(request)

@@ -6,7 +6,7 @@ the group exactly as a confident report would; dismissing says nothing to the gr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -14,22 +14,27 @@ from aiohttp import web
 from bot.messages import Address
 from bot.web.actions import queue_for_groups
 from bot.web.keys import bot_of
+from bot.web.accounts import WebUser
 from bot.web.pages import e, has_simulator, page, posted_form, require
+from storage.models import ReviewRow
+from storage.review_repository import ReviewRepository
 from storage.web_repository import WebRepository
 
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import WorkSession
 
-def _scope(user: Any, bot: Any) -> list[str]:
+
+def _scope(user: WebUser, bot: GridBot) -> list[str]:
     prefixes = user.path_prefixes(bot.config.tree)
     if prefixes is None:
         return [f"/{code}/" for code in bot.config.tree.roots]
     return prefixes
 
 
-async def pending(bot: Any, user: Any, *, limit: int = 200) -> list[Any]:
+async def pending(bot: GridBot, user: WebUser, *, limit: int = 200) -> list[ReviewRow]:
     """Pending items in the account's subtrees, urgent first."""
-    from storage.review_repository import ReviewRepository
-
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> list[ReviewRow]:
         repo = ReviewRepository(session)
         items = []
         for prefix in _scope(user, bot):
@@ -39,7 +44,7 @@ async def pending(bot: Any, user: Any, *, limit: int = 200) -> list[Any]:
     return await bot.db.run(work, what="review list")
 
 
-def rows(items: list[Any], bot: Any, csrf: str | None) -> str:
+def rows(items: list[ReviewRow], bot: GridBot, csrf: str | None) -> str:
     if not items:
         return "<p>没有待确认的消息。</p>"
     tz = bot.config.tz
@@ -87,7 +92,7 @@ async def review_post(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="这个账号不能处理待确认消息。")
     here = Address.contact(f"web:{user.username}")
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: WorkSession) -> str:
         outcome, replies = await ReviewDesk(session, bot.config, bot.directory, bot.clock.now()).decide(
             item_id, decision == "register", user.person, answer_to=here)
         said = await queue_for_groups(session, bot, replies, here)

@@ -115,9 +115,9 @@ async def post_image(request: web.Request) -> web.Response:
     form = await read_form(request)
     sender_id = form.get("sender_id")
     image = form.get("image")
-    if not isinstance(sender_id, str) or not sender_id or not hasattr(image, "file"):
+    if not isinstance(sender_id, str) or not sender_id or not isinstance(image, web.FileField):
         raise bad_request("需要 sender_id 和 image。")
-    payload = image.file.read(MAX_IMAGE + 1)  # type: ignore[union-attr]
+    payload = image.file.read(MAX_IMAGE + 1)
     if len(payload) > MAX_IMAGE:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_IMAGE, actual_size=len(payload))
     name = form.get("sender_name")
