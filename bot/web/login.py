@@ -7,22 +7,16 @@ from aiohttp import web
 from bot.web import auth
 from bot.web.forms import clean, local_path, read_form
 from bot.web.keys import LIMITER, bot_of
-from bot.web.pages import e, page
+from bot.web.pages import render
 from storage.web_repository import WebRepository
 
 
-def login_form(error: str, nxt: str) -> web.Response:
-    body = (("<p class='error'>" + e(error) + "</p>" if error else "")
-            + "<form method='post' action='/login' class='login'>"
-            f"<input type='hidden' name='next' value='{e(nxt)}'>"
-            "<label>用户名 <input name='username' autocomplete='username' required></label>"
-            "<label>密码 <input name='password' type='password' autocomplete='current-password' required></label>"
-            "<button>登录</button></form>")
-    return page("登录", body)
+def login_form(request: web.Request, error: str, nxt: str) -> web.Response:
+    return render(request, "login.html", "登录", error=error, next=nxt)
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return login_form(request.query.get("error", ""), local_path(request.query.get("next", "/console")))
+    return login_form(request, request.query.get("error", ""), local_path(request.query.get("next", "/console")))
 
 
 async def login_post(request: web.Request) -> web.StreamResponse:
@@ -32,7 +26,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     nxt = local_path(str(form.get("next", "/console")))
     result = await auth.login(bot, request.app[LIMITER], username, password, request.remote or "?")
     if isinstance(result, str):
-        response = login_form(result, nxt)
+        response = login_form(request, result, nxt)
         response.set_status(429 if "太多" in result else 401)
         return response
     token, _ = result

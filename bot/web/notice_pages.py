@@ -15,7 +15,7 @@ from bot.web.accounts import WebUser
 from bot.web.actions import post_notice
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
-from bot.web.pages import e, has_simulator, page, posted_form, require
+from bot.web.pages import posted_form, render, require
 from storage.models import NoticeRow
 
 if TYPE_CHECKING:
@@ -78,33 +78,9 @@ async def notices_page(request: web.Request) -> web.Response:
     user, csrf = await require(request)
     bot = bot_of(request)
     tree = bot.config.tree
-    visible = await notice_views(bot, user)
-    items = "".join(
-        f"<tr><td><a href='/console/notices/{v.notice.number}'>#{v.notice.number}</a></td>"
-        f"<td>{e(tree.node(v.notice.node_code).name if v.notice.node_code in tree else v.notice.node_code)}</td>"
-        f"<td class='text'>{e(v.notice.text[:60])}</td><td class='progress' data-notice='{v.notice.number}'>"
-        f"{e(v.progress())}</td></tr>"
-        for v in visible)
-    form = ""
-    if user.can_act:
-        nodes = "".join(f"<option value='{e(node.code)}'>{e(node.name)}（{e(node.code)}）</option>"
-                        for top in user.nodes for node in tree.descendants(top) if node.children)
-        tiers = "".join(f"<label><input type='checkbox' name='tier' value='{e(t)}'>{e(t)}</label>"
-                        for t in tree.tiers[1:])
-        form = (f"<h2>发通知</h2><form method='post' class='notice'><input type='hidden' name='csrf' value='{e(csrf)}'>"
-                f"<label>发给 <select name='node'>{nodes}</select> 以下的群</label>"
-                f"<div>只发这些层级（不选则全部）：{tiers}</div>"
-                "<label>截止 <input name='deadline' placeholder='如 明天18点、12月20日'></label>"
-                "<label><input type='checkbox' name='urgent' value='1'>紧急</label>"
-                "<textarea name='text' required maxlength='2000' placeholder='通知内容'></textarea>"
-                "<button>发送</button></form>")
-    flash = request.query.get("said", "")
-    body = (("<p class='flash'>" + e(flash) + "</p>") if flash else "") + form + (
-        "<h2>最近的通知</h2><table class='notices'><tr><th>编号</th><th>范围</th><th>内容</th><th>进度</th></tr>"
-        + items + "</table><p class='hint'>进度每 10 秒刷新。回执按户计：只数居民（群里的负责人和通知的发出人不计），"
-        "房东群里的房东也计入。</p>"
-        "<script src='/static/console.js'></script>")
-    return page("通知", body, user, simulator=has_simulator(bot))
+    nodes = [node for top in user.nodes for node in tree.descendants(top) if node.children]
+    return render(request, "notices.html", "通知", user, csrf=csrf, said=request.query.get("said", ""), nodes=nodes,
+                  tiers=tree.tiers[1:], views=await notice_views(bot, user))
 
 
 async def notice_page(request: web.Request) -> web.Response:
@@ -121,33 +97,14 @@ async def notice_page(request: web.Request) -> web.Response:
     if not views:
         raise web.HTTPNotFound(text="没有找到这条通知，或它没有发到您负责的范围。")
     v = views[0]
-    n, t, tz = v.notice, v.totals, bot.config.tz
-    head = (f"<h1>通知 #{n.number}</h1><p class='text'>{e(n.text)}</p>"
-            f"<p>发出 {n.created_at.astimezone(tz):%m月%d日 %H:%M}"
-            + (f"，截止 {n.deadline.astimezone(tz):%m月%d日 %H:%M}" if n.deadline else "") + "</p>"
-            f"<p class='totals'>已送达 <b class='delivered'>{v.delivered}</b>/{v.groups} 个群"
-            + (f"，失败 {v.failed} 个" if v.failed else "")
-            + f"；已回复 <b class='households'>{t.acked_households}/{t.households}</b> 户、"
-            f"<b class='members'>{t.acked}/{t.members}</b> 人"
-            + ("（仅您负责的范围）" if v.within is not None else "") + "</p>")
-    tiers = "".join(f"<tr><td>{e(a.tier)}</td><td>{a.rooms}</td><td>{a.complete_rooms}</td>"
-                    f"<td>{a.acked_households}/{a.households}</td><td>{a.acked}/{a.members}</td></tr>"
-                    for a in roll_up(v.rooms, tree.tiers))
 
     def room_label(key: str) -> str:
         room = tree.room(room_id=key, topic=key)
         return (room.topic or key) if room is not None else key
 
-    groups = "".join(f"<tr><td>{e(room_label(r.room_key))}</td><td>{e(r.tier)}</td>"
-                     f"<td>{r.acked_households}/{r.households}</td><td>{r.acked}/{r.members}</td></tr>"
-                     for r in sorted(v.rooms, key=lambda r: (r.share, r.room_key)))
-    missing = "".join(f"<tr><td>{e(room_label(r.room_key))}</td><td>{e(name)}</td></tr>"
-                      for r in v.rooms for _, name in r.missing)
-    body = (head + "<h2>按层级</h2><table class='tiers'><tr><th>层级</th><th>群</th><th>全部回复</th><th>户</th>"
-            "<th>人</th></tr>" + tiers + "</table><h2>按群</h2><table class='groups'><tr><th>群</th><th>层级</th>"
-            "<th>户</th><th>人</th></tr>" + groups + "</table><h2>未回复</h2><table class='missing'><tr><th>群</th>"
-            "<th>群昵称</th></tr>" + missing + "</table>")
-    return page(f"通知 #{n.number}", body, user, simulator=has_simulator(bot))
+    return render(request, "notice.html", f"通知 #{v.notice.number}", user, v=v, n=v.notice, t=v.totals,
+                  tiers=roll_up(v.rooms, tree.tiers), rooms=v.rooms, room_label=room_label,
+                  groups=sorted(v.rooms, key=lambda r: (r.share, r.room_key)))
 
 
 async def notice_post(request: web.Request) -> web.StreamResponse:
