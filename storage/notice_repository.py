@@ -70,6 +70,22 @@ class NoticeRepository:
     async def by_number(self, number: int) -> NoticeRow | None:
         return await self.session.scalar(select(NoticeRow).where(NoticeRow.number == number))
 
+    async def recent(self, limit: int) -> list[NoticeRow]:
+        """The latest notices, newest first."""
+        return list(await self.session.scalars(select(NoticeRow).order_by(NoticeRow.id.desc()).limit(limit)))
+
+    async def progress(self, notice_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Per notice: groups delivered, members who acknowledged (raw counts, staff included: the JSON API)."""
+        if not notice_ids:
+            return {}
+        refs = {notice_ref(i): i for i in notice_ids}
+        sent = dict((await self.session.execute(select(OutboxRow.ref, func.count()).where(
+            OutboxRow.ref.in_(list(refs)), OutboxRow.kind == "notice", OutboxRow.status == "sent")
+            .group_by(OutboxRow.ref))).all())
+        acks = dict((await self.session.execute(select(NoticeAckRow.notice_id, func.count()).where(
+            NoticeAckRow.notice_id.in_(list(notice_ids))).group_by(NoticeAckRow.notice_id))).all())
+        return {i: (int(sent.get(ref, 0)), int(acks.get(i, 0))) for ref, i in refs.items()}
+
     async def latest_by(self, sender_key: str) -> NoticeRow | None:
         return await self.session.scalar(select(NoticeRow).where(NoticeRow.sender_key == sender_key)
                                          .order_by(NoticeRow.id.desc()).limit(1))

@@ -95,6 +95,11 @@ class Database:
                 await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             await conn.run_sync(_upgrade_sync)
 
+    async def ping(self) -> None:
+        """`SELECT 1` on a connection of its own (the readiness probe); raises when the database cannot answer."""
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.search import query_terms
@@ -35,6 +35,12 @@ class WebRepository:
     async def user_by_token(self, token_hash: str) -> WebUserRow | None:
         return await self.session.scalar(select(WebUserRow).where(
             WebUserRow.token_hash == token_hash, WebUserRow.disabled.is_(False)))
+
+    async def set_token_hash(self, username: str, token_hash: str) -> int:
+        """Give the account a new API token (its hash); returns how many accounts had that name (0 or 1)."""
+        result = await self.session.execute(update(WebUserRow).where(WebUserRow.username == username)
+                                            .values(token_hash=token_hash))
+        return int(result.rowcount or 0)
 
     async def start_session(self, *, token_hash: str, user_id: int, csrf: str, now: datetime,
                             expires: datetime) -> None:

@@ -116,10 +116,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_token(args: argparse.Namespace) -> int:
-    from sqlalchemy import update
-
     from bot.web.accounts import new_token
-    from storage.models import WebUserRow
+    from storage.web_repository import WebRepository
 
     config = load_or_report(args.config)
     if config is None:
@@ -130,9 +128,7 @@ def run_token(args: argparse.Namespace) -> int:
         db = config.open_database()
         try:
             await db.upgrade()
-            result = await db.run(lambda s: s.execute(update(WebUserRow).where(
-                WebUserRow.username == args.username).values(token_hash=hashed)), what="new token")
-            return int(result.rowcount or 0)
+            return await db.run(lambda s: WebRepository(s).set_token_hash(args.username, hashed), what="new token")
         finally:
             await db.dispose()
 

@@ -7,42 +7,44 @@ full (`WebUser.reads_in_full`).
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.domain.privacy import mask_optional
 from bot.web import auth
-from bot.web.console import ACTIONS, act_on_ticket, post_notice, query_tickets
+from bot.web.actions import ACTIONS, act_on_ticket, post_notice, query_tickets
 from bot.web.forms import clean, whole_number
+from bot.web.keys import bot_of
+from bot.web.accounts import WebUser
+from storage.models import NoticeRow, TicketRow
+from storage.notice_repository import NoticeRepository
 from storage.ticket_repository import TicketRepository
 
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import Session
+
 API = "/api/v1"
-
-
-def _bot(request: web.Request):  # type: ignore[no-untyped-def]
-    from bot.web.app import BOT_KEY
-
-    return request.app[BOT_KEY]
 
 
 def error(status: int, message: str) -> web.Response:
     return auth.json_response({"error": message}, status=status)
 
 
-async def _user(request: web.Request):  # type: ignore[no-untyped-def]
-    user = await auth.api_user(request, _bot(request))
+async def _user(request: web.Request) -> WebUser:
+    user = await auth.api_user(request, bot_of(request))
     if user is None:
         raise web.HTTPUnauthorized(text='{"error": "a valid Bearer token is required"}',
                                    content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
-def ticket_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
+def ticket_json(ticket: TicketRow, bot: GridBot, *, full: bool = True) -> dict[str, Any]:
     """A ticket as the API shows it; `full=False` masks phone and ID numbers in what residents wrote."""
-    def when(value):  # type: ignore[no-untyped-def]
+    def when(value: datetime | None) -> str | None:
         return value.astimezone(bot.config.tz).isoformat() if value else None
 
     show = (lambda text: text) if full else mask_optional
@@ -55,13 +57,13 @@ def ticket_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
             "closed_at": when(ticket.closed_at), "resolution": show(ticket.resolution)}
 
 
-def _full(bot: Any, user: Any, ticket: Any) -> bool:
+def _full(bot: GridBot, user: WebUser, ticket: TicketRow) -> bool:
     return bool(user.reads_in_full(bot.directory, ticket.node_code))
 
 
 async def tickets(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     limit, offset = whole_number(request.query.get("limit", "50")), whole_number(request.query.get("offset", "0"))
     if limit is None or offset is None:
         return error(400, "limit and offset must be whole numbers")
@@ -70,8 +72,8 @@ async def tickets(request: web.Request) -> web.Response:
     return auth.json_response({"tickets": [ticket_json(t, bot, full=_full(bot, user, t)) for t in rows], "limit": limit, "offset": offset})
 
 
-async def _ticket(request: web.Request, user: Any) -> Any:
-    bot = _bot(request)
+async def _ticket(request: web.Request, user: WebUser) -> TicketRow:
+    bot = bot_of(request)
     number = whole_number(request.match_info["number"])
     if number is None:
         raise web.HTTPNotFound(text='{"error": "no such ticket"}', content_type="application/json")
@@ -85,7 +87,7 @@ async def _ticket(request: web.Request, user: Any) -> Any:
 
 async def ticket(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     found = await _ticket(request, user)
     timeline = await bot.db.run(lambda s: TicketRepository(s).timeline(found.id), what="timeline")
     full = _full(bot, user, found)
@@ -98,7 +100,7 @@ async def ticket(request: web.Request) -> web.Response:
 
 async def ticket_action(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     found = await _ticket(request, user)
     try:
         data = await request.json()
@@ -111,31 +113,29 @@ async def ticket_action(request: web.Request) -> web.Response:
     if not isinstance(note, str) or not isinstance(target, str):
         return error(400, "note and target must be strings")
     said = await act_on_ticket(bot, user, found.number, action, clean(note), clean(target))
-    refreshed = await bot.db.run(lambda s: TicketRepository(s).find_by_number(found.number), what="ticket")
+    refreshed = await bot.db.run(lambda s: TicketRepository(s).by_number(found.number), what="ticket")
     return auth.json_response({"said": said, "ticket": ticket_json(refreshed, bot,
                                                                         full=_full(bot, user, refreshed))})
 
 
 async def nodes(request: web.Request) -> web.Response:
     user = await _user(request)
-    tree = _bot(request).config.tree
+    tree = bot_of(request).config.tree
     return auth.json_response({"nodes": [{"code": n.code, "name": n.name, "tier": n.tier, "parent": n.parent,
                                          "rooms": [r.topic or r.id for r in n.rooms]}
                                         for top in user.nodes for n in tree.descendants(top)]})
 
 
 async def notices(request: web.Request) -> web.Response:
-    from sqlalchemy import select
-
-    from bot.web.console import _progress
-    from storage.models import NoticeRow
-
     user = await _user(request)
-    bot = _bot(request)
-    rows = await bot.db.run(lambda s: s.scalars(select(NoticeRow).order_by(NoticeRow.id.desc()).limit(100)),
-                            what="notices")
-    visible = [n for n in rows if user.can_see(bot.config.tree, n.node_code)]
-    progress = await bot.db.run(lambda s: _progress(s, [n.id for n in visible]), what="progress")
+    bot = bot_of(request)
+
+    async def work(session: Session) -> tuple[list[NoticeRow], dict[int, tuple[int, int]]]:
+        repo = NoticeRepository(session)
+        visible = [n for n in await repo.recent(100) if user.can_see(bot.config.tree, n.node_code)]
+        return visible, await repo.progress([n.id for n in visible])
+
+    visible, progress = await bot.db.run(work, what="notices")
     return auth.json_response({"notices": [
         {"number": n.number, "node": n.node_code, "text": n.text, "groups": n.room_count,
          "delivered": progress[n.id][0], "acknowledged": progress[n.id][1],
@@ -145,7 +145,7 @@ async def notices(request: web.Request) -> web.Response:
 
 async def notice_create(request: web.Request) -> web.Response:
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     try:
         data = await request.json()
     except ValueError:
@@ -171,7 +171,7 @@ async def digest(request: web.Request) -> web.Response:
     from bot.digests import DigestDesk
 
     user = await _user(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     node = request.query.get("node") or (user.nodes[0] if user.nodes else "")
     if not user.can_see(bot.config.tree, node):
         return error(403, "outside your part of the tree")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import html
 import logging
-from pathlib import Path
 
 from aiohttp import web
 
 from bot.app import GridBot
+from bot.transport.simulator import SimulatorTransport
+from bot.web import (api, charts, console, exports, login, metrics, notice_pages, open311, pages, review_pages,
+                     simulator)
+from bot.web.keys import BOT_KEY, STATIC_DIR
+from storage.repositories import GridRepository
+
+__all__ = ["BOT_KEY", "build_web_app", "start_web"]
 
 _LOGGER = logging.getLogger(__name__)
-
-STATIC_DIR = Path(__file__).parent / "static"
-BOT_KEY = web.AppKey("bot", GridBot)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -23,8 +25,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def unknown_rooms(request: web.Request) -> web.Response:
     """Groups the account is in that config.yaml does not know, for the IT person to add to a node."""
-    from storage.repositories import GridRepository
-
     bot = request.app[BOT_KEY]
     rows = await bot.db.run(lambda s: GridRepository(s).unknown_rooms(), what="unknown rooms")
     items = [{"id": r.transport_id or r.room_key, "topic": r.topic,
@@ -32,37 +32,29 @@ async def unknown_rooms(request: web.Request) -> web.Response:
               "last_seen": r.last_seen.isoformat() if r.last_seen else None} for r in rows]
     if "json" in request.headers.get("Accept", "") or request.path.startswith("/api/"):
         return web.json_response({"unknown_rooms": items})
-    body = "".join(f"<tr><td>{html.escape(i['topic'] or '')}</td><td><code>{html.escape(i['id'] or '')}</code></td>"
-                   f"<td>{html.escape(i['first_seen'] or '')}</td></tr>" for i in items)
-    page = ("<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>未配置的群</title>"
-            "<body style='font-family:sans-serif;margin:2em'><h1>机器人所在、但 config.yaml 里没有的群</h1>"
-            "<p>把它们按群名（topic）或群 id 加到对应节点的 rooms 下，重启后机器人就会在这些群里工作。</p>"
-            f"<table border='1' cellpadding='6'><tr><th>群名</th><th>群 id</th><th>首次发现</th></tr>{body}</table>"
-            + ("" if items else "<p>没有。</p>") + "</body></html>")
-    return web.Response(text=page, content_type="text/html")
+    return pages.render(request, "unknown_rooms.html", "未配置的群", items=items,
+                        heading="机器人所在、但 config.yaml 里没有的群")
 
 
 def build_web_app(bot: GridBot) -> web.Application:
     """The web app for one bot: health, and the simulator chat when the transport is the simulator."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app[BOT_KEY] = bot
+    pages.setup_templates(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/rooms/unknown", unknown_rooms)
     app.router.add_get("/api/rooms/unknown", unknown_rooms)
     app.router.add_static("/static/", STATIC_DIR)
-    from bot.web import api, charts, console, metrics, open311, review_pages
-
-    charts.setup(app, BOT_KEY)
-    metrics.setup(app, BOT_KEY)
+    charts.setup(app)
+    metrics.setup(app)
+    login.setup(app)
     console.setup(app)
+    notice_pages.setup(app)
+    exports.setup(app)
     review_pages.setup(app)
     api.setup(app)
     open311.setup(app)
-    from bot.transport.simulator import SimulatorTransport
-
     if isinstance(bot.transport, SimulatorTransport):
-        from bot.web import simulator
-
         simulator.setup(app)
     else:
         app.router.add_get("/", _to_console)

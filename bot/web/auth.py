@@ -12,12 +12,17 @@ import secrets
 import time
 from collections import defaultdict, deque
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.web.accounts import DUMMY_HASH, WebUser, new_token, scope, token_hash, verify_password
+from storage.models import WebUserRow
 from storage.web_repository import WebRepository
+
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import Session
 
 COOKIE = "gridbot_session"
 SESSION_TTL = timedelta(hours=12)
@@ -47,13 +52,14 @@ class LoginLimiter:
         self._seen.pop(key, None)
 
 
-def web_user(bot: Any, row: Any) -> WebUser:
+def web_user(bot: GridBot, row: WebUserRow) -> WebUser:
+    """The account of a user row, with its scope in the tree of this deployment."""
     person = bot.config.people.get(row.person_key) if row.person_key else None
     nodes = scope(bot.config.tree, bot.directory, role=row.role, person_key=row.person_key, node_code=row.node_code)
     return WebUser(row.username, row.role, person, nodes)
 
 
-async def login(bot: Any, limiter: LoginLimiter, username: str, password: str, address: str
+async def login(bot: GridBot, limiter: LoginLimiter, username: str, password: str, address: str
                 ) -> tuple[str, str] | str:
     """(cookie token, csrf) on success, else the reason to show."""
     key = (username, address)
@@ -61,14 +67,14 @@ async def login(bot: Any, limiter: LoginLimiter, username: str, password: str, a
         return "登录失败次数太多，请 5 分钟后再试。"
     now = bot.clock.now()
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: Session) -> tuple[str, str] | None:
         repo = WebRepository(session)
         row = await repo.user(username)
         # always pay for one scrypt: a missing account must not answer faster than a wrong password
         matches = verify_password(password, row.password_hash if row is not None else DUMMY_HASH)
         ok = row is not None and not row.disabled and matches
         await repo.audit(at=now, username=username, action="login", allowed=ok)
-        if not ok:
+        if row is None or not ok:
             return None
         token, hashed = new_token()
         csrf = secrets.token_urlsafe(24)
@@ -83,7 +89,7 @@ async def login(bot: Any, limiter: LoginLimiter, username: str, password: str, a
     return result
 
 
-async def current_user(request: web.Request, bot: Any) -> tuple[WebUser, str] | None:
+async def current_user(request: web.Request, bot: GridBot) -> tuple[WebUser, str] | None:
     """The signed-in account and its CSRF token, from the session cookie."""
     token = request.cookies.get(COOKIE)
     if not token:
@@ -96,7 +102,7 @@ async def current_user(request: web.Request, bot: Any) -> tuple[WebUser, str] | 
     return web_user(bot, row), csrf
 
 
-async def api_user(request: web.Request, bot: Any) -> WebUser | None:
+async def api_user(request: web.Request, bot: GridBot) -> WebUser | None:
     """The account of an `Authorization: Bearer <token>` header."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
@@ -118,6 +124,7 @@ def same_secret(expected: str, given: object) -> bool:
 
 
 def check_csrf(expected: str, given: object) -> None:
+    """403 unless the form carried the session's CSRF token."""
     if not given or not same_secret(expected, given):
         raise web.HTTPForbidden(text="表单已过期或来源不明（CSRF），请刷新页面后再试。")
 

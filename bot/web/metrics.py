@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy import func, select, text
 
+from bot.web.keys import bot_of
 from storage.cluster_repository import ClusterRepository
-from storage.models import TicketRow
+from storage.ticket_repository import TicketRepository
+
+if TYPE_CHECKING:
+    from storage.session import Session
 
 
 def _escape(value: str) -> str:
@@ -20,9 +24,9 @@ def _line(name: str, value: float, **labels: str) -> str:
     return f"{name}{{{label}}} {value:g}" if label else f"{name} {value:g}"
 
 
-def setup(app: web.Application, bot_key: web.AppKey) -> None:  # type: ignore[type-arg]
+def setup(app: web.Application) -> None:
     async def readyz(request: web.Request) -> web.Response:
-        bot = request.app[bot_key]
+        bot = bot_of(request)
         problems = []
         if not bot.started:
             problems.append("bot not started")
@@ -31,8 +35,7 @@ def setup(app: web.Application, bot_key: web.AppKey) -> None:  # type: ignore[ty
             problems.append("transport disconnected")
         try:
             async with asyncio.timeout(2):
-                async with bot.db.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+                await bot.db.ping()
         except Exception as exc:
             problems.append(f"database: {type(exc).__name__}")
         body = {"ready": not problems, "problems": problems, "account": bot.account, "connected": connected,
@@ -40,13 +43,12 @@ def setup(app: web.Application, bot_key: web.AppKey) -> None:  # type: ignore[ty
         return web.json_response(body, status=200 if not problems else 503)
 
     async def metrics(request: web.Request) -> web.Response:
-        bot = request.app[bot_key]
+        bot = bot_of(request)
         account = bot.account or "default"
 
-        async def gather(session):  # type: ignore[no-untyped-def]
+        async def gather(session: Session) -> tuple[dict[str, int], dict[str, int]]:
             depth = await ClusterRepository(session).depth()
-            states = dict((await session.execute(
-                select(TicketRow.state, func.count()).group_by(TicketRow.state))).all())
+            states = await TicketRepository(session).counts_by_state()
             return depth, states
 
         depth, states = await bot.db.run(gather, what="metrics", attempts=2)

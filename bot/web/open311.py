@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
@@ -22,12 +23,19 @@ from aiohttp import web
 from bot.web.auth import json_response, same_secret
 
 from bot.domain.privacy import mask_personal
-from bot.domain.tickets import CATEGORY_NAMES, OPEN_STATES, STATE_NAMES, State, state_values
+from bot.domain.tickets import CATEGORY_NAMES, OPEN_STATES, State, state_values
 from bot.messages import Address
-from bot.web.console import queue_for_groups
+from bot.web.actions import queue_for_groups, state_name
 from bot.web.forms import clean, whole_number
+from bot.web.keys import bot_of
 from storage.ticket_repository import TicketRepository
+from storage.models import TicketRow
 from storage.web_repository import WebRepository
+
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from bot.domain.grid import GridNode, GridTree
+    from storage.session import Session
 
 BASE = "/open311/v2"
 KEY_ENV = "GRIDBOT_OPEN311_API_KEY"
@@ -38,12 +46,6 @@ DESCRIPTIONS = {
     "health": "急病、摔伤、疫情报告、疫苗登记", "inquiry": "政策和办事咨询", "other": "其他",
 }
 CLOSED = state_values(frozenset(State) - OPEN_STATES)  # Open311 "closed": resolved, closed, cancelled
-
-
-def _bot(request: web.Request):  # type: ignore[no-untyped-def]
-    from bot.web.app import BOT_KEY
-
-    return request.app[BOT_KEY]
 
 
 def _xml(tag: str, value: Any) -> str:
@@ -76,7 +78,7 @@ def _fmt(request: web.Request) -> str | None:
     return fmt if fmt in ("json", "xml") else None
 
 
-def _time(value: datetime | None, tz: Any) -> str | None:
+def _time(value: datetime | None, tz: ZoneInfo) -> str | None:
     return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
@@ -90,12 +92,12 @@ def _reader(request: web.Request, fmt: str) -> bool | web.Response:
     """For GET: True to answer in full (valid key), False for the public feed, or the 403 to send."""
     if has_key(request.query.get("api_key", "")):
         return True
-    if _bot(request).config.web.open311_public:
+    if bot_of(request).config.web.open311_public:
         return False
     return fail(fmt, 403, 403, "a valid api_key is required")
 
 
-def _public(text: str, ticket: Any) -> str:
+def _public(text: str, ticket: TicketRow) -> str:
     """What the public feed may show of a resident's words: numbers masked, the reporter's name left out."""
     name = (getattr(ticket, "reporter_name", None) or "").strip()
     if len(name) >= 2:  # a one-character name would blank out ordinary words
@@ -103,13 +105,13 @@ def _public(text: str, ticket: Any) -> str:
     return mask_personal(text)
 
 
-def request_json(ticket: Any, bot: Any, *, full: bool = True) -> dict[str, Any]:
+def request_json(ticket: TicketRow, bot: GridBot, *, full: bool = True) -> dict[str, Any]:
     """One service request; `full=False` for the public feed (see `_public`)."""
     tz = bot.config.tz
     tree = bot.config.tree
     node = tree.node(ticket.node_code) if ticket.node_code in tree else None
     status = "closed" if ticket.state in CLOSED else "open"
-    notes = STATE_NAMES.get(ticket.state, ticket.state)
+    notes = state_name(ticket.state)
     if ticket.resolution:
         notes += f"：{ticket.resolution}"
     if ticket.escalation_level:
@@ -131,7 +133,7 @@ async def discovery(request: web.Request) -> web.Response:
     fmt = _fmt(request)
     if fmt is None:
         return fail("json", 404, 404, "format must be json or xml")
-    bot = _bot(request)
+    bot = bot_of(request)
     base = bot.config.web.base_url + BASE
     return respond(fmt, "discovery", {
         "changeset": "2026-11-22T00:00:00+08:00", "contact": bot.config.name,
@@ -175,7 +177,7 @@ async def list_requests(request: web.Request) -> web.Response:
     full = _reader(request, fmt)
     if isinstance(full, web.Response):
         return full
-    bot = _bot(request)
+    bot = bot_of(request)
     q = request.query
     start = _parse_time(q["start_date"]) if q.get("start_date") else None
     end = _parse_time(q["end_date"]) if q.get("end_date") else None
@@ -195,10 +197,10 @@ async def list_requests(request: web.Request) -> web.Response:
                 return fail(fmt, 400, 400, f"service_request_id {part.strip()!r} is not a request number")
             numbers.append(number)
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: Session) -> list[TicketRow]:
         repo = WebRepository(session)
         if numbers:
-            found = []
+            found: list[TicketRow] = []
             for number in numbers[:100]:
                 found.extend(await repo.tickets(prefixes=None, number=number, limit=1))
             return found
@@ -217,7 +219,7 @@ async def one_request(request: web.Request) -> web.Response:
     full = _reader(request, fmt)
     if isinstance(full, web.Response):
         return full
-    bot = _bot(request)
+    bot = bot_of(request)
     ident = request.match_info["id"]
     number = whole_number(ident)
     if number is None:
@@ -228,7 +230,7 @@ async def one_request(request: web.Request) -> web.Response:
     return respond(fmt, "service_requests", [request_json(ticket, bot, full=full)])
 
 
-def node_for_address(tree: Any, address: str) -> Any:
+def node_for_address(tree: GridTree, address: str) -> GridNode:
     """The deepest node whose name, code or group topic appears in the address; else the top of the tree."""
     best = None
     for node in tree:
@@ -251,7 +253,7 @@ async def create_request(request: web.Request) -> web.Response:
     fmt = _fmt(request)
     if fmt is None:
         return fail("json", 404, 404, "format must be json or xml")
-    bot = _bot(request)
+    bot = bot_of(request)
     try:
         form = await request.post()
     except (ValueError, LookupError):
@@ -292,7 +294,7 @@ async def create_request(request: web.Request) -> web.Response:
         location = parsed.location if parsed is not None else None
         me_too = False
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: Session) -> tuple[TicketRow, bool]:
         desk = TicketDesk(session, bot.config, bot.directory, bot.clock.now())
         ticket, merged, replies = await desk.report(reporter, _Parse(), text)
         await queue_for_groups(session, bot, replies, Address.contact(reporter.id))  # the caller hears over HTTP

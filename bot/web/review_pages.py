@@ -6,28 +6,35 @@ the group exactly as a confident report would; dismissing says nothing to the gr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.messages import Address
-from bot.web.console import _bot, _has_simulator, e, page, posted_form, queue_for_groups, require
+from bot.web.accounts import WebUser
+from bot.web.actions import queue_for_groups
+from bot.web.keys import bot_of
+from bot.web.pages import posted_form, render, require
+from storage.models import ReviewRow
+from storage.review_repository import ReviewRepository
 from storage.web_repository import WebRepository
 
+if TYPE_CHECKING:
+    from bot.app import GridBot
+    from storage.session import Session
 
-def _scope(user: Any, bot: Any) -> list[str]:
+
+def _scope(user: WebUser, bot: GridBot) -> list[str]:
     prefixes = user.path_prefixes(bot.config.tree)
     if prefixes is None:
         return [f"/{code}/" for code in bot.config.tree.roots]
     return prefixes
 
 
-async def pending(bot: Any, user: Any, *, limit: int = 200) -> list[Any]:
+async def pending(bot: GridBot, user: WebUser, *, limit: int = 200) -> list[ReviewRow]:
     """Pending items in the account's subtrees, urgent first."""
-    from storage.review_repository import ReviewRepository
-
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: Session) -> list[ReviewRow]:
         repo = ReviewRepository(session)
         items = []
         for prefix in _scope(user, bot):
@@ -37,37 +44,12 @@ async def pending(bot: Any, user: Any, *, limit: int = 200) -> list[Any]:
     return await bot.db.run(work, what="review list")
 
 
-def rows(items: list[Any], bot: Any, csrf: str | None) -> str:
-    if not items:
-        return "<p>没有待确认的消息。</p>"
-    tz = bot.config.tz
-    out = ["<table><tr><th>编号</th><th>时间</th><th>群/节点</th><th>发送人</th><th>内容</th><th>可能的类别</th>"
-           + ("<th>处理</th>" if csrf else "") + "</tr>"]
-    for item in items:
-        node = bot.config.tree.node(item.node_code) if item.node_code in bot.config.tree else None
-        cells = (f"<td>[{item.id}]{' <b class=late>可能紧急</b>' if item.urgent else ''}</td>"
-                 f"<td>{e(item.created_at.astimezone(tz).strftime('%m-%d %H:%M'))}</td>"
-                 f"<td>{e(node.name if node else item.node_code)}</td><td>{e(item.sender_name)}</td>"
-                 f"<td class='text'>{e(item.text)}</td><td>{e(item.category or '')}</td>")
-        if csrf:
-            cells += (f"<td><form method='post' action='/console/review/{item.id}' class='inline'>"
-                      f"<input type='hidden' name='csrf' value='{e(csrf)}'>"
-                      "<button name='decision' value='register'>登记为工单</button>"
-                      "<button name='decision' value='dismiss'>忽略</button></form></td>")
-        out.append(f"<tr>{cells}</tr>")
-    out.append("</table>")
-    return "".join(out)
-
-
 async def review_page(request: web.Request) -> web.Response:
     user, csrf = await require(request)
-    bot = _bot(request)
+    bot = bot_of(request)
     items = await pending(bot, user)
-    said = request.query.get("said", "")
-    body = ((f"<p class='said'>{e(said)}</p>" if said else "")
-            + "<p>机器人没有把握的消息：它们没有在群里得到回复。登记后居民会在群里收到工单号。</p>"
-            + rows(items, bot, csrf if user.can_act else None))
-    return page("待确认", body, user, simulator=_has_simulator(bot))
+    return render(request, "review.html", "待确认", user, items=items, said=request.query.get("said", ""),
+                  csrf=csrf if user.can_act else None)
 
 
 async def review_post(request: web.Request) -> web.StreamResponse:
@@ -85,7 +67,7 @@ async def review_post(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="这个账号不能处理待确认消息。")
     here = Address.contact(f"web:{user.username}")
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: Session) -> str:
         outcome, replies = await ReviewDesk(session, bot.config, bot.directory, bot.clock.now()).decide(
             item_id, decision == "register", user.person, answer_to=here)
         said = await queue_for_groups(session, bot, replies, here)

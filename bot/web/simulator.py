@@ -12,6 +12,7 @@ from bot.messages import MessageType
 from bot.transport.base import TransportError
 from bot.transport.simulator import SimulatorTransport, contact_id_for
 from bot.web.forms import bad_request, clean, read_form, read_json, without_surrogates
+from bot.web.keys import STATIC_DIR, bot_of
 from storage.models import MessageRow
 from storage.repositories import MessageRepository
 
@@ -20,27 +21,19 @@ _LOGGER = logging.getLogger(__name__)
 MAX_TEXT = 20_000
 
 
-def _bot(request: web.Request):  # type: ignore[no-untyped-def]
-    from bot.web.app import BOT_KEY
-
-    return request.app[BOT_KEY]
-
-
 def _sim(request: web.Request) -> SimulatorTransport:
-    transport = _bot(request).transport
+    transport = bot_of(request).transport
     assert isinstance(transport, SimulatorTransport)
     return transport
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    from bot.web.app import STATIC_DIR
-
     return web.FileResponse(STATIC_DIR / "simulator.html")
 
 
 async def state(request: web.Request) -> web.Response:
     """The tree with each node's groups, for the left pane."""
-    bot = _bot(request)
+    bot = bot_of(request)
     sim = _sim(request)
     rooms_by_node: dict[str, list[dict[str, object]]] = {}
     for room in sim.all_rooms():
@@ -68,7 +61,7 @@ async def room(request: web.Request) -> web.Response:
         found = sim.room(request.match_info["room_id"])
     except KeyError:
         raise web.HTTPNotFound(text="没有这个群") from None
-    bot = _bot(request)
+    bot = bot_of(request)
     node = bot.config.tree.node(found.node_code) if found.node_code else None
     members = [{"id": m.id, "name": m.name, "role": m.role} for m in found.members.values()]
     members.sort(key=lambda m: (m["role"] is None, m["name"]))
@@ -122,9 +115,9 @@ async def post_image(request: web.Request) -> web.Response:
     form = await read_form(request)
     sender_id = form.get("sender_id")
     image = form.get("image")
-    if not isinstance(sender_id, str) or not sender_id or not hasattr(image, "file"):
+    if not isinstance(sender_id, str) or not sender_id or not isinstance(image, web.FileField):
         raise bad_request("需要 sender_id 和 image。")
-    payload = image.file.read(MAX_IMAGE + 1)  # type: ignore[union-attr]
+    payload = image.file.read(MAX_IMAGE + 1)
     if len(payload) > MAX_IMAGE:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_IMAGE, actual_size=len(payload))
     name = form.get("sender_name")

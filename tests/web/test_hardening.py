@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from bot.web import auth
 from bot.web.accounts import _SCRYPT, DUMMY_HASH
-from bot.web.console import _cell
+from bot.web.exports import _cell
 from bot.web.forms import local_path
 from storage.models import TicketRow
 from tests.web.conftest import PASSWORD

@@ -1,0 +1,106 @@
+"""What every console page needs: the signed-in account, templates with their helpers and security headers, the audit
+log. Pages are Jinja2 files in bot/web/templates, autoescaped; no inline styles or scripts (the CSP forbids them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES, is_overdue
+from bot.web import auth
+from bot.web.accounts import ROLE_NAMES, WebUser
+from bot.web.actions import state_name
+from bot.web.forms import read_form
+from bot.web.keys import TEMPLATES_DIR, bot_of
+from storage.models import TicketRow
+from storage.web_repository import WebRepository
+
+if TYPE_CHECKING:
+    from multidict import MultiDictProxy
+
+    from bot.app import GridBot
+
+SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:",
+                    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+
+
+@jinja2.pass_context
+def _local(context: jinja2.runtime.Context, moment: datetime, fmt: str) -> str:
+    """A stored (UTC) time in the deployment's time zone."""
+    return moment.astimezone(context["tz"]).strftime(fmt)
+
+
+@jinja2.pass_context
+def _node_name(context: jinja2.runtime.Context, code: str | None) -> str | None:
+    tree = context["tree"]
+    return tree.node(code).name if code is not None and code in tree else code
+
+
+@jinja2.pass_context
+def _overdue(context: jinja2.runtime.Context, ticket: TicketRow) -> bool:
+    return is_overdue(ticket.state, ticket.due_at, ticket.breached, context["now"])
+
+
+def setup_templates(app: web.Application) -> None:
+    """Jinja2 for the console: autoescaped, None shown as nothing, helpers for names and local times."""
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                               trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                               finalize=lambda value: "" if value is None else value)
+    env.filters.update(state_name=state_name, local=_local, urlencode=urlencode,
+                       category_name=lambda code: CATEGORY_NAMES.get(code, code),
+                       urgency_name=lambda code: URGENCY_NAMES.get(code, code))
+    env.globals.update(node_name=_node_name, overdue=_overdue)
+
+
+def nav_links(user: WebUser, *, simulator: bool) -> list[tuple[str, str]]:
+    links = [("/console", "概览"), ("/console/tree", "网格树"), ("/console/tickets", "工单"),
+             ("/console/review", "待确认"), ("/console/notices", "通知"), ("/console/digest", "简报")]
+    if simulator:
+        links.append(("/simulator", "群聊模拟器"))
+    if user.role == "secretary":
+        links.append(("/console/audit", "操作记录"))
+    return links
+
+
+def render(request: web.Request, template: str, title: str, user: WebUser | None = None, **context: Any
+           ) -> web.Response:
+    """A console page from its template, with the navigation for `user` and the security headers."""
+    bot = bot_of(request)
+    values: dict[str, Any] = {
+        "title": title, "heading": None, "user": user, "tz": bot.config.tz, "tree": bot.config.tree,
+        "now": bot.clock.now(), "nav": nav_links(user, simulator=has_simulator(bot)) if user else [],
+        "role_name": ROLE_NAMES.get(user.role, user.role) if user else "", **context}
+    response = aiohttp_jinja2.render_template(template, request, values)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def has_simulator(bot: GridBot) -> bool:
+    return bot.transport.name == "simulator"
+
+
+async def require(request: web.Request) -> tuple[WebUser, str]:
+    found = await auth.current_user(request, bot_of(request))
+    if found is None:
+        raise web.HTTPFound("/login?" + urlencode({"next": request.path_qs}))
+    return found
+
+
+async def posted_form(request: web.Request) -> tuple[WebUser, GridBot, MultiDictProxy[Any]]:
+    """A signed-in user's form, its CSRF token checked: (user, bot, form)."""
+    user, csrf = await require(request)
+    form = await read_form(request)
+    auth.check_csrf(csrf, form.get("csrf"))
+    return user, bot_of(request), form
+
+
+async def audit(request: web.Request, user: WebUser, action: str, target: str | None, detail: str | None = None,
+                *, allowed: bool = True) -> None:
+    bot = bot_of(request)
+    await bot.db.run(lambda s: WebRepository(s).audit(at=bot.clock.now(), username=user.username, action=action,
+                                                      target=target, detail=detail, allowed=allowed), what="audit")
