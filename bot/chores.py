@@ -10,7 +10,7 @@ and a send that failed for good is reported to whoever sent it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.feature import Feature, Job
 from bot.jobs import Jobs
@@ -37,7 +37,7 @@ class Chores:
                                    hint=(lambda h=hint: h(self.services)) if hint is not None else None,
                                    leader_only=job.leader_only)
 
-    def _runner(self, job: Job):  # type: ignore[no-untyped-def]
+    def _runner(self, job: Job) -> Callable[[], Awaitable[int]]:
         async def run() -> int:
             return await job.run(self.services)
 

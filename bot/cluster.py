@@ -25,7 +25,9 @@ from bot.clock import Clock
 from bot.domain.cluster import reassign
 from storage.cluster_repository import ClusterRepository
 from storage.leadership import Leadership, lock_key
-from storage.session import Database
+from storage.session import Database, Session
+
+__all__ = ["Cluster", "Leadership", "lock_key"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ class Cluster:
             return 0
         now = self.clock.now()
 
-        async def work(session):  # type: ignore[no-untyped-def]
+        async def work(session: Session) -> tuple[dict[str, str | None], list[str], list[str]]:
             repo = ClusterRepository(session)
             accounts = await repo.accounts()
             live = [a.name for a in accounts if now - a.heartbeat_at <= self.dead_after]

@@ -240,7 +240,7 @@ class DigestSender:
                 self._done[schedule] = fire
             return []
 
-        async def find(session):  # type: ignore[no-untyped-def]
+        async def find(session: Session) -> list[_Pending]:
             pending = []
             for schedule, fire in due:
                 period = schedule.period_ending(fire)
@@ -266,7 +266,7 @@ class DigestSender:
         drawn = key in charts
         path = charts[key] if drawn else (chart_path(self.config) if weekly_chart else None)
 
-        async def write(session):  # type: ignore[no-untyped-def]
+        async def write(session: Session) -> tuple[str, DigestFigures]:
             desk = DigestDesk(session, self.config, now, directory=self.directory,
                               bot_id=self.bot_id() if callable(self.bot_id) else self.bot_id)
             return await desk.compose(item.recipient.node_code, period, daily=weekly_chart,
@@ -275,7 +275,7 @@ class DigestSender:
         text, figures = await self.db.run(write, what="writing a digest")
         if self.config.digests.skip_empty and is_empty(figures):
             # nothing happened: recorded as done (so it is not owed again), nothing sent
-            async def skip(session):  # type: ignore[no-untyped-def]
+            async def skip(session: Session) -> None:
                 await DigestRepository(session).record(
                     period=item.schedule.kind, period_start=period.start, node_code=item.recipient.node_code,
                     recipient=item.recipient.key, to_kind=item.recipient.to_kind, to_id=item.recipient.to_id,
@@ -308,7 +308,7 @@ class DigestSender:
             replies.append(Reply(to, f"[图片] {path.name}", priority=DIGEST_PRIORITY, kind="digest_chart", ref=ref,
                                  image=str(path)))
 
-        async def record(session):  # type: ignore[no-untyped-def]
+        async def record(session: Session) -> None:
             await DigestRepository(session).record(
                 period=item.schedule.kind, period_start=period.start, node_code=recipient.node_code,
                 recipient=recipient.key, to_kind=recipient.to_kind, to_id=recipient.to_id, now=now,
@@ -329,7 +329,7 @@ class DigestSender:
 async def digest_text(db: Database, config: Config, node_code: str, period: Period, now: datetime,
                       *, chart: Path | None = None) -> tuple[str, Any]:
     """For the command line and chat: the digest of any node and period, optionally with its chart file."""
-    async def write(session):  # type: ignore[no-untyped-def]
+    async def write(session: Session) -> tuple[str, DigestFigures]:
         return await DigestDesk(session, config, now).compose(node_code, period, daily=chart is not None)
 
     text, figures = await db.run(write, what="writing a digest")

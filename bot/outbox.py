@@ -28,7 +28,7 @@ from bot.messages import Address
 from bot.transport.base import CAUSE_UNKNOWN, Transport, TransportError, can_send_images, outage_cause
 from storage.models import OutboxRow
 from storage.repositories import MessageRepository, OutboxRepository
-from storage.session import Database
+from storage.session import Database, Session
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class OutboxSender:
         self.limiter.record(sent_at.timestamp())
         room_key, node_code = self.room_keys(to.id) if to.is_room else (None, None)
 
-        async def mark(session):  # type: ignore[no-untyped-def]
+        async def mark(session: Session) -> None:
             await OutboxRepository(session).mark_sent(row.id, at=sent_at, transport_message_id=message_id)
             await MessageRepository(session).add_outgoing(
                 to, row.text, row.mentions or [], at=sent_at, sender_id=self.transport.self_id,

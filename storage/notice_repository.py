@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.acks import Member
 from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow
-from storage.repositories import dialect_insert
+from bot.messages import Address, Reply
+from storage.repositories import dialect_insert, outbox_values
 
 
 def notice_ref(notice_id: int) -> str:
@@ -61,9 +62,8 @@ class NoticeRepository:
             waiting.text = text
             await self.session.flush()
             return False
-        self.session.add(OutboxRow(to_kind=to_kind, to_id=to_id, text=text, mentions=[], priority=2,
-                                   kind="notice_failure", ref=ref, status="pending", attempts=0,
-                                   not_before=now + delay, created_at=now))
+        report = Reply(Address(to_kind, to_id), text, priority=2, kind="notice_failure", ref=ref)
+        self.session.add(OutboxRow(**outbox_values(report, now=now, not_before=now + delay)))
         await self.session.flush()
         return True
 

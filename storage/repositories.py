@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,7 +66,7 @@ def clean_incoming(msg: IncomingMessage) -> IncomingMessage:
 
 
 
-def dialect_insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def dialect_insert(session: AsyncSession) -> Callable[..., Any]:
     """The backend's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite both do)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -384,6 +384,14 @@ class MessageRepository:
         return int(await self.session.scalar(query) or 0)
 
 
+def outbox_values(reply: Reply, *, now: datetime, not_before: datetime | None = None,
+                  account: str | None = None) -> dict[str, Any]:
+    """The column values of a pending outbox row for `reply`: the one place outbox rows are built."""
+    return dict(to_kind=reply.to.kind, to_id=reply.to.id, text=clean_text(reply.text)[0], mentions=list(reply.mentions),
+                priority=reply.priority, kind=reply.kind, ref=reply.ref, status="pending", attempts=0,
+                created_at=now, not_before=not_before, account=account, attachment=reply.image)
+
+
 class OutboxRepository:
     """The durable send queue. A row is claimed (sending), then sent, retried later, or failed."""
 
@@ -394,9 +402,7 @@ class OutboxRepository:
         """Queue replies with one Core executemany (a hot path: no ORM objects, no ids read back)."""
         if not replies:
             return 0
-        rows = [dict(to_kind=r.to.kind, to_id=r.to.id, text=clean_text(r.text)[0], mentions=list(r.mentions),
-                     priority=r.priority, kind=r.kind, ref=r.ref, status="pending", attempts=0, created_at=now,
-                     not_before=None, account=account, attachment=r.image) for r in replies]
+        rows = [outbox_values(r, now=now, account=account) for r in replies]
         await self.session.execute(OutboxRow.__table__.insert(), rows)
         return len(rows)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.errors import NotFound
 from storage.repositories import MessageRepository, dialect_insert
@@ -71,7 +72,7 @@ def _duplicate_query(has_room: bool, has_building: bool, has_unit: bool, has_roo
     place = or_(TicketRow.room_key == room_key, TicketRow.node_code == node_code) if has_room else (
         TicketRow.node_code == node_code)
 
-    def agrees(column, known: bool, name: str):  # type: ignore[no-untyped-def]
+    def agrees(column: Any, known: bool, name: str) -> ColumnElement[bool]:
         return true() if not known else or_(column.is_(None), column == bindparam(name))
 
     recent = select(_reporters.c.id).where(_reporters.c.ticket_id == TicketRow.id,

@@ -7,10 +7,15 @@ import asyncio
 import json
 import sys
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli._common import add_config_argument, load_or_report
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.replay import Event
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_replay(config, events, start, then, args.database))
 
 
-async def _replay(config, events, start, then, database_url) -> int:  # type: ignore[no-untyped-def]
+async def _replay(config: Config, events: list[Event], start: datetime, then: timedelta | None,
+                  database_url: str | None) -> int:
     from bot.replay import Replay, ReplayError
     from storage.session import Database
 

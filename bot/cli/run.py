@@ -9,7 +9,9 @@ import os
 import signal
 
 from bot.cli._common import add_config_argument, load_or_report
+from bot.clock import Clock
 from bot.config import Config
+from bot.transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def build_transport(config: Config, clock, account: str | None = None):  # type: ignore[no-untyped-def]
+def build_transport(config: Config, clock: Clock, account: str | None = None) -> Transport:
     """The transport config.yaml asks for (for one account of several, with that account's settings)."""
     if config.transport.kind == "simulator":
         from bot.transport.simulator import SimulatorTransport

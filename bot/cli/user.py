@@ -7,8 +7,13 @@ import argparse
 import asyncio
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from bot.cli._common import add_config_argument, load_or_report
+
+if TYPE_CHECKING:
+    from storage.models import WebUserRow
+    from storage.session import Session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,7 +77,7 @@ def run_add(args: argparse.Namespace) -> int:
         try:
             await db.upgrade()
 
-            async def work(session):  # type: ignore[no-untyped-def]
+            async def work(session: Session) -> str | None:
                 repo = WebRepository(session)
                 if await repo.user(args.username) is not None:
                     return f"account {args.username!r} exists already"
@@ -101,7 +106,7 @@ def run_list(args: argparse.Namespace) -> int:
     if config is None:
         return 1
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> list[WebUserRow]:
         db = config.open_database()
         try:
             await db.upgrade()

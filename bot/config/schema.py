@@ -8,13 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.digest import Schedule
 from bot.domain.grid import GridNode, GridTree, Person, RoleType
 from bot.domain.reach import DEFAULT_SAFETY_ADVICE
 from bot.domain.sla import QuietHours, SlaPolicy
+
+if TYPE_CHECKING:
+    from storage.session import Database
 
 DEFAULT_TIERS = ("社区", "网格", "微网格", "楼道", "房东群")
 MAX_TIERS = 6
@@ -194,7 +197,7 @@ class Config:
     def database_url(self) -> str:
         return self.database.resolved_url(self.base_dir)
 
-    def open_database(self):  # type: ignore[no-untyped-def]
+    def open_database(self) -> Database:
         """The deployment's database (URL and schema from config or environment)."""
         from storage.session import Database
 

@@ -7,7 +7,7 @@ out. Every resident's words pass through `mask_personal` (bot.domain.privacy) be
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -271,7 +271,8 @@ def _rate(value: float | None) -> str:
     return f"{round(100 * value)}%" if value is not None else "—"
 
 
-def _trend(now: float | None, before: float | None, *, unit: str = "", fmt=None) -> str:  # type: ignore[no-untyped-def]
+def _trend(now: float | None, before: float | None, *, unit: str = "",
+           fmt: Callable[[float], str] | None = None) -> str:
     """' ↑3' / ' ↓2' / '' (same or nothing to compare)."""
     if now is None or before is None or now == before:
         return ""

@@ -12,15 +12,14 @@ from aiohttp import web
 from bot.domain.grid import node_path
 from bot.domain.tickets import CATEGORY_NAMES, STATE_NAMES, URGENCY_NAMES, Action, State
 from bot.messages import Address, Reply
+from bot.work import Work, perform
 from bot.web.accounts import WebUser
 from bot.web.forms import bad_request, clean
-from storage.repositories import OutboxRepository
 from storage.models import TicketRow
 from storage.web_repository import WebRepository
 
 if TYPE_CHECKING:
     from bot.app import GridBot
-    from storage.session import Session
 
 ACTIONS = {"accept": ("受理", Action.ACCEPT), "resolve": ("办结", Action.RESOLVE), "reassign": ("转派", Action.REASSIGN),
            "escalate": ("上报", Action.ESCALATE), "close": ("关闭", Action.CLOSE), "reopen": ("重开", Action.REOPEN)}
@@ -77,18 +76,14 @@ async def query_tickets(request: web.Request, bot: GridBot, user: WebUser, *, li
         offset=offset), what="tickets")
 
 
-async def queue_for_groups(session: Session, bot: GridBot, replies: list[Reply], here: Address) -> str:
-    """What the desk says to the groups goes to the outbox; what it says to the web user comes back as text."""
-    outgoing = [r for r in replies if r.to != here]
-    if outgoing:
-        await OutboxRepository(session).enqueue(outgoing, now=bot.clock.now())
+def say_to_groups(work: Work, replies: list[Reply], here: Address) -> str:
+    """What the desk says to the groups goes with the unit of work; what it says to the web user comes back."""
+    work.say([r for r in replies if r.to != here])
     return " ".join(r.text for r in replies if r.to == here)
 
 
 async def act_on_ticket(bot: GridBot, user: WebUser, number: int, action_key: str, note: str, target: str) -> str:
     """Take an action exactly as the chat command would; returns what the desk answered the actor."""
-    from bot.tickets import TicketDesk
-
     if action_key not in ACTIONS:
         raise bad_request(f"操作必须是 {'、'.join(ACTIONS)} 之一。")
     if not user.can_act:
@@ -96,26 +91,20 @@ async def act_on_ticket(bot: GridBot, user: WebUser, number: int, action_key: st
     action = ACTIONS[action_key][1]
     here = Address.contact(f"web:{user.username}")  # the desk's answer to the actor comes back here, not to WeChat
 
-    async def work(session: Session) -> str:
-        desk = TicketDesk(session, bot.config, bot.directory, bot.clock.now())
-        replies: list[Reply] = await desk.act(number, action, user.person, note=note[:500],
-                                              target=target[:100] if action == Action.REASSIGN else None,
-                                              reply_to=here)
-        said = await queue_for_groups(session, bot, replies, here)
-        await WebRepository(session).audit(at=bot.clock.now(), username=user.username, action=action_key,
-                                           target=f"ticket:{number}", detail=note or target or None)
+    async def job(work: Work) -> str:
+        replies = await work.tickets.act(number, action, user.person, note=note[:500],
+                                         target=target[:100] if action == Action.REASSIGN else None, reply_to=here)
+        said = say_to_groups(work, replies, here)
+        await WebRepository(work.session).audit(at=work.now, username=user.username, action=action_key,
+                                                target=f"ticket:{number}", detail=note or target or None)
         return said or f"已{ACTIONS[action_key][0]}，相关的群会收到进度消息。"
 
-    said = await bot.db.run(work, what="ticket action")
-    bot.sender.wake()
-    return said
+    return await perform(bot.services, job, what="ticket action")
 
 
 async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
                       urgent: bool) -> str:
     """Post a notice exactly as `#通知` would (its wording is built from the form)."""
-    from bot.notices import NoticeDesk
-
     tree = bot.config.tree
     if not user.can_act or not user.can_see(tree, node_code):
         raise forbidden(f"节点 {node_code} ")
@@ -129,14 +118,12 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
     rest = " ".join([*parts, text.strip()[:2000]])
     here = Address.contact(f"web:{user.username}")
 
-    async def work(session: Session) -> str:
-        desk = NoticeDesk(session, bot.config, bot.directory, bot.clock.now(), bot.transport.self_id)
-        replies = await desk.post(user.person, tree.node(node_code), rest, reply_to=here, posted_in_origin=False)
-        said = await queue_for_groups(session, bot, replies, here)
-        await WebRepository(session).audit(at=bot.clock.now(), username=user.username, action="notice",
-                                           target=f"node:{node_code}", detail=rest)
+    async def job(work: Work) -> str:
+        replies = await work.notices.post(user.person, tree.node(node_code), rest, reply_to=here,
+                                          posted_in_origin=False)
+        said = say_to_groups(work, replies, here)
+        await WebRepository(work.session).audit(at=work.now, username=user.username, action="notice",
+                                                target=f"node:{node_code}", detail=rest)
         return said
 
-    said = await bot.db.run(work, what="posting a notice")
-    bot.sender.wake()
-    return said
+    return await perform(bot.services, job, what="posting a notice")

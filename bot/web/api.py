@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.domain.privacy import mask_optional
+from bot.work import perform
 from bot.web import auth
 from bot.web.actions import ACTIONS, act_on_ticket, post_notice, query_tickets
 from bot.web.forms import clean, whole_number
@@ -168,7 +169,6 @@ async def notice_create(request: web.Request) -> web.Response:
 
 
 async def digest(request: web.Request) -> web.Response:
-    from bot.digests import DigestDesk
 
     user = await _user(request)
     bot = bot_of(request)
@@ -184,9 +184,7 @@ async def digest(request: web.Request) -> web.Response:
     except ValueError:
         return error(400, "at must be a date like 2026-11-22")
     period = calendar_period(kind, day, bot.config.tz)
-    text, figures = await bot.db.run(lambda s: DigestDesk(s, bot.config, bot.clock.now(), directory=bot.directory,
-                                                        bot_id=bot.transport.self_id).compose(node, period),
-                                     what="digest")
+    text, figures = await perform(bot.services, lambda work: work.digests.compose(node, period), what="digest")
     t = figures.tickets
     return auth.json_response({"node": node, "period": kind, "start": period.start.isoformat(),
                               "end": period.end.isoformat(), "text": text,

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.domain.digest import PERIOD_NAMES, DigestFigures, calendar_period
 from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES
+from bot.work import Work, perform
 from bot.web.accounts import WebUser
 from bot.web.actions import (ACTIONS, STATES, act_on_ticket, forbidden, person_name, query_tickets, state_name,
                              ticket_filters)
@@ -35,7 +36,6 @@ PAGE = 50
 
 
 async def overview(request: web.Request) -> web.Response:
-    from bot.digests import DigestDesk
 
     user, _ = await require(request)
     bot = bot_of(request)
@@ -44,18 +44,16 @@ async def overview(request: web.Request) -> web.Response:
         return render(request, "overview.html", "概览", user, top=None)
     today = bot.clock.now().astimezone(bot.config.tz).date()
 
-    async def work(session: Session) -> tuple[DigestFigures, DigestFigures, list[TicketRow], list[TicketRow]]:
-        desk = DigestDesk(session, bot.config, bot.clock.now(), directory=bot.directory,
-                          bot_id=bot.transport.self_id)
-        day = await desk.figures(top, calendar_period("day", today, bot.config.tz))
-        week = await desk.figures(top, calendar_period("week", today, bot.config.tz))
-        repo = WebRepository(session)
+    async def job(work: Work) -> tuple[DigestFigures, DigestFigures, list[TicketRow], list[TicketRow]]:
+        day = await work.digests.figures(top, calendar_period("day", today, bot.config.tz))
+        week = await work.digests.figures(top, calendar_period("week", today, bot.config.tz))
+        repo = WebRepository(work.session)
         prefixes = user.path_prefixes(bot.config.tree)
         urgent = await repo.tickets(prefixes=prefixes, state="open", urgency="urgent", limit=20)
         late = await repo.tickets(prefixes=prefixes, overdue_at=bot.clock.now(), limit=20)
         return day, week, urgent, late
 
-    day, week, urgent, late = await bot.db.run(work, what="overview")
+    day, week, urgent, late = await perform(bot.services, job, what="overview")
 
     held = await pending(bot, user, limit=5)
     return render(request, "overview.html", "概览", user, top=top, day=day, week=week, urgent=urgent, late=late,
@@ -142,7 +140,6 @@ async def ticket_post(request: web.Request) -> web.StreamResponse:
 # -- digest preview, exports, audit ----------------------------------------------------------------------
 
 async def digest_page(request: web.Request) -> web.Response:
-    from bot.digests import DigestDesk
 
     user, _ = await require(request)
     bot = bot_of(request)
@@ -157,9 +154,7 @@ async def digest_page(request: web.Request) -> web.Response:
     except ValueError:
         day = bot.clock.now().astimezone(bot.config.tz).date()
     period = calendar_period(kind, day, bot.config.tz)
-    text, _ = await bot.db.run(lambda s: DigestDesk(s, bot.config, bot.clock.now(), directory=bot.directory,
-                                                        bot_id=bot.transport.self_id).compose(node, period),
-                               what="digest preview")
+    text, _ = await perform(bot.services, lambda work: work.digests.compose(node, period), what="digest preview")
     return render(request, "digest.html", "简报预览", user, node=node, kind=kind, day=day.isoformat(),
                   periods=list(PERIOD_NAMES.items()), text=text)
 

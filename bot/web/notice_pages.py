@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.domain.acks import NoticeTotals, RoomAcks
+from bot.work import Work, perform
 from bot.web.accounts import WebUser
 from bot.web.actions import post_notice
 from bot.web.forms import clean, whole_number
@@ -20,7 +21,6 @@ from storage.models import NoticeRow
 
 if TYPE_CHECKING:
     from bot.app import GridBot
-    from storage.session import Session
 
 async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: int | None = None
                        ) -> list[NoticeView]:
@@ -30,13 +30,11 @@ async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: 
     A notice is followed in full when its origin is in the account's subtrees; otherwise the part of it that
     reached their subtrees (a grid leader follows the secretary's notice in their own grid only).
     """
-    from bot.notices import NoticeDesk
-
     tree = bot.config.tree
     full = set(user.nodes) >= set(tree.roots)
 
-    async def work(session: Session) -> list[NoticeView]:
-        desk = NoticeDesk(session, bot.config, bot.directory, bot.clock.now(), bot.transport.self_id)
+    async def job(work: Work) -> list[NoticeView]:
+        desk = work.notices
         if number is None:
             notices = await desk.repo.recent(limit)
         else:
@@ -52,7 +50,7 @@ async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: 
             views.append(NoticeView(notice, within, rooms, counts))
         return views
 
-    return await bot.db.run(work, what="notices")
+    return await perform(bot.services, job, what="notices")
 
 
 class NoticeView:

@@ -25,7 +25,8 @@ from bot.web.auth import json_response, same_secret
 from bot.domain.privacy import mask_personal
 from bot.domain.tickets import CATEGORY_NAMES, OPEN_STATES, State, state_values
 from bot.messages import Address
-from bot.web.actions import queue_for_groups, state_name
+from bot.web.actions import say_to_groups, state_name
+from bot.work import Work, perform
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
 from storage.ticket_repository import TicketRepository
@@ -248,7 +249,7 @@ def full_name(first: str, last: str) -> str:
 
 
 async def create_request(request: web.Request) -> web.Response:
-    from bot.tickets import Reporter, TicketDesk
+    from bot.tickets import Reporter
 
     fmt = _fmt(request)
     if fmt is None:
@@ -294,16 +295,15 @@ async def create_request(request: web.Request) -> web.Response:
         location = parsed.location if parsed is not None else None
         me_too = False
 
-    async def work(session: Session) -> tuple[TicketRow, bool]:
-        desk = TicketDesk(session, bot.config, bot.directory, bot.clock.now())
-        ticket, merged, replies = await desk.report(reporter, _Parse(), text)
-        await queue_for_groups(session, bot, replies, Address.contact(reporter.id))  # the caller hears over HTTP
-        await WebRepository(session).audit(at=bot.clock.now(), username="open311", action="request",
-                                           target=f"ticket:{ticket.number}", detail=f"{node.code}: {description[:200]}")
+    async def job(work: Work) -> tuple[TicketRow, bool]:
+        ticket, merged, replies = await work.tickets.report(reporter, _Parse(), text)
+        say_to_groups(work, replies, Address.contact(reporter.id))  # the caller hears over HTTP
+        await WebRepository(work.session).audit(at=work.now, username="open311", action="request",
+                                                target=f"ticket:{ticket.number}",
+                                                detail=f"{node.code}: {description[:200]}")
         return ticket, merged
 
-    ticket, merged = await bot.db.run(work, what="open311 request")
-    bot.sender.wake()
+    ticket, merged = await perform(bot.services, job, what="open311 request")
     notice = (f"已并入工单 #{ticket.number}" if merged else f"已登记为工单 #{ticket.number}") + f"，由{node.name}处理。"
     return respond(fmt, "service_requests", [{"service_request_id": str(ticket.number), "service_notice": notice,
                                               "account_id": None}], 201)

@@ -13,7 +13,8 @@ from aiohttp import web
 
 from bot.messages import Address
 from bot.web.accounts import WebUser
-from bot.web.actions import queue_for_groups
+from bot.web.actions import say_to_groups
+from bot.work import Work, perform
 from bot.web.keys import bot_of
 from bot.web.pages import posted_form, render, require
 from storage.models import ReviewRow
@@ -53,8 +54,6 @@ async def review_page(request: web.Request) -> web.Response:
 
 
 async def review_post(request: web.Request) -> web.StreamResponse:
-    from bot.review import ReviewDesk
-
     user, bot, form = await posted_form(request)
     try:
         item_id = int(request.match_info["item"])
@@ -67,17 +66,15 @@ async def review_post(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="这个账号不能处理待确认消息。")
     here = Address.contact(f"web:{user.username}")
 
-    async def work(session: Session) -> str:
-        outcome, replies = await ReviewDesk(session, bot.config, bot.directory, bot.clock.now()).decide(
-            item_id, decision == "register", user.person, answer_to=here)
-        said = await queue_for_groups(session, bot, replies, here)
-        await WebRepository(session).audit(at=bot.clock.now(), username=user.username, action=f"review_{decision}",
-                                           target=f"review:{item_id}", detail=outcome,
-                                           allowed=outcome in ("registered", "dismissed"))
+    async def job(work: Work) -> str:
+        outcome, replies = await work.review.decide(item_id, decision == "register", user.person, answer_to=here)
+        said = say_to_groups(work, replies, here)
+        await WebRepository(work.session).audit(at=work.now, username=user.username, action=f"review_{decision}",
+                                                target=f"review:{item_id}", detail=outcome,
+                                                allowed=outcome in ("registered", "dismissed"))
         return said
 
-    said = await bot.db.run(work, what="review decision")
-    bot.sender.wake()
+    said = await perform(bot.services, job, what="review decision")
     raise web.HTTPFound("/console/review?" + urlencode({"said": said}))
 
 
