@@ -96,11 +96,11 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
             await sim.post(room_id, sender, text)
         await bot.idle()
         # throughput: a burst
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for room_id, sender, text in plan[:count]:
             await sim.post(room_id, sender, text)
         await bot.idle()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         # latency: one at a time, post → committed
         latencies = []
         for room_id, sender, text in plan[count:]:
@@ -122,7 +122,8 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
     print(f"machine: {describe()}")
     name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[backend]
     print(f"messages: {count} burst + {latency_samples} one by one, {len(texts)} distinct texts, 30 groups, {name}")
-    print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count})")
+    print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count}); "
+          f"this process's CPU {cpu * 1000 / count:.2f} ms per message (the figure to compare on a busy machine)")
     print(f"latency in → reply queued: p50 {p(0.50):.2f} ms, p99 {p(0.99):.2f} ms, "
           f"max {latencies[-1]:.2f} ms, mean {statistics.mean(latencies):.2f} ms")
     print(f"handled {stats.handled}, errors {stats.errors}, tickets {tickets}, replies queued {queued}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -161,14 +161,24 @@ class GridRepository:
         return int(await self.session.scalar(select(func.count()).select_from(NodeRow).where(NodeRow.active)) or 0)
 
 
+_ROOMS_OF = (select(MemberRow.room_key).where(MemberRow.member_id.in_(bindparam("ids", expanding=True)),
+                                              MemberRow.active.is_(True)).distinct())
+
+
 class MemberRepository:
     """Who is in which room."""
+
+    ROOMS = "member_rooms"  # session.info key: rooms_of answers in this unit of work, until a member row changes
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _changed(self) -> None:
+        self.session.info.pop(self.ROOMS, None)
+
     async def upsert(self, room_key: str, member_id: str, display_name: str, *, household: str | None,
                      now: datetime, active: bool = True) -> MemberRow:
+        self._changed()
         row = await self.session.scalar(
             select(MemberRow).where(MemberRow.room_key == room_key, MemberRow.member_id == member_id))
         if row is None:
@@ -191,6 +201,7 @@ class MemberRepository:
         """Bulk: (room, member id, nickname, household) rows not stored yet are added as active members."""
         if not members:
             return 0
+        self._changed()
         rooms = {room for room, _, _, _ in members}
         existing = set((await self.session.execute(
             select(MemberRow.room_key, MemberRow.member_id).where(MemberRow.room_key.in_(rooms)))).all())
@@ -204,14 +215,20 @@ class MemberRepository:
         """Keys of the rooms where any of these contact ids is an active member."""
         if not member_ids:
             return set()
-        return set(await self.session.scalars(select(MemberRow.room_key).where(
-            MemberRow.member_id.in_(list(member_ids)), MemberRow.active.is_(True)).distinct()))
+        # asked again and again within one batch (every ticket's handler, every @-mention): once per unit of work
+        known: dict[frozenset[str], frozenset[str]] = self.session.info.setdefault(self.ROOMS, {})
+        key = frozenset(member_ids)
+        if key not in known:
+            conn = await self.session.connection()
+            known[key] = frozenset((await conn.execute(_ROOMS_OF, {"ids": list(key)})).scalars())
+        return set(known[key])
 
     async def rename(self, members: Sequence[tuple[str, str, str, str | None]]) -> int:
         """Bulk: stored (room, member id) rows whose nickname changed take the new one and its household
         (a nickname that names no household keeps the one known before, as `upsert` does)."""
         if not members:
             return 0
+        self._changed()
         rooms = {room for room, _, _, _ in members}
         stored = {(room, member): (row_id, name, household) for row_id, room, member, name, household in
                   (await self.session.execute(
