@@ -161,8 +161,10 @@ class GridRepository:
         return int(await self.session.scalar(select(func.count()).select_from(NodeRow).where(NodeRow.active)) or 0)
 
 
-_ROOMS_OF = (select(MemberRow.room_key).where(MemberRow.member_id.in_(bindparam("ids", expanding=True)),
-                                              MemberRow.active.is_(True)).distinct())
+_ROOMS_BY_MEMBER = (select(MemberRow.member_id, MemberRow.room_key)
+                    .where(MemberRow.member_id.in_(bindparam("ids", expanding=True)), MemberRow.active.is_(True)))
+_ASKED: set[str] = set()  # contact ids rooms_of was asked about (the staff, in practice), read together
+_MAX_ASKED = 500
 
 
 class MemberRepository:
@@ -215,13 +217,24 @@ class MemberRepository:
         """Keys of the rooms where any of these contact ids is an active member."""
         if not member_ids:
             return set()
-        # asked again and again within one batch (every ticket's handler, every @-mention): once per unit of work
-        known: dict[frozenset[str], frozenset[str]] = self.session.info.setdefault(self.ROOMS, {})
-        key = frozenset(member_ids)
-        if key not in known:
+        # Asked for every ticket's handler, and always about the same few people (the staff): the first question
+        # in a unit of work reads the active memberships of every id asked about before in this process, in one
+        # query, and later questions in the same unit of work are answered from it (a member write forgets it).
+        cache: dict[str, set[str]] | None = self.session.info.get(self.ROOMS)
+        wanted = set(member_ids)
+        if cache is None or not wanted <= cache.keys():
+            _ASKED.update(wanted)
+            ids = wanted if len(_ASKED) > _MAX_ASKED else wanted | _ASKED
+            if len(_ASKED) > _MAX_ASKED:
+                _ASKED.clear()
             conn = await self.session.connection()
-            known[key] = frozenset((await conn.execute(_ROOMS_OF, {"ids": list(key)})).scalars())
-        return set(known[key])
+            rows = (await conn.execute(_ROOMS_BY_MEMBER, {"ids": list(ids)})).all()
+            cache = self.session.info.setdefault(self.ROOMS, {})
+            for member_id in ids:
+                cache[member_id] = set()
+            for member_id, room_key in rows:
+                cache[member_id].add(room_key)
+        return set().union(*(cache[member_id] for member_id in wanted))
 
     async def rename(self, members: Sequence[tuple[str, str, str, str | None]]) -> int:
         """Bulk: stored (room, member id) rows whose nickname changed take the new one and its household
