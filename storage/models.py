@@ -185,6 +185,8 @@ class TicketRow(Base):
         Index("ix_tickets_state_node", "state", "node_code", "due_at"),
         Index("ix_tickets_path_created", "node_path", "created_at"),  # a subtree's newest (migration 0007)
         Index("ix_tickets_state_path", "state", "node_path", "due_at"),  # a subtree's open / overdue (0007)
+        Index("ix_tickets_room_problem", "room_key", "problem_key", "created_at"),  # duplicates (0012)
+        Index("ix_tickets_node_problem", "node_code", "problem_key", "created_at"),  # duplicates (0012)
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
