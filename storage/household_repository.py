@@ -116,7 +116,8 @@ class HouseholdRepository:
             return {code: n for code, n in (await self.session.execute(query)).tuples()}
         found: dict[str, int] = {}
         for chunk in _chunks(sorted(node_codes)):
-            found.update((await self.session.execute(query.where(HouseholdRow.node_code.in_(chunk)))).tuples())
+            found.update({code: n for code, n in (await self.session.execute(
+                query.where(HouseholdRow.node_code.in_(chunk)))).tuples()})
         return found
 
     async def memberships(self, room_keys: Collection[str]) -> list[tuple[str, str, str]]:

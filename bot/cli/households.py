@@ -41,6 +41,7 @@ def run_import(args: argparse.Namespace) -> int:
     from bot.domain.people import Directory
     from bot.households import HouseholdDesk, people_count
     from bot.households_import import HouseholdImportError, read_households
+    from storage.errors import StorageError, is_database_error
 
     config = load_or_report(args.config)
     if config is None:
@@ -82,6 +83,8 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         removed, stored, people = asyncio.run(go())
     except Exception as error:  # the database: say so, not a traceback
+        if not (isinstance(error, StorageError) or is_database_error(error)):
+            raise
         print(f"数据库出错，未导入：{error}", file=sys.stderr)
         return 1
     print(wording.import_summary(node.name, node.code, removed, stored, people, len(result.problems),
