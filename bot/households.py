@@ -39,13 +39,10 @@ def reach_scope(tree: GridTree, node_codes: Iterable[str]) -> set[str]:
 
 async def registry_for(session: Session, tree: GridTree, node_codes: Iterable[str]) -> HouseholdRegistry | None:
     """The registry of the households groups of these nodes may hold; None when none are registered there."""
-    registered = await HouseholdRepository(session).nodes()
-    if not registered:
-        return None
-    wanted = registered & reach_scope(tree, node_codes)
-    if not wanted:
-        return None
-    return HouseholdRegistry(await HouseholdRepository(session).load(wanted), tree)
+    repo = HouseholdRepository(session)
+    registered = await repo.nodes()
+    wanted = registered & reach_scope(tree, node_codes) if registered else set()
+    return HouseholdRegistry(await repo.load(wanted), tree) if wanted else None
 
 
 def people_count(households: Iterable[Household]) -> int:
@@ -80,8 +77,8 @@ class HouseholdDesk:
 
     async def memberships(self, node_codes: Collection[str]) -> list[Membership]:
         """Active members of the configured groups that may hold these nodes' households."""
-        room_nodes = {room.key: node.code for code in reach_scope(self.tree, node_codes)
-                      for node in [self.tree.node(code)] for room in node.rooms if room.key}
+        room_nodes = {room.key: code for code in reach_scope(self.tree, node_codes)
+                      for room in self.tree.node(code).rooms if room.key}
         return [Membership(room, member, nickname, room_nodes.get(room))
                 for room, member, nickname in await self.repo.memberships(room_nodes)]
 
