@@ -19,7 +19,11 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
 from bot.domain.people import Directory
+<<<<<<< HEAD
 from bot.identity import IdentityDesk
+=======
+from bot.households import HouseholdDesk
+>>>>>>> fix/hh
 from bot.messages import Reply
 from bot.notices import NoticeDesk
 from bot.review import ReviewDesk
@@ -86,6 +90,10 @@ class Work:
     def digests(self) -> DigestDesk:
         return DigestDesk(self.session, self.config, self.now, directory=self.directory,
                           bot_id=self.services.bot_id())
+
+    @cached_property
+    def households(self) -> HouseholdDesk:
+        return HouseholdDesk(self.session, self.config, self.directory, self.now)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""
