@@ -19,11 +19,8 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
 from bot.domain.people import Directory
-<<<<<<< HEAD
-from bot.identity import IdentityDesk
-=======
 from bot.households import HouseholdDesk
->>>>>>> fix/hh
+from bot.identity import IdentityDesk
 from bot.messages import Reply
 from bot.notices import NoticeDesk
 from bot.review import ReviewDesk
@@ -103,15 +100,18 @@ class Work:
         return len(self.said)
 
 
-async def perform(services: Services, job: Callable[[Work], Awaitable[T]], *, what: str) -> T:
-    """Run `job` on a fresh Work in one transaction, queue what it said, and wake the sender after the commit."""
+async def perform(services: Services, job: Callable[[Work], Awaitable[T]], *, what: str, wake: bool = True) -> T:
+    """Run `job` on a fresh Work in one transaction, queue what it said, and wake the sender after the commit
+    (always: a desk may have queued rows of its own, such as a notice's copies for every group). `wake=False`
+    for a look that only reads (a job's hint)."""
 
-    async def run(session: Session) -> tuple[T, int]:
+    async def run(session: Session) -> T:
         work = Work(session, services, services.clock.now())  # a retried attempt starts afresh
         result = await job(work)
-        return result, await work.queue_said()
+        await work.queue_said()
+        return result
 
-    result, queued = await services.db.run(run, what=what)
-    if queued:
+    result = await services.db.run(run, what=what)
+    if wake:
         services.wake()
     return result
