@@ -183,7 +183,8 @@ async def test_the_timeline_names_the_resident_the_handler_and_the_bot_in_chines
     assert await state_of(web, light) == "closed"
     html = await (await web.client.get(f"/console/tickets/{light}")).text()
     timeline = re.search(r"<ol class='timeline'>(.*?)</ol>", html, re.S).group(1)
-    lines = [re.sub(r"<[^>]+>", "", re.sub(r"<time>.*?</time> ", "", li)) for li in re.findall(r"<li.*?</li>", timeline)]
+    lines = [re.sub(r"<[^>]+>", "", re.sub(r"<time>.*?</time> ", "", li))
+             for li in re.findall(r"<li.*?</li>", timeline)]
     assert lines[0] == "居民 3-201 王芳 反映问题，立为工单 · 3号楼楼道灯坏了好几天了"  # the resident's nickname
     assert "负责人 陈丽 受理" in lines and "负责人 陈丽 办结 · 已更换灯泡" in lines
     assert "居民 3-201 王芳 确认已解决 · 居民确认已解决" in lines
