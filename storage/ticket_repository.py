@@ -227,6 +227,17 @@ class TicketRepository:
         return list(await self.session.scalars(
             select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)))
 
+    async def last_event_id(self, ticket_id: int) -> int:
+        """The id of the ticket's latest timeline step (0 for none): a step taken shows as a larger one."""
+        return int(await self.session.scalar(
+            select(func.max(TicketEventRow.id)).where(TicketEventRow.ticket_id == ticket_id)) or 0)
+
+    async def attachment(self, ticket_id: int, message_id: int) -> MessageRow | None:
+        """One of the ticket's photos by its message id; None when that message is no photo of this ticket."""
+        return await self.session.scalar(
+            select(MessageRow).where(MessageRow.id == message_id, MessageRow.ticket_id == ticket_id,
+                                     MessageRow.attachment.is_not(None)))
+
     async def due_for_check(self, now: datetime, *, limit: int = 200) -> list[TicketRow]:
         """Open tickets whose deadline job time has come, oldest first."""
         return list(await self.session.scalars(
