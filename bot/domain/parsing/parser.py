@@ -127,6 +127,16 @@ _ROOM_HOUSEHOLD = re.compile(
     r"\s*(\d{3,4}|[一二三四五六七八九][零〇][一二三四五六七八九零〇]|[一二三四五六七八九]{2}[零〇][一二三四五六七八九])"
     r"(?=\s*(?:的|那|嗰|个|家|号|室|房|户|嘅|租|业主|$|\s|[,，。!！?？]))")
 _ROOM_EXPLICIT = re.compile(rf"(\d{{3,4}}|[{_CN}]{{3,4}})\s*(?:室|房间|号房)")
+# a room said digit by digit with a zero (六零二, 一〇〇二, 九零一) is a room wherever it stands; nobody counts that way
+_CN_ROOM = re.compile(r"(?<![一二三四五六七八九零〇十百千万幺两])([一二三四五六七八九][零〇][一二三四五六七八九零〇][一二三四五六七八九零〇]?)"
+                      r"(?![一二三四五六七八九零〇十百千万年月日号点块元])")
+_ROOM_NUMBER = r"(\d{3,4}|[一二三四五六七八九][零〇][一二三四五六七八九零〇][一二三四五六七八九零〇]?|[一二三四五六七八九]{2}[零〇][一二三四五六七八九])"
+# after "my home / next door / upstairs …": whatever follows, unless it is a unit, a time or a count
+_ROOM_AFTER_CUE = re.compile(r"(?:我家|我屋企|我屋|屋企|俺家|俺屋|咱家|阮兜|家住|住在|对门|对面|隔壁|楼上|楼下|我是|替)\s*"
+                             + _ROOM_NUMBER + r"(?![\d年月日点号楼层栋幢元块米斤分秒次天个人辆%.:：])")
+# before a person or a household ("802老两口", "401的周阿姨", "1203的"): after a space, a sign or the start
+_ROOM_BEFORE_PERSON = re.compile(r"(?:(?<=[\s,，。!！?？:：+、])|^)" + r"(\d{3,4})" + r"(?=\s*(?:的|家|那家|号|户|业主|租客|住户|老|阿姨|"
+                                 r"大爷|大妈|奶奶|爷爷|阿婆|阿公|阿嬷|叔|婶|伯|小两口|老两口|两口子|也))")
 _ROAD = re.compile(r"([\u4e00-\u9fff]{1,5}?(?<![见的条走修过上来去回带让挡堵绕马公小细指问一开位])(?:路|街(?!坊)|大道|巷|胡同))"
                    r"(?![灯面口过况线费牌])(\d{1,4}[号弄])?")
 _TICKET = re.compile(r"(?:查询|工单|编号|单号|#)\s*[#号:]?\s*(\d{3,9})|(\d{3,9})\s*号?工单")
@@ -168,9 +178,12 @@ def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
             r = _ROOM.search(text)
         if r is None:
             r = _ROOM_HOUSEHOLD.search(text)
+        if r is None:
+            r = _ROOM_AFTER_CUE.search(text) or _ROOM_BEFORE_PERSON.search(text) or _CN_ROOM.search(text)
         if r is not None:
             value = cn_number(r.group(1))
-            if value and len(value) >= 3 and not _is_year_or_time(text, r):
+            spelled = r.group(1)[1:2] in ("零", "〇")  # 四零一个陈伯: a room, not 401 of something
+            if value and len(value) >= 3 and (spelled or not _is_year_or_time(text, r)):
                 room = value
                 why.append(f"房号『{r.group(0).strip()}』")
     place = _place(text, lexicon)
