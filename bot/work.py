@@ -18,6 +18,7 @@ from typing import TypeVar
 from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
+from bot.duty import DutyDesk
 from bot.domain.people import Directory
 from bot.identity import IdentityDesk
 from bot.messages import Reply
@@ -86,6 +87,10 @@ class Work:
     def digests(self) -> DigestDesk:
         return DigestDesk(self.session, self.config, self.now, directory=self.directory,
                           bot_id=self.services.bot_id())
+
+    @cached_property
+    def duty(self) -> DutyDesk:
+        return DutyDesk(self.config, self.directory, self.now)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""

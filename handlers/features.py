@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.feature import Feature, Stage
 from handlers import commands, digest, identity, notice, review, tickets
+from handlers import duty
 from handlers.router import Router
 
 FEATURES: tuple[Feature, ...] = (
@@ -19,6 +20,7 @@ FEATURES: tuple[Feature, ...] = (
     tickets.FEATURE,
     review.FEATURE,
     digest.FEATURE,
+    duty.FEATURE,
 )
 
 

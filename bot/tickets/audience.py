@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from storage.session import Session
 _LOGGER = logging.getLogger(__name__)
 
 TICKET_PRIORITY = {"urgent": 0, "normal": 3, "low": 4}
+DUTY_ROLE = "值班"  # how someone holding a ticket because they are on duty is named
 
 
 def priority_of(ticket: TicketRow) -> int:
@@ -180,6 +181,29 @@ class Audience:
             if level >= top:
                 return Assignment(None, assignment.node, level), skipped
             level += 1
+
+    async def on_duty(self, node_code: str, at: datetime, *, skip: Collection[str] = (),
+                      near: Sequence[str] = ()) -> tuple[Holder, Address] | None:
+        """Who is on duty (值班) for the node at `at` — its own roster, else the nearest ancestor's with someone on
+        then — and where to reach them. Someone in `skip`, or whom the bot cannot reach, passes it on up."""
+        code: str | None = node_code if node_code in self.tree else None
+        while code is not None:
+            found = self.config.duty.find_on_duty(code, at, self._parent_code)
+            if found is None:
+                return None
+            duty_code, key = found
+            person = self.config.people.get(key)
+            if person is not None and key not in skip:
+                address = await self.reach(person, near=(duty_code, *near))
+                if address is not None:
+                    return Holder(person, DUTY_ROLE, self.tree.node(duty_code)), address
+                _LOGGER.info("%s is on duty for %s but cannot be reached: passed over", key, duty_code)
+            code = self._parent_code(duty_code)
+        return None
+
+    def _parent_code(self, code: str) -> str | None:
+        parent = self.tree.parent(code) if code in self.tree else None
+        return parent.code if parent is not None else None
 
     # -- lines to people -------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from bot.domain.people import Directory, Holder
 from bot.domain.problems import problem_key
 from bot.domain.reach import is_party
 from bot.domain.tickets import (ACTIVE_VALUES, OPEN_VALUES, Action, Assignment, Changes, State, TicketSnapshot,
-                                TransitionError, escalation_stage, max_level, next_state, plan_escalation,
+                                TransitionError, escalation_node, escalation_stage, max_level, next_state,
+                                plan_escalation,
                                 plan_opening, plan_reassignment, plan_transition)
 from bot.messages import Address, Reply
 from bot.tickets import wording
@@ -334,12 +335,14 @@ class TicketDesk(TicketLookups):
                         ) -> tuple[list[Reply], EscalationAlert | None, str]:
         """The escalation itself and the reporter's line; the new holder's alert is returned to be sent
         alone or in a batch, with who now has it."""
-        assignment, skipped = picked or await self.pick(ticket.node_code, ticket.escalation_level + 1)
+        assignment, skipped = picked or await self._pick_up(ticket)
         holder = assignment.holder
         stage = escalation_stage(ticket.state)
-        limits = self.settings.sla.limits_for(ticket.urgency, ticket.category)
+        sla = self.settings.sla
+        limits = sla.limits_for(ticket.urgency, ticket.category)
         limit = limits.accept if stage == "accept" else limits.resolve
-        _set(ticket, plan_escalation(TicketSnapshot.of(ticket), assignment, limit, self.now))
+        _set(ticket, plan_escalation(TicketSnapshot.of(ticket), assignment, limit, self.now,
+                                     due=sla.due(limit, self.now)))
         reason = note or wording.overdue_reason(stage)
         await self.repo.add_event(ticket, at=self.now, actor=actor_name, action=Action.ESCALATE.value,
                                   from_state=ticket.state, to_state=ticket.state,
@@ -353,6 +356,18 @@ class TicketDesk(TicketLookups):
             if address is not None:
                 alert = EscalationAlert(ticket, holder, address, reason, limit)
         return replies, alert, who
+
+    async def _pick_up(self, ticket: TicketRow) -> tuple[Assignment, list[tuple[Holder, str]]]:
+        """Whom an escalation goes to: whoever is on duty (值班) for the node it goes up to, unless they hold it
+        already; else that tier's usual handler."""
+        level = ticket.escalation_level + 1
+        if ticket.node_code in self.tree:
+            target = escalation_node(self.tree, ticket.node_code, level)
+            duty = await self.audience.on_duty(target.code, self.now, skip=(ticket.assignee or "",),
+                                               near=(ticket.node_code,))
+            if duty is not None:
+                return Assignment(duty[0], target, level), []
+        return await self.pick(ticket.node_code, level)
 
     async def check_deadlines(self) -> list[Reply]:
         """Escalate every open ticket whose deadline has passed; hold non-urgent ones in quiet hours.
@@ -372,7 +387,7 @@ class TicketDesk(TicketLookups):
             if not window or ticket.urgency == "urgent" or self._no_escalation(ticket) is not None:
                 replies.extend(await self.escalate(ticket, actor_name=wording.SYSTEM))
                 continue
-            picked = await self.pick(ticket.node_code, ticket.escalation_level + 1)
+            picked = await self._pick_up(ticket)
             holder = picked[0].holder
             if holder is not None:
                 held = await batch.held_until(holder)
