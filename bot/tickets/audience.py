@@ -13,7 +13,7 @@ from bot.config import Config
 from bot.domain.grid import GridNode, Person
 from bot.domain.people import Directory, Holder
 from bot.domain.reach import choose_room, config_rooms
-from bot.domain.tickets import Assignment, assign, max_level
+from bot.domain.tickets import Assignment, assign, escalation_node, max_level
 from bot.messages import Address, Reply
 from bot.tickets import wording
 from storage.models import TicketRow
@@ -200,6 +200,17 @@ class Audience:
                 _LOGGER.info("%s is on duty for %s but cannot be reached: passed over", key, duty_code)
             code = self._parent_code(duty_code)
         return None
+
+    async def pick_up(self, ticket: TicketRow, at: datetime) -> tuple[Assignment, list[tuple[Holder, str]]]:
+        """Whom the ticket's next escalation goes to: whoever is on duty (值班) at `at` for the node it goes up to,
+        unless they hold it already; else that tier's usual handler (`pick`)."""
+        level = ticket.escalation_level + 1
+        if ticket.node_code in self.tree:
+            target = escalation_node(self.tree, ticket.node_code, level)
+            duty = await self.on_duty(target.code, at, skip=(ticket.assignee or "",), near=(ticket.node_code,))
+            if duty is not None:
+                return Assignment(duty[0], target, level), []
+        return await self.pick(ticket.node_code, level)
 
     def _parent_code(self, code: str) -> str | None:
         parent = self.tree.parent(code) if code in self.tree else None

@@ -19,8 +19,7 @@ from bot.domain.people import Directory, Holder
 from bot.domain.problems import problem_key
 from bot.domain.reach import is_party
 from bot.domain.tickets import (ACTIVE_VALUES, OPEN_VALUES, Action, Assignment, Changes, State, TicketSnapshot,
-                                TransitionError, escalation_node, escalation_stage, max_level, next_state,
-                                plan_escalation,
+                                TransitionError, escalation_stage, max_level, next_state, plan_escalation,
                                 plan_opening, plan_reassignment, plan_transition)
 from bot.messages import Address, Reply
 from bot.tickets import wording
@@ -335,7 +334,7 @@ class TicketDesk(TicketLookups):
                         ) -> tuple[list[Reply], EscalationAlert | None, str]:
         """The escalation itself and the reporter's line; the new holder's alert is returned to be sent
         alone or in a batch, with who now has it."""
-        assignment, skipped = picked or await self._pick_up(ticket)
+        assignment, skipped = picked or await self.audience.pick_up(ticket, self.now)
         holder = assignment.holder
         stage = escalation_stage(ticket.state)
         sla = self.settings.sla
@@ -357,18 +356,6 @@ class TicketDesk(TicketLookups):
                 alert = EscalationAlert(ticket, holder, address, reason, limit)
         return replies, alert, who
 
-    async def _pick_up(self, ticket: TicketRow) -> tuple[Assignment, list[tuple[Holder, str]]]:
-        """Whom an escalation goes to: whoever is on duty (值班) for the node it goes up to, unless they hold it
-        already; else that tier's usual handler."""
-        level = ticket.escalation_level + 1
-        if ticket.node_code in self.tree:
-            target = escalation_node(self.tree, ticket.node_code, level)
-            duty = await self.audience.on_duty(target.code, self.now, skip=(ticket.assignee or "",),
-                                               near=(ticket.node_code,))
-            if duty is not None:
-                return Assignment(duty[0], target, level), []
-        return await self.pick(ticket.node_code, level)
-
     async def check_deadlines(self) -> list[Reply]:
         """Escalate every open ticket whose deadline has passed; hold non-urgent ones in quiet hours.
 
@@ -387,7 +374,7 @@ class TicketDesk(TicketLookups):
             if not window or ticket.urgency == "urgent" or self._no_escalation(ticket) is not None:
                 replies.extend(await self.escalate(ticket, actor_name=wording.SYSTEM))
                 continue
-            picked = await self._pick_up(ticket)
+            picked = await self.audience.pick_up(ticket, self.now)
             holder = picked[0].holder
             if holder is not None:
                 held = await batch.held_until(holder)
