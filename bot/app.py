@@ -130,6 +130,9 @@ class GridBot:
         if migrate:
             await self.db.upgrade()
         now = self.clock.now()
+        coverage = self.config.calendar.coverage_notice(now.astimezone(self.config.tz).date(), self.config.path)
+        if coverage:  # working-day deadlines and quiet holidays would take next year's holidays for working days
+            _LOGGER.warning("%s", coverage)
         await self.db.run(lambda s: GridRepository(s).sync(self.config.tree, self.config.people, now),
                           what="config sync")
         await self.load_bindings()

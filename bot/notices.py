@@ -103,15 +103,14 @@ class NoticeDesk:
                 f"请回复“收到”" + (f"（{_local(draft.deadline, self.config.tz)}前）" if draft.deadline else "") + "。")
         ahead = await self.repo.queued_ahead(notice.priority)
         start = self.now
-        quiet = self.quiet()
-        if not draft.urgent and quiet.contains(self.now):
-            start = quiet.next_end(self.now)  # routine notices wait for the morning; urgent ones go at once
+        if not draft.urgent:
+            start = self.quiet_end()  # routine notices wait for the morning (or the holiday's end); urgent: at once
         await self.repo.enqueue_deliveries(notice, [d.room_key for d in deliveries], body, now=self.now,
                                            not_before=start if start > self.now else None)
         budget = self.config.transport.send_budget.per_minute
         minutes = delivery_minutes(len(deliveries), ahead, budget)
         finish = _local(start + timedelta(minutes=minutes), self.config.tz)
-        held = (f"夜间免打扰，将于 {start.astimezone(self.config.tz):%H:%M} 开始发送，" if start > self.now else "")
+        held = self.held_text(start) if start > self.now else ""
         tiers = "，".join(f"{tier} {count} 个" for tier, count in by_tier(deliveries, self.tree.tiers))
         queue = f"（前面还有 {ahead} 条消息排队）" if ahead else ""
         confirm = (f"通知 #{number} 已安排发送到 {len(deliveries)} 个群（{tiers}），{held}"
@@ -133,6 +132,20 @@ class NoticeDesk:
 
     def quiet(self) -> QuietHours:
         return self.config.notices.quiet or self.config.tickets.sla.quiet
+
+    def quiet_end(self) -> datetime:
+        """Now, or when the quiet hours end — and with `calendar.holidays_quiet`, the public holiday."""
+        calendar = self.config.calendar
+        return calendar.calendar.shift_out_of_quiet(self.now, self.quiet(), holidays_quiet=calendar.holidays_quiet)
+
+    def held_text(self, start: datetime) -> str:
+        """Why a routine notice waits and until when: the night, or the public holiday it is posted on."""
+        calendar = self.config.calendar
+        if calendar.holidays_quiet and start - self.now > timedelta(hours=12):  # longer than a night: a holiday
+            last_day = (start.astimezone(self.config.tz) - timedelta(days=1)).date()
+            holiday = calendar.calendar.holiday_name(last_day) or "节"
+            return f"{holiday}假期免打扰，将于 {_local_day(start, self.config.tz)} 开始发送，"
+        return f"夜间免打扰，将于 {start.astimezone(self.config.tz):%H:%M} 开始发送，"
 
     def node_of_room(self, room_key: str) -> GridNode | None:
         return self.tree.node_for_room(room_id=room_key, topic=room_key)
@@ -243,11 +256,11 @@ class NoticeDesk:
         """At the reminder time: groups below the threshold get one reminder @-ing who has not replied."""
         replies: list[Reply] = []
         settings = self.config.notices
-        quiet = self.quiet()
+        quiet_end = self.quiet_end()
         for notice in await self.repo.due_reminders(self.now):
             urgent = notice.priority <= NOTICE_PRIORITY[True]
-            if not urgent and quiet.contains(self.now):
-                notice.remind_at = quiet.next_end(self.now)
+            if not urgent and quiet_end > self.now:
+                notice.remind_at = quiet_end
                 continue
             notice.reminded_at = self.now
             rooms = await self.room_acks(notice)

@@ -18,6 +18,7 @@ from typing import TypeVar
 from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
+from bot.duty import DutyDesk
 from bot.domain.people import Directory
 from bot.households import HouseholdDesk
 from bot.identity import IdentityDesk
@@ -91,6 +92,10 @@ class Work:
     @cached_property
     def households(self) -> HouseholdDesk:
         return HouseholdDesk(self.session, self.config, self.directory, self.now)
+
+    @cached_property
+    def duty(self) -> DutyDesk:
+        return DutyDesk(self.config, self.directory, self.now)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""

@@ -6,12 +6,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.calendar import WorkCalendar
 from bot.domain.digest import Schedule
+from bot.domain.duty import Roster
 from bot.domain.grid import GridNode, GridTree, Person, RoleType
 from bot.domain.reach import DEFAULT_SAFETY_ADVICE
 from bot.domain.sla import QuietHours, SlaPolicy
@@ -167,6 +169,24 @@ class DigestConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarConfig:
+    """Working days (public holidays, 调休, the deployment's extra days) and whether holidays are quiet."""
+
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    holidays_quiet: bool = False  # true: routine reminders and escalations also wait out public holidays
+
+    def coverage_notice(self, day: date, config_path: Path | str) -> str | None:
+        """For the operator: the holiday data does not cover `day`'s year (or in December the next), and where in
+        the config to add the days; None when covered."""
+        coverage = self.calendar.coverage_warning(day)
+        if coverage is None:
+            return None
+        return (f"{coverage} 国务院公布放假安排后，请写在 {config_path} 的 calendar.extra_holidays（放假）和 "
+                f"calendar.extra_workdays（调休上班）里。 / Once announced, add them under calendar.extra_holidays "
+                f"(days off) and calendar.extra_workdays (make-up working days) in {config_path}.")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """One deployment, validated."""
 
@@ -185,6 +205,8 @@ class Config:
     digests: DigestConfig = DigestConfig()
     review: ReviewConfig = ReviewConfig()
     warnings: tuple[str, ...] = ()
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    duty: Roster = field(default_factory=Roster)  # 值班: who is on duty for a node when
 
     @property
     def tz(self) -> ZoneInfo:

@@ -9,10 +9,35 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)\s*$", re.I)
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_WORKING_DAYS = re.compile(r"^\s*(\d{1,3})\s*(?:wd|个?工作日)\s*$", re.I)
+
+
+class WorkingDays(timedelta):
+    """A limit counted in working days (weekends, public holidays skipped; 调休 days counted), e.g. `2wd`."""
+
+    def __repr__(self) -> str:
+        return f"WorkingDays({self.days})"
+
+
+class Calendar(Protocol):
+    """What deadlines and quiet hours need of a work calendar (bot.domain.calendar.WorkCalendar)."""
+
+    def add_working_time(self, start: datetime, duration: timedelta) -> datetime: ...
+
+    def shift_out_of_quiet(self, at: datetime, quiet: "QuietHours", *, holidays_quiet: bool = False) -> datetime: ...
+
+
+def parse_working_days(text: object) -> WorkingDays | None:
+    """'2wd', '2 工作日', '2个工作日' → WorkingDays(2); anything else → None."""
+    if not isinstance(text, str):
+        return None
+    match = _WORKING_DAYS.match(text)
+    return WorkingDays(days=int(match.group(1))) if match else None
 
 
 def parse_duration(text: str | int | float) -> timedelta:
@@ -28,7 +53,9 @@ def parse_duration(text: str | int | float) -> timedelta:
 
 
 def format_duration(delta: timedelta) -> str:
-    """A short Chinese rendering: 30分钟, 4小时, 3天, 1小时30分钟."""
+    """A short Chinese rendering: 30分钟, 4小时, 3天, 1小时30分钟, 2个工作日."""
+    if isinstance(delta, WorkingDays):
+        return f"{delta.days}个工作日"
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
         return f"{max(minutes, 1)}分钟"
@@ -94,22 +121,41 @@ class QuietHours:
 
 @dataclass(frozen=True, slots=True)
 class SlaPolicy:
-    """Limits per urgency, overridable per category, and the quiet hours."""
+    """Limits per urgency, overridable per category, and the quiet hours.
+
+    A limit may be `WorkingDays` (non-urgent tickets only: urgent ones always run on the clock); it is counted
+    on `calendar`. With `holidays_quiet`, public holidays are quiet all day for non-urgent breaches."""
 
     limits: Mapping[str, Limits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     by_category: Mapping[str, Mapping[str, timedelta]] = field(default_factory=dict)
     quiet: QuietHours = QuietHours()
+    calendar: Calendar | None = None
+    holidays_quiet: bool = False
 
     def limits_for(self, urgency: str, category: str | None = None) -> Limits:
         base = self.limits.get(urgency) or self.limits["normal"]
-        override = self.by_category.get(category or "", {})
+        override = dict(self.by_category.get(category or "", {}))
+        if urgency == "urgent":  # a category's working-day limit is for its routine tickets, never urgent ones
+            override = {k: v for k, v in override.items() if not isinstance(v, WorkingDays)}
         return Limits(override.get("accept", base.accept), override.get("resolve", base.resolve))
 
     def deadline(self, stage: str, urgency: str, category: str | None, since: datetime) -> datetime:
         """When the stage ('accept' or 'resolve') that started at `since` must be done."""
         limits = self.limits_for(urgency, category)
-        return since + (limits.accept if stage == "accept" else limits.resolve)
+        return self.due(limits.accept if stage == "accept" else limits.resolve, since)
+
+    def due(self, limit: timedelta, since: datetime) -> datetime:
+        """`since` plus `limit`: on the calendar's working days for a WorkingDays limit, else on the clock."""
+        if isinstance(limit, WorkingDays) and self.calendar is not None:
+            return self.calendar.add_working_time(since, limit)
+        return since + limit
+
+    def quiet_end(self, moment: datetime) -> datetime:
+        """The first moment at or after `moment` outside the quiet hours (and holidays, when they are quiet)."""
+        if self.calendar is None:
+            return self.quiet.next_end(moment)
+        return self.calendar.shift_out_of_quiet(moment, self.quiet, holidays_quiet=self.holidays_quiet)
 
     def when_to_announce(self, urgency: str, moment: datetime) -> datetime:
-        """Non-urgent breaches found in quiet hours are announced when they end; urgent ones at once."""
-        return moment if urgency == "urgent" else self.quiet.next_end(moment)
+        """Non-urgent breaches found in quiet hours (or holidays) are announced when they end; urgent ones at once."""
+        return moment if urgency == "urgent" else self.quiet_end(moment)

@@ -235,10 +235,12 @@ def escalation_stage(state: State | str) -> str:
     return "accept" if State(state) in WAITING_STATES else "resolve"
 
 
-def plan_escalation(ticket: TicketSnapshot, assignment: Assignment, limit: timedelta, now: datetime) -> Changes:
-    """What passing the ticket up sets: its level, its new owner (kept when nobody is found) and deadline."""
+def plan_escalation(ticket: TicketSnapshot, assignment: Assignment, limit: timedelta, now: datetime, *,
+                    due: datetime | None = None) -> Changes:
+    """What passing the ticket up sets: its level, its new owner (kept when nobody is found) and deadline
+    (`due` when given, e.g. counted in working days, else `now + limit`)."""
     holder = assignment.holder
-    due = now + limit
+    due = now + limit if due is None else due
     return {"escalation_level": assignment.level, "escalated": True,
             "assignee": holder.person.key if holder else ticket.assignee,
             "assignee_node": holder.node.code if holder else assignment.node.code,

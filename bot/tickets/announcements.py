@@ -56,7 +56,10 @@ class Announcements:
         if urgent and upper is not None:
             # urgent: the tier above hears at once, whatever the hour
             upper_node, address = upper
-            boss = audience.directory.responsible(upper_node.code)
+            # whoever is on duty (值班) up there at this moment, else that tier's usual handler
+            duty = await audience.on_duty(upper_node.code, ticket.created_at,
+                                          skip=(holder.person.key,) if holder else (), near=(ticket.node_code,))
+            boss = duty[0] if duty is not None else audience.directory.responsible(upper_node.code)
             line = wording.urgent_alert(ticket, reporter.node.name, holder)
             boss_mentions: tuple[str, ...] = ()
             told = upper_node.name

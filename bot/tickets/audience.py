@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +13,7 @@ from bot.config import Config
 from bot.domain.grid import GridNode, Person
 from bot.domain.people import Directory, Holder
 from bot.domain.reach import choose_room, config_rooms
-from bot.domain.tickets import Assignment, assign, max_level
+from bot.domain.tickets import Assignment, assign, escalation_node, max_level
 from bot.messages import Address, Reply
 from bot.tickets import wording
 from storage.models import TicketRow
@@ -24,6 +24,7 @@ from storage.session import Session
 _LOGGER = logging.getLogger(__name__)
 
 TICKET_PRIORITY = {"urgent": 0, "normal": 3, "low": 4}
+DUTY_ROLE = "值班"  # how someone holding a ticket because they are on duty is named
 
 
 def priority_of(ticket: TicketRow) -> int:
@@ -180,6 +181,40 @@ class Audience:
             if level >= top:
                 return Assignment(None, assignment.node, level), skipped
             level += 1
+
+    async def on_duty(self, node_code: str, at: datetime, *, skip: Collection[str] = (),
+                      near: Sequence[str] = ()) -> tuple[Holder, Address] | None:
+        """Who is on duty (值班) for the node at `at` — its own roster, else the nearest ancestor's with someone on
+        then — and where to reach them. Someone in `skip`, or whom the bot cannot reach, passes it on up."""
+        code: str | None = node_code if node_code in self.tree else None
+        while code is not None:
+            found = self.config.duty.find_on_duty(code, at, self._parent_code)
+            if found is None:
+                return None
+            duty_code, key = found
+            person = self.config.people.get(key)
+            if person is not None and key not in skip:
+                address = await self.reach(person, near=(duty_code, *near))
+                if address is not None:
+                    return Holder(person, DUTY_ROLE, self.tree.node(duty_code)), address
+                _LOGGER.info("%s is on duty for %s but cannot be reached: passed over", key, duty_code)
+            code = self._parent_code(duty_code)
+        return None
+
+    async def pick_up(self, ticket: TicketRow, at: datetime) -> tuple[Assignment, list[tuple[Holder, str]]]:
+        """Whom the ticket's next escalation goes to: whoever is on duty (值班) at `at` for the node it goes up to,
+        unless they hold it already; else that tier's usual handler (`pick`)."""
+        level = ticket.escalation_level + 1
+        if ticket.node_code in self.tree:
+            target = escalation_node(self.tree, ticket.node_code, level)
+            duty = await self.on_duty(target.code, at, skip=(ticket.assignee or "",), near=(ticket.node_code,))
+            if duty is not None:
+                return Assignment(duty[0], target, level), []
+        return await self.pick(ticket.node_code, level)
+
+    def _parent_code(self, code: str) -> str | None:
+        parent = self.tree.parent(code) if code in self.tree else None
+        return parent.code if parent is not None else None
 
     # -- lines to people -------------------------------------------------------------------------
 

@@ -334,12 +334,14 @@ class TicketDesk(TicketLookups):
                         ) -> tuple[list[Reply], EscalationAlert | None, str]:
         """The escalation itself and the reporter's line; the new holder's alert is returned to be sent
         alone or in a batch, with who now has it."""
-        assignment, skipped = picked or await self.pick(ticket.node_code, ticket.escalation_level + 1)
+        assignment, skipped = picked or await self.audience.pick_up(ticket, self.now)
         holder = assignment.holder
         stage = escalation_stage(ticket.state)
-        limits = self.settings.sla.limits_for(ticket.urgency, ticket.category)
+        sla = self.settings.sla
+        limits = sla.limits_for(ticket.urgency, ticket.category)
         limit = limits.accept if stage == "accept" else limits.resolve
-        _set(ticket, plan_escalation(TicketSnapshot.of(ticket), assignment, limit, self.now))
+        _set(ticket, plan_escalation(TicketSnapshot.of(ticket), assignment, limit, self.now,
+                                     due=sla.due(limit, self.now)))
         reason = note or wording.overdue_reason(stage)
         await self.repo.add_event(ticket, at=self.now, actor=actor_name, action=Action.ESCALATE.value,
                                   from_state=ticket.state, to_state=ticket.state,
@@ -372,7 +374,7 @@ class TicketDesk(TicketLookups):
             if not window or ticket.urgency == "urgent" or self._no_escalation(ticket) is not None:
                 replies.extend(await self.escalate(ticket, actor_name=wording.SYSTEM))
                 continue
-            picked = await self.pick(ticket.node_code, ticket.escalation_level + 1)
+            picked = await self.audience.pick_up(ticket, self.now)
             holder = picked[0].holder
             if holder is not None:
                 held = await batch.held_until(holder)

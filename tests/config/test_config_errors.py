@@ -75,6 +75,29 @@ CASES = [
      "web.open311_public must be true or false"),
 ]
 
+_SHIFT = "      - {days: \"1-5\", from: \"18:00\", to: \"08:00\", person: p2}\n"
+CASES += [  # holidays and the duty roster (值班)
+    ("working-day deadline for urgent", GOOD + "tickets:\n  deadlines:\n    urgent: {accept: 10m, resolve: 2wd}\n", 19,
+     "urgent tickets cannot have a working-day deadline"),
+    ("working-day deadline of zero days", GOOD + "tickets:\n  deadlines:\n    normal: {resolve: 0 工作日}\n", 19,
+     "at least one working day"),
+    ("calendar day that does not exist", GOOD + "calendar:\n  holidays_quiet: true\n  extra_holidays:\n"
+     "    - 2027-02-06\n    - \"2027-02-30\"\n", 21, "calendar.extra_holidays[1]: not a day"),
+    ("calendar day both off and worked", GOOD + "calendar:\n  extra_holidays: [\"2027-02-06..2027-02-12\"]\n"
+     "  extra_workdays: [\"2027-02-07\"]\n", 17, "both an extra holiday and an extra working day"),
+    ("holidays_quiet not a yes/no", GOOD + "calendar:\n  holidays_quiet: sometimes\n", 18,
+     "calendar.holidays_quiet must be true or false"),
+    ("unknown calendar key", GOOD + "calendar:\n  extra_holiday: []\n", 18, "unknown key 'extra_holiday'"),
+    ("duty for an unknown person", GOOD + "duty:\n  - node: T-01\n    weekly:\n" + _SHIFT.replace("p2", "p9"), 20,
+     "no person has the key 'p9'"),
+    ("duty for an unknown node", GOOD + "duty:\n  - node: T-09\n    weekly:\n" + _SHIFT, 18,
+     "no node has the code 'T-09'"),
+    ("overlapping duty shifts", GOOD + "duty:\n  - node: T-01\n    weekly:\n" + _SHIFT
+     + "      - {days: \"3\", from: \"20:00\", to: \"22:00\", person: p1}\n", 21, "overlaps weekly[0]"),
+    ("duty time not a time", GOOD + "duty:\n  - node: T-01\n    exceptions:\n"
+     "      - {date: \"2027-02-10\", from: \"8点\", to: \"24:00\", person: p2}\n", 20, "not a time"),
+]
+
 
 @pytest.mark.parametrize(("name", "text", "line", "words"), CASES, ids=[c[0] for c in CASES])
 def test_broken_config_names_file_line_and_fix(tmp_path: Path, name: str, text: str, line: int, words: str) -> None:
@@ -177,3 +200,49 @@ def test_ticket_settings_survive_the_cache(tmp_path: Path) -> None:
         assert config.tickets.withdraw_window.total_seconds() == 1800
         assert config.tickets.routing == {"security": "民警"}
         assert config.tickets.sla.quiet.start == config.tickets.sla.quiet.end
+
+
+def test_working_day_deadlines_are_for_routine_tickets_and_survive_the_cache(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.sla import WorkingDays
+
+    path = tmp_path / "w.yaml"
+    path.write_text(GOOD + "tickets:\n  deadlines:\n    normal: {accept: 30m, resolve: 2 工作日}\n"
+                    "  category_deadlines:\n    repair: {resolve: 3wd}\n"
+                    "calendar:\n  holidays_quiet: true\n  extra_holidays: {2027-02-08: 春节}\n"
+                    "duty:\n  - node: T\n    weekly:\n      - {days: 每天, from: 18:00, to: \"08:00\", person: p1}\n",
+                    encoding="utf-8")
+    fresh, cached = load_config(path), load_config(path)
+    friday = datetime(2027, 2, 5, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for config in (fresh, cached):
+        sla = config.tickets.sla
+        assert sla.limits_for("normal").resolve == WorkingDays(days=2)
+        assert isinstance(sla.limits_for("low", "repair").resolve, WorkingDays)
+        assert sla.limits_for("urgent", "repair").resolve == timedelta(hours=4)  # urgent stays on the clock
+        # Friday + 2 working days: Monday the 8th is the extra holiday, so Wednesday 09:00
+        assert sla.deadline("resolve", "normal", "other", friday) == friday + timedelta(days=5)
+        assert config.calendar.holidays_quiet and sla.holidays_quiet
+        assert config.duty.on_duty("T-01", friday.replace(hour=23)) is None
+        assert config.duty.find_on_duty("T-01", friday.replace(hour=23), lambda c: "T" if c == "T-01" else None) \
+            == ("T", "p1")
+
+
+def test_check_warns_when_the_holiday_data_ends(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    import chinese_calendar
+
+    from bot.cli import check
+
+    root = Path(__file__).resolve().parents[2]
+    last = max(chinese_calendar.holidays).year
+    monkeypatch.setattr(check, "today", lambda config: date(last, 12, 1))
+    assert main(["check", "--config", str(root / "config.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert f"{last + 1} 年的法定节假日和调休尚未收录" in err and "calendar.extra_holidays" in err
+    monkeypatch.setattr(check, "today", lambda config: date(last, 6, 1))
+    assert main(["check", "--config", str(root / "config.yaml")]) == 0
+    assert "calendar.extra_holidays" not in capsys.readouterr().err

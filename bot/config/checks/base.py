@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,23 @@ def kind_of(value: Any) -> str:
     if value is None:
         return "nothing"
     return f"{type(value).__name__} {value!r}"
+
+
+_PATH_STEP = re.compile(r"\.([^.\[\]:\s]+)|\[([^\]]*)\]")
+_PATH_HEAD = re.compile(r"^[A-Za-z_]+((?:\.[^.\[\]:\s]+|\[[^\]]*\])*)")
+
+
+def line_of_path(root: Any, line: int | None, message: str) -> int | None:
+    """The line of the deepest item a domain error names at its start ("duty[0].weekly[1].person: …"), walking
+    the loaded YAML from `root` (the section, found at `line`); `line` when the path leads nowhere known."""
+    head = _PATH_HEAD.match(message)
+    value, found = root, line
+    for key, index in _PATH_STEP.findall(head.group(1) if head else ""):
+        step = key or index
+        if isinstance(value, LinedList) and step.isdigit() and int(step) < len(value):
+            found, value = value.item_lines[int(step)] or found, value[int(step)]
+        elif isinstance(value, LinedDict) and step in value:
+            found, value = value.key_lines.get(step) or found, value[step]
+        else:
+            break
+    return found

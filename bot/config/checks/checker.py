@@ -6,8 +6,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.checks.base import kind_of
+from bot.config.checks.calendar import CalendarChecks
 from bot.config.checks.database import DatabaseChecks
 from bot.config.checks.digests import DigestChecks
+from bot.config.checks.duty import DutyChecks
 from bot.config.checks.lexicon import LexiconChecks
 from bot.config.checks.notices import NoticeChecks
 from bot.config.checks.people import PeopleChecks
@@ -21,11 +23,11 @@ from bot.domain.grid import GridError, GridTree
 
 
 _TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices",
-             "digests", "review")
+             "digests", "review", "calendar", "duty")
 
 
 class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChecks, LexiconChecks,
-              TicketChecks, NoticeChecks, DigestChecks):
+              TicketChecks, NoticeChecks, DigestChecks, CalendarChecks, DutyChecks):
     """Walks the loaded YAML, collecting issues, and builds the Config when there are none."""
 
     def check(self, data: Any, *, prebuilt: Prebuilt | None = None) -> Config | None:
@@ -56,6 +58,9 @@ class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChec
         notices = self.check_notices(data, timezone)
         digests = self.check_digests(data, roles)
         review = self.check_review(data)
+        calendar = self.check_calendar(data, timezone)
+        tickets = self.with_calendar(tickets, calendar)
+        duty = self.check_duty(data, timezone, people, [node.code for node in nodes])
         if self.issues:
             return None
         try:
@@ -84,7 +89,7 @@ class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChec
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
             lexicon=lexicon, tickets=tickets, notices=notices, digests=digests,
-            review=review, warnings=tuple(self.warnings),
+            review=review, warnings=tuple(self.warnings), calendar=calendar, duty=duty,
         )
 
     def check_deployment(self, data: LinedDict) -> tuple[str, str]:

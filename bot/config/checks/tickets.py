@@ -9,7 +9,7 @@ from bot.config.schema import CATEGORIES, RELAY_SCOPES, ReviewConfig, TicketConf
 from bot.config.yaml_lines import LinedDict
 from bot.domain.grid import RoleType
 from bot.domain.reach import DEFAULT_SAFETY_ADVICE
-from bot.domain.sla import DEFAULT_LIMITS, Limits, QuietHours, SlaPolicy
+from bot.domain.sla import DEFAULT_LIMITS, Limits, QuietHours, SlaPolicy, parse_working_days
 
 
 class TicketChecks(CheckerBase):
@@ -67,8 +67,8 @@ class TicketChecks(CheckerBase):
                 continue
             self.known_keys(spec_map, ("accept", "resolve"), f"tickets.deadlines.{urgency}")
             base = DEFAULT_LIMITS[urgency]
-            limits[urgency] = Limits(self.duration(spec_map, "accept", f"deadlines.{urgency}", base.accept),
-                                     self.duration(spec_map, "resolve", f"deadlines.{urgency}", base.resolve))
+            limits[urgency] = Limits(self.deadline(spec_map, "accept", f"deadlines.{urgency}", base.accept),
+                                     self.deadline(spec_map, "resolve", f"deadlines.{urgency}", base.resolve))
         by_category: dict[str, dict[str, timedelta]] = {}
         per_cat = self.mapping(section.get("category_deadlines"), self.line_of(section, "category_deadlines"),
                                "tickets.category_deadlines")
@@ -82,7 +82,7 @@ class TicketChecks(CheckerBase):
             if spec_map is None:
                 continue
             self.known_keys(spec_map, ("accept", "resolve"), f"tickets.category_deadlines.{category}")
-            by_category[category] = {k: self.duration(spec_map, k, f"category_deadlines.{category}", timedelta(1))
+            by_category[category] = {k: self.deadline(spec_map, k, f"category_deadlines.{category}", timedelta(1))
                                      for k in ("accept", "resolve") if k in spec_map}
         quiet = quiet_default
         if section.get("quiet_hours") is False:  # YAML reads a bare `off` / `no` as false
@@ -115,6 +115,25 @@ class TicketChecks(CheckerBase):
                             relay=relay, routing=routing, sla=SlaPolicy(limits, by_category, quiet),
                             attachments_dir=attachments or "data/attachments", safety_advice=advice,
                             escalation_batch=batch)
+
+    def deadline(self, mapping: LinedDict, key: str, where: str, default: timedelta) -> timedelta:
+        """A duration, or for a routine urgency or a category a number of working days (`2wd`, `2 工作日`).
+
+        Urgent tickets run on the clock, nights and holidays too: a working-day limit there is refused."""
+        working = parse_working_days(mapping.get(key))
+        if working is None:
+            return self.duration(mapping, key, where, default)
+        if where == "deadlines.urgent":
+            self.error(self.line_of(mapping, key), f"tickets.{where}.{key} is {mapping.get(key)!r}, but urgent "
+                       "tickets cannot have a working-day deadline (they run through nights, weekends and "
+                       "holidays)", f"write a duration on the clock, e.g. {key}: {'10m' if key == 'accept' else '4h'}; "
+                       "working days (2wd, 2 工作日) are for normal and low tickets")
+            return default
+        if working.days < 1:
+            self.error(self.line_of(mapping, key), f"tickets.{where}.{key} must be at least one working day",
+                       "e.g. 2wd")
+            return default
+        return working
 
     def check_review(self, data: LinedDict) -> ReviewConfig:
         section = self.mapping(data.get("review"), self.line_of(data, "review"), "review")
