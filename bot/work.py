@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TypeVar
 
+from bot.care import CareDesk
 from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
@@ -81,6 +82,10 @@ class Work:
     def digests(self) -> DigestDesk:
         return DigestDesk(self.session, self.config, self.now, directory=self.directory,
                           bot_id=self.services.bot_id())
+
+    @cached_property
+    def care(self) -> CareDesk:
+        return CareDesk(self.session, self.config, self.directory, self.now)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("domain", ("bot.domain", "bot.messages", "bot.clock")),
     ("storage", ("storage",)),
     ("config", ("bot.config", "bot.transport", "bot.jobs")),
-    ("desks", ("bot.tickets", "bot.notices", "bot.review", "bot.digests", "bot.chart")),
+    ("desks", ("bot.tickets", "bot.notices", "bot.review", "bot.digests", "bot.chart", "bot.care")),
     ("work", ("bot.work", "bot.feature")),
     ("handlers", ("handlers",)),
     ("runtime", ("bot.inbound", "bot.rooms", "bot.chores", "bot.outbox", "bot.cluster", "bot.settle")),

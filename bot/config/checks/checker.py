@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.checks.base import kind_of
+from bot.config.checks.care import CareChecks
 from bot.config.checks.database import DatabaseChecks
 from bot.config.checks.digests import DigestChecks
 from bot.config.checks.lexicon import LexiconChecks
@@ -23,11 +24,11 @@ if TYPE_CHECKING:
     from bot.config.cache import Prebuilt
 
 _TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices",
-             "digests", "review")
+             "digests", "review", "care")
 
 
 class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChecks, LexiconChecks,
-              TicketChecks, NoticeChecks, DigestChecks):
+              TicketChecks, NoticeChecks, DigestChecks, CareChecks):
     """Walks the loaded YAML, collecting issues, and builds the Config when there are none."""
 
     def check(self, data: Any, *, prebuilt: "Prebuilt | None" = None) -> Config | None:
@@ -82,11 +83,14 @@ class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChec
             self.error(self.line_of(section, "room"), f"digests.room {digests.room!r} is not a group of any node",
                        "name a group listed under a node's rooms (its topic), e.g. the community's work group")
             return None
+        care = self.check_care(data, tree, people, roles)
+        if self.issues:
+            return None
         return Config(
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
             lexicon=lexicon, tickets=tickets, notices=notices, digests=digests,
-            review=review, warnings=tuple(self.warnings),
+            review=review, care=care, warnings=tuple(self.warnings),
         )
 
     def check_deployment(self, data: LinedDict) -> tuple[str, str]:
