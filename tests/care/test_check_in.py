@@ -6,6 +6,7 @@ Scenario tests through the replay machinery (simulator, virtual clock, real jobs
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -151,3 +152,35 @@ async def test_a_visit_is_recorded_and_counted(sample_config, db_spec):
     entries = [r.entry for r in sample_config.care.residents]
     stored = [Visit(r.entry_key, r.at, r.kind, r.by, r.note) for r in rows]
     assert coverage(entries, stored, at(12).date()) == (2, 1)
+
+
+async def test_a_restart_neither_repeats_nor_misses_a_step(sample_config, db_spec):
+    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+        await replay.finish(at(11, 5))
+        before = replay.sent()
+    # the bot is down from 11:05 to 11:50: it comes back, asks nobody twice, and catches up on what is due
+    async with Replay(sample_config, db_spec.database(), at(11, 50)) as replay:
+        await replay.finish(at(13, 0))
+        after = replay.sent()
+    assert len(to(before, GRANNY)) == 1 and len([m for m in to(before, STAIRWAY) if "报平安" in m["text"]]) == 1
+    assert not to(after, GRANNY) and not [m for m in to(after, STAIRWAY) if "上门或打个电话" in m["text"]]
+    [son] = [m for m in to(after, SON) if "报平安未回复" in m["text"]]
+    assert at(11, 50) <= local(son) < at(11, 52)
+    assert [m for m in to(after, SON) if "紧急工单" in m["text"]]
+
+
+async def test_in_the_group_she_is_asked_there_and_her_answer_there_counts(sample_config, db_spec):
+    [wu, *others] = sample_config.care.residents
+    assert wu.check_in is not None
+    group = dataclasses.replace(wu, check_in=dataclasses.replace(wu.check_in, channel="group"))
+    config = dataclasses.replace(sample_config, care=dataclasses.replace(sample_config.care,
+                                                                         residents=(group, *others)))
+    async with Replay(config, db_spec.database(), DAY) as replay:
+        await replay.feed(Event(at=at(9, 30)))
+        room = replay.sim.find_room("1号楼1单元楼道群")
+        await replay.sim.post(room.id, GRANNY, "好着呢", sender_name="1-1-601 吴奶奶")
+        await replay.finish(at(13, 0))
+        sent = replay.sent()
+    [prompt] = [m for m in sent if m["room"] == "1号楼1单元楼道群"]
+    assert prompt["text"] == "@1-1-601 吴奶奶 今天好吗？回复 1 报平安" and prompt["mentions"] == [GRANNY]
+    assert not to(sent, GRANNY) and not to(sent, STAIRWAY)

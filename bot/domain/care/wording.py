@@ -148,7 +148,7 @@ def coverage_text(cov: Coverage, *, label: str = "本月", missing: Sequence[Car
 
 def prompt_in_group_text(entry: CareEntry, nickname: str) -> str:
     """The morning prompt in a group, @-ing the resident: '@1-1-601 吴奶奶 今天好吗？回复 1 报平安'."""
-    return f"@{nickname} {entry.name}，今天好吗？回复 1 报平安"
+    return f"@{nickname} 今天好吗？回复 1 报平安"
 
 
 def thanks_text(entry: CareEntry, *, by_proxy: bool = False) -> str:
