@@ -184,3 +184,16 @@ async def test_in_the_group_she_is_asked_there_and_her_answer_there_counts(sampl
     [prompt] = [m for m in sent if m["room"] == "1号楼1单元楼道群"]
     assert prompt["text"] == "@1-1-601 吴奶奶 今天好吗？回复 1 报平安" and prompt["mentions"] == [GRANNY]
     assert not to(sent, GRANNY) and not to(sent, STAIRWAY)
+
+
+async def test_the_evening_digest_tells_leaders_with_a_care_duty_the_months_visits(sample_config, db_spec):
+    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+        await replay.feed(Event(at=at(10), sender="zhao_jie", text="#走访 5-601 已上门，身体好"))
+        await replay.finish(at(18, 30))  # 吴奶奶 does not answer either: an urgent ticket makes the day's digest
+        sent = replay.sent()
+    digests = {m["to"]: m["text"] for m in sent if m["text"].startswith("【")}
+    assert "本月应访 2 户，已访 1 户（50%）" in digests[GRID]  # 陈丽, 网格长 of 第一网格
+    assert "1-1-601 吴奶奶：还没有走访记录" in digests[GRID]
+    assert "本月应访 2 户，已访 1 户" in digests["wxid_lihongmei"]  # 社区书记
+    # 周强 leads the second grid, where nobody is in the ledger: no care line, no names
+    assert all("关爱" not in text and "吴奶奶" not in text for key, text in digests.items() if key == "wxid_zhouqiang")
