@@ -41,8 +41,8 @@ def care_lines(sent: list[dict]) -> list[dict]:
     return [m for m in sent if "吴奶奶" in m["text"] or "独居老人" in m["text"]]
 
 
-async def test_a_day_without_an_answer_goes_step_by_step_to_an_urgent_ticket(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_a_day_without_an_answer_goes_step_by_step_to_an_urgent_ticket(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.finish(at(13, 0))
         sent = replay.sent()
 
@@ -73,8 +73,8 @@ async def test_a_day_without_an_answer_goes_step_by_step_to_an_urgent_ticket(sam
     assert len(to(sent, GRANNY)) == 1 and len([m for m in care_lines(sent) if "上门或打个电话" in m["text"]]) == 1
 
 
-async def test_an_answer_at_twenty_past_nine_ends_the_day(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_an_answer_at_twenty_past_nine_ends_the_day(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(9, 20)))
         await replay.sim.post_direct(GRANNY, "吴奶奶", "👍")
         await replay.finish(at(14, 0))
@@ -83,8 +83,8 @@ async def test_an_answer_at_twenty_past_nine_ends_the_day(sample_config, db_spec
     assert [m for m in care_lines(sent) if m["to"] != GRANNY] == []
 
 
-async def test_a_late_answer_stands_the_helpers_down(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_a_late_answer_stands_the_helpers_down(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(11, 10)))
         await replay.sim.post_direct(GRANNY, "吴奶奶", "1")
         await replay.finish(at(14, 0))
@@ -94,8 +94,8 @@ async def test_a_late_answer_stands_the_helpers_down(sample_config, db_spec):
     assert not [m for m in sent if "报平安未回复" in m["text"] or "紧急工单" in m["text"]]
 
 
-async def test_the_stairway_leader_seeing_her_counts(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_the_stairway_leader_seeing_her_counts(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(11, 15)))
         await replay.sim.post_direct(STAIRWAY, "钱老师", "见到了，在家挺好的")
         await replay.finish(at(14, 0))
@@ -104,8 +104,8 @@ async def test_the_stairway_leader_seeing_her_counts(sample_config, db_spec):
     assert not [m for m in sent if "报平安未回复" in m["text"] or "紧急工单" in m["text"]]
 
 
-async def test_no_one_at_the_door_is_no_answer(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_no_one_at_the_door_is_no_answer(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(11, 15)))
         await replay.sim.post_direct(STAIRWAY, "钱老师", "敲门没人开，电话也打不通")
         await replay.finish(at(11, 45))
@@ -113,8 +113,8 @@ async def test_no_one_at_the_door_is_no_answer(sample_config, db_spec):
     assert [m for m in to(sent, SON) if "报平安未回复" in m["text"]]
 
 
-async def test_a_week_at_her_daughters_pauses_then_it_resumes(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_a_week_at_her_daughters_pauses_then_it_resumes(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(9, 5)))
         await replay.sim.post_direct(GRANNY, "吴奶奶", "我去女儿家住一周")
         await replay.feed(Event(at=at(9, 10, day=7)))
@@ -129,8 +129,8 @@ async def test_a_week_at_her_daughters_pauses_then_it_resumes(sample_config, db_
     assert not [m for m in care_lines(sent) if m["to"] != GRANNY]  # a pause is no silence to worry about
 
 
-async def test_a_visit_is_recorded_and_counted(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_a_visit_is_recorded_and_counted(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(10), room="江桥花苑5幢微网格", sender="zhao_jie",
                                 text="#走访 5-601 已上门，身体好，药够吃"))
         await replay.feed(Event(at=at(10, 5), room="江桥花苑5幢微网格", sender="1-101 王芳", text="#走访 5-601 看过了"))
@@ -149,17 +149,17 @@ async def test_a_visit_is_recorded_and_counted(sample_config, db_spec):
     assert [m["text"] for m in to(sent, "sim:1-101 王芳")][0].startswith("#走访 / #电访 是关爱责任人")
     assert "没有找到：9-901" in to(sent, "wxid_zhaojie")[-1]["text"]
     assert [(r.entry_key, r.by, r.kind) for r in rows] == [("lin_apo", "zhao_jie", "visit")]
-    entries = [r.entry for r in sample_config.care.residents]
+    entries = [r.entry for r in care_config.care.residents]
     stored = [Visit(r.entry_key, r.at, r.kind, r.by, r.note) for r in rows]
     assert coverage(entries, stored, at(12).date()) == (2, 1)
 
 
-async def test_a_restart_neither_repeats_nor_misses_a_step(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_a_restart_neither_repeats_nor_misses_a_step(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.finish(at(11, 5))
         before = replay.sent()
     # the bot is down from 11:05 to 11:50: it comes back, asks nobody twice, and catches up on what is due
-    async with Replay(sample_config, db_spec.database(), at(11, 50)) as replay:
+    async with Replay(care_config, db_spec.database(), at(11, 50)) as replay:
         await replay.finish(at(13, 0))
         after = replay.sent()
     assert len(to(before, GRANNY)) == 1 and len([m for m in to(before, STAIRWAY) if "报平安" in m["text"]]) == 1
@@ -169,11 +169,11 @@ async def test_a_restart_neither_repeats_nor_misses_a_step(sample_config, db_spe
     assert [m for m in to(after, SON) if "紧急工单" in m["text"]]
 
 
-async def test_in_the_group_she_is_asked_there_and_her_answer_there_counts(sample_config, db_spec):
-    [wu, *others] = sample_config.care.residents
+async def test_in_the_group_she_is_asked_there_and_her_answer_there_counts(care_config, db_spec):
+    [wu, *others] = care_config.care.residents
     assert wu.check_in is not None
     group = dataclasses.replace(wu, check_in=dataclasses.replace(wu.check_in, channel="group"))
-    config = dataclasses.replace(sample_config, care=dataclasses.replace(sample_config.care,
+    config = dataclasses.replace(care_config, care=dataclasses.replace(care_config.care,
                                                                          residents=(group, *others)))
     async with Replay(config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(9, 30)))
@@ -186,8 +186,8 @@ async def test_in_the_group_she_is_asked_there_and_her_answer_there_counts(sampl
     assert not to(sent, GRANNY) and not to(sent, STAIRWAY)
 
 
-async def test_the_evening_digest_tells_leaders_with_a_care_duty_the_months_visits(sample_config, db_spec):
-    async with Replay(sample_config, db_spec.database(), DAY) as replay:
+async def test_the_evening_digest_tells_leaders_with_a_care_duty_the_months_visits(care_config, db_spec):
+    async with Replay(care_config, db_spec.database(), DAY) as replay:
         await replay.feed(Event(at=at(10), sender="zhao_jie", text="#走访 5-601 已上门，身体好"))
         await replay.finish(at(18, 30))  # 吴奶奶 does not answer either: an urgent ticket makes the day's digest
         sent = replay.sent()
