@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 
+from bot.care import CareDesk
 from bot.config import Config
 from bot.domain.digest import (
     DigestFigures,
@@ -37,6 +38,7 @@ from bot.domain.digest import (
 )
 from bot.domain.grid import GridNode, node_path
 from bot.domain.people import Directory
+from bot.domain.privacy import mask_personal
 from bot.messages import Address, Reply
 from storage.digest_repository import DigestRepository
 from storage.review_repository import ReviewRepository
@@ -269,8 +271,9 @@ class DigestSender:
         async def write(session: Session) -> tuple[str, DigestFigures]:
             desk = DigestDesk(session, self.config, now, directory=self.directory,
                               bot_id=self.bot_id() if callable(self.bot_id) else self.bot_id)
-            return await desk.compose(item.recipient.node_code, period, daily=weekly_chart,
-                                      chart_link=chart_url(self.config, path) if path else None)
+            text, figures = await desk.compose(item.recipient.node_code, period, daily=weekly_chart,
+                                               chart_link=chart_url(self.config, path) if path else None)
+            return await self._with_care(session, text, item.recipient, now), figures
 
         text, figures = await self.db.run(write, what="writing a digest")
         if self.config.digests.skip_empty and is_empty(figures):
@@ -324,6 +327,20 @@ class DigestSender:
                          recipient.key)
             return []
         return replies
+
+
+    async def _with_care(self, session: Session, text: str, recipient: Recipient, now: datetime) -> str:
+        """The care line, for a person with a care duty on the digest's node (never for a group)."""
+        person = self.config.people.get(recipient.key) if recipient.to_kind == "contact" else None
+        if person is None or not self.config.care.residents:
+            return text
+        directory = self.directory or Directory(self.config.tree, self.config.people, self.config.roles)
+        line = await CareDesk(session, self.config, directory, now).ledger_line(recipient.node_code, person)
+        if not line:
+            return text
+        chart = text.rfind("\n📈 ")  # the chart link stays last (it is taken out if drawing fails)
+        at = chart if chart >= 0 else len(text)
+        return text[:at] + "\n" + mask_personal(line) + text[at:]
 
 
 async def digest_text(db: Database, config: Config, node_code: str, period: Period, now: datetime,

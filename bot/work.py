@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TypeVar
 
+from bot.care import CareDesk
 from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
@@ -96,6 +97,10 @@ class Work:
     @cached_property
     def duty(self) -> DutyDesk:
         return DutyDesk(self.config, self.directory, self.now)
+
+    @cached_property
+    def care(self) -> CareDesk:
+        return CareDesk(self.session, self.config, self.directory, self.now)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""

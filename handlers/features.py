@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.feature import Feature, Stage
-from handlers import commands, digest, duty, households, identity, notice, review, tickets
+from handlers import care, commands, digest, duty, households, identity, notice, review, tickets
 from handlers.router import Router
 
 FEATURES: tuple[Feature, ...] = (
     identity.FEATURE,
     commands.FEATURE,
     notice.FEATURE,
+    care.FEATURE,  # before tickets: a resident's photo answering 报平安 is not a ticket's photo
     tickets.FEATURE,
     review.FEATURE,
     digest.FEATURE,

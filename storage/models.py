@@ -478,3 +478,63 @@ class HouseholdPersonRow(Base):
     whereabouts: Mapped[str] = mapped_column(String(100), default="")  # a proxy's "在杭州工作"
     moved_in: Mapped[date | None] = mapped_column(Date)
     moved_out: Mapped[date | None] = mapped_column(Date)
+# -- care (关爱台账): the daily 报平安 and visits (migration 0014) -----------------------------------------
+
+
+class CareStepRow(Base):
+    """A step of one resident's daily check-in, done: prompt, look_in, alert, ticket, answered (once a day each)."""
+
+    __tablename__ = "care_steps"
+    __table_args__ = (UniqueConstraint("entry_key", "day", "step", name="uq_care_steps_entry_day_step"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(100))
+    day: Mapped[str] = mapped_column(String(10))  # the local date, ISO (2026-11-23)
+    step: Mapped[str] = mapped_column(String(12))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ref: Mapped[str | None] = mapped_column(String(100))  # e.g. the ticket opened ("ticket:12")
+
+
+class CareReplyRow(Base):
+    """A sign of life for a resident's check-in: their message, or a helper's word that they are all right."""
+
+    __tablename__ = "care_replies"
+    __table_args__ = (Index("ix_care_replies_entry_at", "entry_key", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(20), default="text")
+    text: Mapped[str] = mapped_column(Text, default="")
+    by_subject: Mapped[bool] = mapped_column(Boolean, default=True)
+    sender_id: Mapped[str] = mapped_column(String(200))
+
+
+class CarePauseRow(Base):
+    """Days without a check-in, from the resident's or a relative's own words ("我去女儿家住一周")."""
+
+    __tablename__ = "care_pauses"
+    __table_args__ = (Index("ix_care_pauses_entry_end", "entry_key", "end_day"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(100))
+    start_day: Mapped[str] = mapped_column(String(10))
+    end_day: Mapped[str] = mapped_column(String(10))
+    said_on: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text, default="")
+    sender_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CareVisitRow(Base):
+    """A visit (走访) or a call (电访) recorded against a ledger entry."""
+
+    __tablename__ = "care_visits"
+    __table_args__ = (Index("ix_care_visits_entry_at", "entry_key", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(10))  # visit / call
+    by: Mapped[str] = mapped_column(String(100))  # person key
+    note: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,6 +9,7 @@ unreachable is a failure, never a skip.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import uuid
@@ -22,6 +23,7 @@ from sqlalchemy import text
 
 from bot.clock import VirtualClock
 from bot.config import Config, load_config
+from bot.config.schema import CareConfig
 from storage.models import Base
 from storage.session import Database
 
@@ -126,8 +128,16 @@ def clock() -> VirtualClock:
 
 
 @pytest.fixture(scope="session")
-def sample_config() -> Config:
+def care_config() -> Config:
+    """The sample config as shipped, with its care ledger (吴奶奶's daily 报平安 at 09:00)."""
     return load_config(SAMPLE_CONFIG, cache=False)
+
+
+@pytest.fixture(scope="session")
+def sample_config(care_config: Config) -> Config:
+    """The sample config without its care ledger: other features' scenarios run for hours or days, and an
+    unanswered 报平安 every morning would open urgent tickets in the middle of them (tests/care uses care_config)."""
+    return dataclasses.replace(care_config, care=CareConfig())
 
 
 @pytest.fixture

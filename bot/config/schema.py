@@ -6,12 +6,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import WorkCalendar
+from bot.domain.care import DEFAULT_DUTY_ROLES, DEFAULT_KINDS, CareEntry
 from bot.domain.digest import Schedule
 from bot.domain.duty import Roster
 from bot.domain.grid import GridNode, GridTree, Person, RoleType
@@ -168,6 +169,44 @@ class DigestConfig:
     skip_empty: bool = True  # no digest for a period with nothing in it (bot.domain.digest.is_empty)
 
 
+CHECK_IN_CHANNELS = ("private", "group")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInSetting:
+    """One resident's daily 报平安: when, where (private chat or the group) and to whom (the resident or a proxy)."""
+
+    at: time
+    answer_by: time
+    channel: str = "private"
+    contact: str = ""  # a WeChat id, or a person key of a proxy who answers for the resident
+
+
+@dataclass(frozen=True, slots=True)
+class CareResident:
+    """A ledger entry as configured, with its daily check-in (None: no 报平安)."""
+
+    entry: CareEntry
+    check_in: CheckInSetting | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CareConfig:
+    """The care ledger (关爱台账): kinds, who has a care duty, check-in timing, the residents."""
+
+    kinds: tuple[str, ...] = DEFAULT_KINDS
+    duty_roles: tuple[str, ...] = DEFAULT_DUTY_ROLES
+    at: time = time(9, 0)
+    answer_by: time = time(11, 0)
+    second_after: timedelta = timedelta(minutes=30)  # after the 楼道长 was asked: the family and grid leader
+    ticket_after: timedelta = timedelta(minutes=30)  # after them: the urgent ticket
+    holidays: tuple[date, ...] = ()  # days without a check-in (only those configured)
+    residents: tuple[CareResident, ...] = ()
+
+    def resident(self, key: str) -> CareResident | None:
+        return next((r for r in self.residents if r.entry.key == key), None)
+
+
 @dataclass(frozen=True, slots=True)
 class CalendarConfig:
     """Working days (public holidays, 调休, the deployment's extra days) and whether holidays are quiet."""
@@ -204,6 +243,7 @@ class Config:
     notices: NoticeConfig = NoticeConfig()
     digests: DigestConfig = DigestConfig()
     review: ReviewConfig = ReviewConfig()
+    care: CareConfig = CareConfig()
     warnings: tuple[str, ...] = ()
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     duty: Roster = field(default_factory=Roster)  # 值班: who is on duty for a node when

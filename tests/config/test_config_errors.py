@@ -29,6 +29,18 @@ GOOD = dedent("""\
             roles: {网格长: [p2]}
     """)
 
+CARE = GOOD + dedent("""\
+    care:
+      residents:
+        - key: r1
+          name: 吴奶奶
+          node: T-01
+          address: 1-1-601
+          kinds: [独居老人]
+          responsible: p2
+          check_in: {contact: wx_r1}
+    """)
+
 # (name, config text, line expected in the error, words expected in the message)
 CASES = [
     ("bad yaml indentation", GOOD.replace("    name: 一网格", "   name: 一网格"), 13, "bad YAML"),
@@ -73,6 +85,23 @@ CASES = [
     ("public url without scheme", GOOD + "web:\n  public_url: grid.example.org\n", 18, "not a web address"),
     ("open311 public feed not a yes/no", GOOD + "web:\n  open311_public: maybe\n", 18,
      "web.open311_public must be true or false"),
+    ("care: unknown kind", CARE.replace("[独居老人]", "[孤寡]"), 19, "不认识的关爱类别：孤寡"),
+    ("care: node not in the tree", CARE.replace("node: T-01", "node: T-09"), 21, "node 'T-09' is not in the tree"),
+    ("care: responsible not defined", CARE.replace("responsible: p2", "responsible: p9"), 24,
+     "responsible 'p9' is not defined"),
+    ("care: check-in time not a time", CARE.replace("{contact: wx_r1}", "{at: noon, contact: wx_r1}"), 25,
+     "check_in.at is not a time of day"),
+    ("care: check-in channel", CARE.replace("{contact: wx_r1}", "{channel: wall, contact: wx_r1}"), 25,
+     "must be private or group"),
+    ("care: check-in without contact", CARE.replace("{contact: wx_r1}", "{at: '09:00'}"), 25, "needs 'contact'"),
+    ("care: answer_by before at", CARE.replace("{contact: wx_r1}", "{at: '11:00', answer_by: '09:00', contact: x}"),
+     25, "answer_by must come after at"),
+    ("care: neither visits nor check-in", CARE.replace("      check_in: {contact: wx_r1}\n", ""), 19,
+     "请写明多久走访或电话一次"),
+    ("care: unknown resident key", CARE.replace("address: 1-1-601", "adress: 1-1-601"), 22, "unknown key 'adress'"),
+    ("care: unknown duty role", GOOD + "care:\n  duty_roles: [管家]\n", 18, "unknown role '管家'"),
+    ("care: residents not a list", GOOD + "care:\n  residents: {key: r1}\n", 18, "care.residents must be a list"),
+    ("care: holiday not a date", GOOD + "care:\n  holidays: [国庆]\n", 18, "is not a date"),
 ]
 
 _SHIFT = "      - {days: \"1-5\", from: \"18:00\", to: \"08:00\", person: p2}\n"
@@ -246,3 +275,11 @@ def test_check_warns_when_the_holiday_data_ends(capsys: pytest.CaptureFixture[st
     monkeypatch.setattr(check, "today", lambda config: date(last, 6, 1))
     assert main(["check", "--config", str(root / "config.yaml")]) == 0
     assert "calendar.extra_holidays" not in capsys.readouterr().err
+def test_a_care_resident_loads_with_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "care.yaml"
+    path.write_text(CARE, encoding="utf-8")
+    care = load_config(path, cache=False).care
+    [resident] = care.residents
+    assert resident.entry.name == "吴奶奶" and resident.entry.check_in and resident.check_in is not None
+    assert (resident.check_in.at.hour, resident.check_in.answer_by.hour, resident.check_in.channel) == (9, 11, "private")
+    assert care.duty_roles[0] == "社区书记" and "独居老人" in care.kinds

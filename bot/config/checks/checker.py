@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.checks.base import kind_of
 from bot.config.checks.calendar import CalendarChecks
+from bot.config.checks.care import CareChecks
 from bot.config.checks.database import DatabaseChecks
 from bot.config.checks.digests import DigestChecks
 from bot.config.checks.duty import DutyChecks
@@ -23,11 +24,11 @@ from bot.domain.grid import GridError, GridTree
 
 
 _TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices",
-             "digests", "review", "calendar", "duty")
+             "digests", "review", "calendar", "duty", "care")
 
 
 class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChecks, LexiconChecks,
-              TicketChecks, NoticeChecks, DigestChecks, CalendarChecks, DutyChecks):
+              TicketChecks, NoticeChecks, DigestChecks, CalendarChecks, DutyChecks, CareChecks):
     """Walks the loaded YAML, collecting issues, and builds the Config when there are none."""
 
     def check(self, data: Any, *, prebuilt: Prebuilt | None = None) -> Config | None:
@@ -85,11 +86,14 @@ class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChec
             self.error(self.line_of(section, "room"), f"digests.room {digests.room!r} is not a group of any node",
                        "name a group listed under a node's rooms (its topic), e.g. the community's work group")
             return None
+        care = self.check_care(data, tree, people, roles)
+        if self.issues:
+            return None
         return Config(
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
             lexicon=lexicon, tickets=tickets, notices=notices, digests=digests,
-            review=review, warnings=tuple(self.warnings), calendar=calendar, duty=duty,
+            review=review, warnings=tuple(self.warnings), calendar=calendar, duty=duty, care=care,
         )
 
     def check_deployment(self, data: LinedDict) -> tuple[str, str]:

@@ -7,7 +7,7 @@ address, and how long nobody has heard from the resident, because those are what
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.care.checkin import Reply
@@ -80,10 +80,12 @@ def answered_text(entry: CareEntry, reply: Reply, *, timezone: str = "Asia/Shang
 def pause_ack_text(entry: CareEntry, pause: Pause, *, by_proxy: bool = False) -> str:
     """The acknowledgement of a pause, to the resident or to the relative who announced it."""
     span = _md(pause.start) if pause.start == pause.end else f"{_md(pause.start)}到{_md(pause.end)}"
+    back = _md(pause.end + timedelta(days=1))  # it resumes by itself: nobody has to remember to say so
     if by_proxy:
-        return (f"收到，{entry.name}{span}（{pause.reason}）暂停每天的报平安。"
-                f"回来后{entry.name}回复任意一条消息就恢复。")
-    return f"{entry.name}，收到！{span}（{pause.reason}）不用报平安了。回来后回复任意一条消息就恢复，祝您一切顺利！"
+        return (f"收到，{entry.name}{span}（{pause.reason}）暂停每天的报平安，{back}起恢复。"
+                f"提前回来的话，请{entry.name}给我回一条消息就行。")
+    return (f"{entry.name}，收到！{span}（{pause.reason}）不用报平安，{back}起恢复。"
+            f"提前回来了，给我回一条消息就行。祝您一切顺利！")
 
 
 def holiday_text(day: date) -> str:
@@ -142,3 +144,30 @@ def coverage_text(cov: Coverage, *, label: str = "本月", missing: Sequence[Car
         more = f" 等 {len(missing)} 户" if len(missing) > show else ""
         text += f"；未访：{names}{more}"
     return text
+
+
+def prompt_in_group_text(entry: CareEntry, nickname: str) -> str:
+    """The morning prompt in a group, @-ing the resident: '@1-1-601 吴奶奶 今天好吗？回复 1 报平安'."""
+    return f"@{nickname} 今天好吗？回复 1 报平安"
+
+
+def thanks_text(entry: CareEntry, *, by_proxy: bool = False) -> str:
+    """To the resident (or the proxy) who answered in the private chat: heard, nothing else to do."""
+    if by_proxy:
+        return f"收到，已记下{entry.name}今天平安，谢谢您！"
+    return f"收到，谢谢{entry.name}！祝您一天顺心。"
+
+
+def confirmed_text(entry: CareEntry) -> str:
+    """To a helper who says they have seen the resident."""
+    return f"谢谢您！已记下{entry.name}平安，其他人不用再跑了。"
+
+
+def ticket_opened_text(entry: CareEntry, number: int) -> str:
+    """To the helpers already asked, when nobody could reach the resident: the urgent ticket's number."""
+    return f"{entry.name}仍然联系不上，已开紧急工单 #{number}，社区会马上派人上门。见到了请回我一声。"
+
+
+def visit_forbidden_text() -> str:
+    """The reply to `#走访` from someone without a care duty."""
+    return "#走访 / #电访 是关爱责任人（楼道长、微网格长、网格长等）记录走访用的命令。"
