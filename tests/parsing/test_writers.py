@@ -19,6 +19,8 @@ from collections import Counter
 import pytest
 
 from tests.parsing.writers import (
+    FIRST_HELDOUT,
+    FRESH_HELDOUT,
     HELDOUT_WRITERS,
     WRITERS,
     lines_of,
@@ -76,14 +78,22 @@ def test_held_out_misses_are_never_shown():
 
 ISSUE_FLOORS = {"kind": 0.92, "ticket_precision": 0.95, "false_tickets_per_100": 2, "lost": 0.03, "category": 0.88,
                 "urgent_recall": 0.97, "location": 0.90}
-REACHED = {"kind": 0.93, "ticket_precision": 0.99, "false_tickets_per_100": 0.5, "lost": 0.04, "category": 0.88,
-           "urgent_recall": 0.88, "location": 0.96}  # guarded where a floor is not met yet
+# what each held-out set reached (guarded where a floor is not met yet; the issue stays open until it is)
+REACHED = {
+    "first": {"kind": 0.93, "ticket_precision": 0.99, "false_tickets_per_100": 0.5, "lost": 0.04, "category": 0.88,
+              "urgent_recall": 0.88, "location": 0.96},
+    # the fresh writers' first score (2026-12-01): lost 0.024, category 0.893 — urgent recall 0.878 is short of 0.97
+    "fresh": {"kind": 0.92, "ticket_precision": 0.97, "false_tickets_per_100": 1.0, "lost": 0.03, "category": 0.88,
+              "urgent_recall": 0.87, "location": 0.96},
+}
 
 
-def test_floors_on_the_held_out_writers():
-    s = score(lines_of(HELDOUT_WRITERS))
+@pytest.mark.parametrize("held_out", ["first", "fresh"])
+def test_floors_on_the_held_out_writers(held_out):
+    s = score(lines_of(FIRST_HELDOUT if held_out == "first" else FRESH_HELDOUT))
     print(json.dumps(s.row()))
-    guard = {k: (max if k in ("lost", "false_tickets_per_100") else min)(ISSUE_FLOORS[k], REACHED[k])
+    reached = REACHED[held_out]
+    guard = {k: (max if k in ("lost", "false_tickets_per_100") else min)(ISSUE_FLOORS[k], reached[k])
              for k in ISSUE_FLOORS}
     assert s.kind_accuracy >= guard["kind"]
     assert s.ticket_precision >= guard["ticket_precision"]
