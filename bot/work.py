@@ -110,18 +110,18 @@ class Work:
         return len(self.said)
 
 
-async def perform(services: Services, job: Callable[[Work], Awaitable[T]], *, what: str, wake: bool = True) -> T:
-    """Run `job` on a fresh Work in one transaction, queue what it said, and wake the sender after the commit
-    (always: a desk may have queued rows of its own, such as a notice's copies for every group). `wake=False`
-    for a look that only reads (a job's hint)."""
+async def perform(services: Services, job: Callable[[Work], Awaitable[T]], *, what: str,
+                  wake: bool | None = None) -> T:
+    """Run `job` on a fresh Work in one transaction, queue what it said, and wake the sender after the commit if
+    anything was said. `wake=True`: wake it anyway (a desk queued rows of its own, such as a notice's copies for
+    every group); `wake=False`: never (a look that only reads, such as a job's hint)."""
 
-    async def run(session: Session) -> T:
+    async def run(session: Session) -> tuple[T, int]:
         work = Work(session, services, services.clock.now())  # a retried attempt starts afresh
         result = await job(work)
-        await work.queue_said()
-        return result
+        return result, await work.queue_said()
 
-    result = await services.db.run(run, what=what)
-    if wake:
+    result, queued = await services.db.run(run, what=what)
+    if wake or (wake is None and queued):
         services.wake()
     return result

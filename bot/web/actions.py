@@ -153,7 +153,7 @@ async def act_on_ticket(bot: GridBot, user: WebUser, number: int, action_key: st
     async def job(work: Work) -> str:
         return (await _act(work, user, number, action_key, note, target))[1]
 
-    return await perform(bot.services, job, what="ticket action")
+    return await perform(bot.services, job, what="ticket action", wake=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +193,7 @@ async def act_on_tickets(bot: GridBot, user: WebUser, numbers: list[int], action
 
     outcomes = []
     for number in dict.fromkeys(numbers[:BULK_LIMIT]):  # each once, in the order ticked
-        outcomes.append(await perform(bot.services, lambda work, n=number: one(work, n), what="bulk ticket action"))
+        outcomes.append(await perform(bot.services, lambda work, n=number: one(work, n), what="bulk ticket action", wake=True))
     return outcomes
 
 
@@ -221,4 +221,4 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
                                                 target=f"node:{node_code}", detail=rest)
         return said
 
-    return await perform(bot.services, job, what="posting a notice")
+    return await perform(bot.services, job, what="posting a notice", wake=True)

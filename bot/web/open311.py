@@ -225,7 +225,7 @@ async def one_request(request: web.Request) -> web.Response:
     number = whole_number(ident)
     if number is None:
         return fail(fmt, 404, 404, f"no request {ident!r}")
-    ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="open311 request")
+    ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="open311 request", wake=True)
     if ticket is None:
         return fail(fmt, 404, 404, f"no request {ident}")
     return respond(fmt, "service_requests", [request_json(ticket, bot, full=full)])
@@ -303,7 +303,7 @@ async def create_request(request: web.Request) -> web.Response:
                                                 detail=f"{node.code}: {description[:200]}")
         return ticket, merged
 
-    ticket, merged = await perform(bot.services, job, what="open311 request")
+    ticket, merged = await perform(bot.services, job, what="open311 request", wake=True)
     notice = (f"已并入工单 #{ticket.number}" if merged else f"已登记为工单 #{ticket.number}") + f"，由{node.name}处理。"
     return respond(fmt, "service_requests", [{"service_request_id": str(ticket.number), "service_notice": notice,
                                               "account_id": None}], 201)

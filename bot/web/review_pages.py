@@ -74,7 +74,7 @@ async def review_post(request: web.Request) -> web.StreamResponse:
                                                 allowed=outcome in ("registered", "dismissed"))
         return said
 
-    said = await perform(bot.services, job, what="review decision")
+    said = await perform(bot.services, job, what="review decision", wake=True)
     raise web.HTTPFound("/console/review?" + urlencode({"said": said}))
 
 
