@@ -3,6 +3,8 @@ and notices taken exactly as the chat commands take them, and the outbox for wha
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -16,6 +18,8 @@ from bot.work import Work, perform
 from bot.web.accounts import WebUser
 from bot.web.forms import bad_request, clean
 from storage.models import TicketRow
+from storage.notice_repository import NoticeRepository
+from storage.ticket_repository import TicketRepository
 from storage.web_repository import WebRepository
 
 if TYPE_CHECKING:
@@ -82,24 +86,55 @@ def say_to_groups(work: Work, replies: list[Reply], here: Address) -> str:
     return " ".join(r.text for r in replies if r.to == here)
 
 
+async def record(bot: GridBot, user: WebUser, action: str, target: str | None, outcome: str,
+                 detail: str | None = None) -> None:
+    """An audit line in a transaction of its own: a refusal before any work, or a failure after the work rolled back."""
+    await bot.db.run(lambda s: WebRepository(s).audit(at=bot.clock.now(), username=user.username, action=action,
+                                                      target=target, detail=detail, outcome=outcome), what="audit")
+
+
+async def _audited(bot: GridBot, user: WebUser, action: str, target: str, job: Callable[[Work], Awaitable[str]],
+                   *, what: str) -> str:
+    """Run `job`; if it fails, the audit log says 失败 (the job's own line went with its rolled-back transaction)."""
+    try:
+        return await perform(bot.services, job, what=what)
+    except Exception as exc:
+        with suppress(Exception):  # the database may be what failed: the error that reaches the user is the first
+            await record(bot, user, action, target, "failed", type(exc).__name__)
+        raise
+
+
+def _detail(*parts: str | None) -> str | None:
+    return "；".join(p for p in parts if p) or None
+
+
 async def act_on_ticket(bot: GridBot, user: WebUser, number: int, action_key: str, note: str, target: str) -> str:
-    """Take an action exactly as the chat command would; returns what the desk answered the actor."""
+    """Take an action exactly as the chat command would; returns what the desk answered the actor.
+
+    The audit log tells the truth: 允许 only when the ticket changed, 拒绝 with the desk's reason otherwise."""
     if action_key not in ACTIONS:
         raise bad_request(f"操作必须是 {'、'.join(ACTIONS)} 之一。")
+    where = f"ticket:{number}"
     if not user.can_act:
+        await record(bot, user, action_key, where, "refused", "这个账号只能查看")
         raise web.HTTPForbidden(text="这个账号不能操作工单。")
     action = ACTIONS[action_key][1]
     here = Address.contact(f"web:{user.username}")  # the desk's answer to the actor comes back here, not to WeChat
 
     async def job(work: Work) -> str:
+        tickets = TicketRepository(work.session)
+        ticket = await tickets.find_by_number(number)
+        steps = len(await tickets.timeline(ticket.id)) if ticket is not None else 0
         replies = await work.tickets.act(number, action, user.person, note=note[:500],
                                          target=target[:100] if action == Action.REASSIGN else None, reply_to=here)
         said = say_to_groups(work, replies, here)
+        done = ticket is not None and len(await tickets.timeline(ticket.id)) > steps  # refusals add no step
         await WebRepository(work.session).audit(at=work.now, username=user.username, action=action_key,
-                                                target=f"ticket:{number}", detail=note or target or None)
+                                                target=where, outcome="allowed" if done else "refused",
+                                                detail=_detail(note or target, None if done else said))
         return said or f"已{ACTIONS[action_key][0]}，相关的群会收到进度消息。"
 
-    return await perform(bot.services, job, what="ticket action")
+    return await _audited(bot, user, action_key, where, job, what="ticket action")
 
 
 async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
@@ -107,6 +142,7 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
     """Post a notice exactly as `#通知` would (its wording is built from the form)."""
     tree = bot.config.tree
     if not user.can_act or not user.can_see(tree, node_code):
+        await record(bot, user, "notice", f"node:{node_code}", "refused", text.strip()[:200])
         raise forbidden(f"节点 {node_code} ")
     parts = []
     if tiers:
@@ -119,11 +155,16 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
     here = Address.contact(f"web:{user.username}")
 
     async def job(work: Work) -> str:
+        notices = NoticeRepository(work.session)
+        before = await notices.latest_by(user.person.key) if user.person is not None else None
         replies = await work.notices.post(user.person, tree.node(node_code), rest, reply_to=here,
                                           posted_in_origin=False)
         said = say_to_groups(work, replies, here)
+        after = await notices.latest_by(user.person.key) if user.person is not None else None
+        done = after is not None and (before is None or after.id != before.id)  # a refusal creates no notice
         await WebRepository(work.session).audit(at=work.now, username=user.username, action="notice",
-                                                target=f"node:{node_code}", detail=rest)
+                                                target=f"node:{node_code}", outcome="allowed" if done else "refused",
+                                                detail=_detail(rest, None if done else said))
         return said
 
-    return await perform(bot.services, job, what="posting a notice")
+    return await _audited(bot, user, "notice", f"node:{node_code}", job, what="posting a notice")
