@@ -82,7 +82,7 @@ def render(request: web.Request, template: str, title: str, user: WebUser | None
     bot = bot_of(request)
     values: dict[str, Any] = {
         "title": title, "heading": None, "user": user, "tz": bot.config.tz, "tz_label": zone_label(bot.config.tz),
-        "deployment": bot.config.name, "tree": bot.config.tree,
+        "deployment": bot.config.name, "path": request.path, "tree": bot.config.tree,
         "now": bot.clock.now(), "nav": nav_links(user, simulator=has_simulator(bot)) if user else [],
         "role_name": ROLE_NAMES.get(user.role, user.role) if user else "", **context}
     response = aiohttp_jinja2.render_template(template, request, values)
