@@ -1,11 +1,12 @@
 """Benchmark: messages per second end to end, and latency from message in to reply queued.
 
-The whole bot runs on the simulator with SQLite (a temporary file) and the real parser: each message is
+The whole bot runs on the simulator with SQLite (a temporary file) or PostgreSQL (a fresh schema, dropped
+afterwards) and the real parser: each message is
 stored, parsed, routed (reports open or join tickets, queries look them up, commands act) and its replies
 are committed to the outbox. Throughput: a burst of messages into the simulator until all are handled.
 Latency: one message at a time, from `post` to its unit of work being committed.
 
-Run: .venv/bin/python bench/bench_pipeline.py [--messages 5000]
+Run: .venv/bin/python bench/bench_pipeline.py [--messages 5000] [--db sqlite|postgresql|both] [--url URL]
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,16 +48,40 @@ def corpus() -> list[str]:
     return texts or FALLBACK
 
 
-async def run(count: int, latency_samples: int) -> None:
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@asynccontextmanager
+async def database(backend: str, url: str | None) -> AsyncIterator[Database]:
+    """A fresh database: a temporary SQLite file, or a PostgreSQL schema of its own, dropped afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield Database(url or f"sqlite+aiosqlite:///{tmp}/bench.db")
+        return
+    from sqlalchemy import text
+
+    url = url or PG_URL
+    schema = f"gridbot_bench_{uuid.uuid4().hex[:8]}"
+    admin = Database(url)
+    async with admin.engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield Database(url, schema=schema)
+    finally:
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def run(count: int, latency_samples: int, backend: str = "sqlite", url: str | None = None) -> None:
     logging.disable(logging.WARNING)
     config = load_config(ROOT / "config.yaml")
     texts = corpus()
     rng = random.Random(5)
-    with tempfile.TemporaryDirectory() as tmp:
+    async with database(backend, url) as db:
         clock = SystemClock()
         sim = SimulatorTransport.from_config(config, clock)
-        bot = GridBot(config, sim, clock=clock, database=Database(f"sqlite+aiosqlite:///{tmp}/bench.db"),
-                      scheduler=False)
+        bot = GridBot(config, sim, clock=clock, database=db, scheduler=False)
         if bot.parser is None:
             raise SystemExit("the message parser is not installed")
         await bot.start()
@@ -68,11 +96,11 @@ async def run(count: int, latency_samples: int) -> None:
             await sim.post(room_id, sender, text)
         await bot.idle()
         # throughput: a burst
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for room_id, sender, text in plan[:count]:
             await sim.post(room_id, sender, text)
         await bot.idle()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         # latency: one at a time, post → committed
         latencies = []
         for room_id, sender, text in plan[count:]:
@@ -92,8 +120,10 @@ async def run(count: int, latency_samples: int) -> None:
     latencies.sort()
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
     print(f"machine: {describe()}")
-    print(f"messages: {count} burst + {latency_samples} one by one, {len(texts)} distinct texts, 30 groups, SQLite")
-    print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count})")
+    name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[backend]
+    print(f"messages: {count} burst + {latency_samples} one by one, {len(texts)} distinct texts, 30 groups, {name}")
+    print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count}); "
+          f"this process's CPU {cpu * 1000 / count:.2f} ms per message (the figure to compare on a busy machine)")
     print(f"latency in → reply queued: p50 {p(0.50):.2f} ms, p99 {p(0.99):.2f} ms, "
           f"max {latencies[-1]:.2f} ms, mean {statistics.mean(latencies):.2f} ms")
     print(f"handled {stats.handled}, errors {stats.errors}, tickets {tickets}, replies queued {queued}")
@@ -103,8 +133,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--latency-samples", type=int, default=1000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--url", help="the database URL (default: a temporary SQLite file, or " + PG_URL + ")")
     args = parser.parse_args()
-    asyncio.run(run(args.messages, args.latency_samples))
+    backends = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    if args.url and len(backends) > 1:
+        parser.error("--url names one database: use it with --db sqlite or --db postgresql")
+    for backend in backends:
+        asyncio.run(run(args.messages, args.latency_samples, backend, args.url))
 
 
 if __name__ == "__main__":

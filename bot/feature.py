@@ -61,3 +61,12 @@ def in_work(job: Callable[[Work], Awaitable[T]], what: str) -> Callable[[Service
         return await perform(services, job, what=what)
 
     return run
+
+
+def looking(job: Callable[[Work], Awaitable[T]], what: str) -> Callable[[Services], Awaitable[T]]:
+    """A job's hint: a read in its own unit of work that neither queues nor wakes anything."""
+
+    async def look(services: Services) -> T:
+        return await perform(services, job, what=what, wake=False)
+
+    return look

@@ -87,7 +87,7 @@ class Inbound:
         self.account = account
         self.on_bound = on_bound
         self.stats = Stats()
-        self.batch_size = 64  # messages waiting together are handled in one transaction
+        self.batch_size = 256  # messages waiting together are handled in one transaction
         self.intake_batch = 256  # and stored in one (short) transaction
         # arrivals: events to store (with the future their sender waits on); handling: stored, to handle
         self._arrivals: asyncio.Queue[tuple[Event, asyncio.Future[None] | None]] = asyncio.Queue()

@@ -15,8 +15,10 @@ from bot.config import Config
 from bot.domain.acks import NoticeTotals, RoomAcks, count_room, lagging, roll_up, staff_ids, to_remind
 from bot.domain.fanout import NoticeSyntaxError, by_tier, chunk_mentions, notice_title, parse_draft, plan_fanout
 from bot.domain.grid import GridNode, Person
+from bot.domain.households import with_households
 from bot.domain.people import Directory
 from bot.domain.sla import QuietHours
+from bot.households import registry_for
 from bot.messages import Address, Reply
 from bot.transport.base import OUTAGE_PREFIX, cause_for_people
 from storage.models import NoticeRow, OutboxRow
@@ -145,16 +147,41 @@ class NoticeDesk:
     async def room_acks(self, notice: NoticeRow, within: tuple[str, ...] | None = None) -> list[RoomAcks]:
         """Per delivered group (in the reader's subtrees): audience, households, who replied and who has not.
 
-        Every figure comes from `count_room` with the group's staff left out (bot.domain.acks).
+        Every figure comes from `count_room` with the group's staff left out (bot.domain.acks). Where households
+        are registered (bot/households.py), members count under their registered household, and a registered
+        household of a node the notice reached that nobody in these groups speaks for is counted, unreplied, in
+        that node's first group (`absent`): the denominator is the households registered at the nodes reached.
         """
         keys = [key for key in await self.repo.sent_rooms(notice.id) if self.in_view(key, within)]
         members = await self.repo.audience(notice.id, None if within is None else keys)
+        nodes = {key: self.node_of_room(key) for key in keys}
+        registry = await registry_for(self.session, self.tree, [n.code for n in nodes.values() if n is not None])
+        absent: dict[str, int] = {}
+        if registry is not None:
+            on = self.now.astimezone(self.config.tz).date()
+            present: set[str | None] = set()
+            for key in keys:
+                node = nodes[key]
+                rekeyed = with_households(members.get(key, ()), registry, room_key=key,
+                                          node_code=node.code if node else None, on=on)
+                members[key] = rekeyed
+                present.update(m.household for m in rekeyed)  # staff too: their own household is not chased
+            first_room: dict[str, str] = {}
+            for key in keys:
+                node = nodes[key]
+                if node is not None:
+                    first_room.setdefault(node.code, key)
+            for household in registry:
+                room = first_room.get(household.node_code)
+                if room is not None and household.ref not in present:
+                    absent[room] = absent.get(room, 0) + 1
         rooms = []
         for key in keys:
-            node = self.node_of_room(key)
+            node = nodes[key]
             staff = staff_ids(self.tree, self.directory, node.code if node else None, sender_key=notice.sender_key,
                               bot_id=self.bot_id)
-            rooms.append(count_room(key, node.tier if node else None, members.get(key, ()), staff))
+            rooms.append(count_room(key, node.tier if node else None, members.get(key, ()), staff,
+                                    absent=absent.get(key, 0)))
         return rooms
 
     def follows(self, person: Person, notice: NoticeRow) -> tuple[str, ...] | None:
@@ -186,8 +213,9 @@ class NoticeDesk:
         for room in behind:
             missing = list(room.missing)
             who = "、".join(name for _, name in missing[:names]) + (f"等 {len(missing)} 人" if len(missing) > names else "")
+            absent = f"；另有 {room.absent} 户无人在群（#无人在群 查看）" if room.absent else ""
             lines.append(f"  {group_names[room.room_key]}：{room.acked_households}/{room.households} 户"
-                         f"（{room.acked}/{room.members} 人），未回复：{who}")
+                         f"（{room.acked}/{room.members} 人），未回复：{who or '—'}{absent}")
         incomplete = sum(1 for r in rooms if not r.complete)
         if incomplete > len(behind):
             lines.append(f"  ……另有 {incomplete - len(behind)} 个群未全部回复")

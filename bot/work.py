@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
 from bot.domain.people import Directory
+from bot.households import HouseholdDesk
 from bot.identity import IdentityDesk
 from bot.messages import Reply
 from bot.notices import NoticeDesk
@@ -87,6 +88,10 @@ class Work:
         return DigestDesk(self.session, self.config, self.now, directory=self.directory,
                           bot_id=self.services.bot_id())
 
+    @cached_property
+    def households(self) -> HouseholdDesk:
+        return HouseholdDesk(self.session, self.config, self.directory, self.now)
+
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""
         if not self.said:
@@ -95,15 +100,18 @@ class Work:
         return len(self.said)
 
 
-async def perform(services: Services, job: Callable[[Work], Awaitable[T]], *, what: str) -> T:
-    """Run `job` on a fresh Work in one transaction, queue what it said, and wake the sender after the commit."""
+async def perform(services: Services, job: Callable[[Work], Awaitable[T]], *, what: str, wake: bool = True) -> T:
+    """Run `job` on a fresh Work in one transaction, queue what it said, and wake the sender after the commit
+    (always: a desk may have queued rows of its own, such as a notice's copies for every group). `wake=False`
+    for a look that only reads (a job's hint)."""
 
-    async def run(session: Session) -> tuple[T, int]:
+    async def run(session: Session) -> T:
         work = Work(session, services, services.clock.now())  # a retried attempt starts afresh
         result = await job(work)
-        return result, await work.queue_said()
+        await work.queue_said()
+        return result
 
-    result, queued = await services.db.run(run, what=what)
-    if queued:
+    result = await services.db.run(run, what=what)
+    if wake:
         services.wake()
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.feature import Feature, Stage
 from bot.messages import Address, IncomingMessage, Reply
@@ -22,6 +23,7 @@ class CommandArgs:
     rest: str
 
 
+@lru_cache(maxsize=4096)  # every handler's match() asks about the same message: normalise it once
 def parse_command(text: str) -> CommandArgs | None:
     """Split '#办结 1024 已更换灯泡' (or '＃办结：1024 …') into its command word and the rest."""
     if not text:

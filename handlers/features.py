@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.feature import Feature, Stage
-from handlers import commands, digest, identity, notice, review, tickets
+from handlers import commands, digest, households, identity, notice, review, tickets
 from handlers.router import Router
 
 FEATURES: tuple[Feature, ...] = (
@@ -19,6 +19,7 @@ FEATURES: tuple[Feature, ...] = (
     tickets.FEATURE,
     review.FEATURE,
     digest.FEATURE,
+    households.FEATURE,
 )
 
 

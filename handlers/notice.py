@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.feature import Feature, Job, Stage, in_work
+from bot.feature import Feature, Job, Stage, in_work, looking
 from bot.messages import IncomingMessage, Reply
 from bot.notices import NoticeDesk
 from bot.work import Work
@@ -63,7 +63,7 @@ FEATURE = Feature(
     "notices",
     handlers={Stage.COMMAND: [NoticeHandler(), ReceiptHandler()], Stage.ACK: [AckHandler()]},
     jobs=[Job("notice_reminders", in_work(_remind, "notice reminders"),
-              hint=in_work(_next_reminder, "next reminder"))],
+              hint=looking(_next_reminder, "next reminder"))],
 )
 
 __all__ = ["FEATURE", "NoticeHandler", "ReceiptHandler", "reply_to"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.feature import Feature, Job, Stage, in_work
+from bot.feature import Feature, Job, Stage, in_work, looking
 from bot.messages import IncomingMessage, Reply
 from bot.review import ReviewDesk, held_from
 from bot.work import Work
@@ -83,5 +83,5 @@ async def _next_list(work: Work) -> datetime | None:
 FEATURE = Feature(
     "review",
     handlers={Stage.COMMAND: [ReviewCommandHandler()], Stage.DOUBT: [ReviewHandler()]},
-    jobs=[Job("review_lists", in_work(_gather, "review lists"), hint=in_work(_next_list, "next review list"))],
+    jobs=[Job("review_lists", in_work(_gather, "review lists"), hint=looking(_next_list, "next review list"))],
 )

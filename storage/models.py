@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -185,6 +186,8 @@ class TicketRow(Base):
         Index("ix_tickets_state_node", "state", "node_code", "due_at"),
         Index("ix_tickets_path_created", "node_path", "created_at"),  # a subtree's newest (migration 0007)
         Index("ix_tickets_state_path", "state", "node_path", "due_at"),  # a subtree's open / overdue (0007)
+        Index("ix_tickets_room_problem", "room_key", "problem_key", "created_at"),  # duplicates (0012)
+        Index("ix_tickets_node_problem", "node_code", "problem_key", "created_at"),  # duplicates (0012)
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
@@ -444,3 +447,38 @@ class ReviewRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(200))
     ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class HouseholdRow(Base):
+    """A registered household (一户一代表) of one node, from the community's spreadsheet (bot/households_import.py)."""
+
+    __tablename__ = "households"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    node_code: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(100))  # normalized address ("3-2-201")
+    ref: Mapped[str] = mapped_column(String(200), unique=True)  # node and key ("JQS-01-03/3-2-201")
+    address: Mapped[str] = mapped_column(String(300))  # as the community writes it
+    representative: Mapped[str | None] = mapped_column(String(100))
+    rented: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str | None] = mapped_column(String(300))  # the file it came from
+
+
+class HouseholdPersonRow(Base):
+    """A member, tenant or proxy of a registered household (a proxy speaks for the member at `proxy_for`)."""
+
+    __tablename__ = "household_people"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    relation: Mapped[str] = mapped_column(String(30), default="")  # to the head; a proxy's: to its member
+    phone: Mapped[str | None] = mapped_column(String(100))  # as given; shown masked
+    nickname: Mapped[str | None] = mapped_column(String(200))
+    room_key: Mapped[str | None] = mapped_column(String(200))  # the group they are in, when registered
+    is_tenant: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_proxy: Mapped[bool] = mapped_column(Boolean, default=False)
+    proxy_for: Mapped[int | None] = mapped_column(Integer)  # the member's position
+    whereabouts: Mapped[str] = mapped_column(String(100), default="")  # a proxy's "在杭州工作"
+    moved_in: Mapped[date | None] = mapped_column(Date)
+    moved_out: Mapped[date | None] = mapped_column(Date)

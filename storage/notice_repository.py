@@ -34,8 +34,8 @@ class NoticeRepository:
         """One outbox row per group, in a single multi-row INSERT (11,000 groups in well under a second);
         `not_before` holds them back (a routine notice posted in quiet hours)."""
         ref = notice_ref(notice.id)
-        rows = [dict(to_kind="room", to_id=key, text=text, mentions=[], priority=notice.priority, kind="notice",
-                     ref=ref, status="pending", attempts=0, created_at=now, not_before=not_before) for key in room_keys]
+        rows = [outbox_values(Reply(Address.room(key), text, priority=notice.priority, kind="notice", ref=ref),
+                              now=now, not_before=not_before) for key in room_keys]
         table = OutboxRow.__table__  # Core executemany: no ORM bookkeeping for thousands of plain rows
         for start in range(0, len(rows), 5000):
             await self.session.execute(table.insert(), rows[start:start + 5000])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -161,14 +161,26 @@ class GridRepository:
         return int(await self.session.scalar(select(func.count()).select_from(NodeRow).where(NodeRow.active)) or 0)
 
 
+_ROOMS_BY_MEMBER = (select(MemberRow.member_id, MemberRow.room_key)
+                    .where(MemberRow.member_id.in_(bindparam("ids", expanding=True)), MemberRow.active.is_(True)))
+_ASKED: set[str] = set()  # contact ids rooms_of was asked about (the staff, in practice), read together
+_MAX_ASKED = 500
+
+
 class MemberRepository:
     """Who is in which room."""
+
+    ROOMS = "member_rooms"  # session.info key: rooms_of answers in this unit of work, until a member row changes
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _changed(self) -> None:
+        self.session.info.pop(self.ROOMS, None)
+
     async def upsert(self, room_key: str, member_id: str, display_name: str, *, household: str | None,
                      now: datetime, active: bool = True) -> MemberRow:
+        self._changed()
         row = await self.session.scalar(
             select(MemberRow).where(MemberRow.room_key == room_key, MemberRow.member_id == member_id))
         if row is None:
@@ -191,6 +203,7 @@ class MemberRepository:
         """Bulk: (room, member id, nickname, household) rows not stored yet are added as active members."""
         if not members:
             return 0
+        self._changed()
         rooms = {room for room, _, _, _ in members}
         existing = set((await self.session.execute(
             select(MemberRow.room_key, MemberRow.member_id).where(MemberRow.room_key.in_(rooms)))).all())
@@ -204,14 +217,31 @@ class MemberRepository:
         """Keys of the rooms where any of these contact ids is an active member."""
         if not member_ids:
             return set()
-        return set(await self.session.scalars(select(MemberRow.room_key).where(
-            MemberRow.member_id.in_(list(member_ids)), MemberRow.active.is_(True)).distinct()))
+        # Asked for every ticket's handler, and always about the same few people (the staff): the first question
+        # in a unit of work reads the active memberships of every id asked about before in this process, in one
+        # query, and later questions in the same unit of work are answered from it (a member write forgets it).
+        cache: dict[str, set[str]] | None = self.session.info.get(self.ROOMS)
+        wanted = set(member_ids)
+        if cache is None or not wanted <= cache.keys():
+            _ASKED.update(wanted)
+            ids = wanted if len(_ASKED) > _MAX_ASKED else wanted | _ASKED
+            if len(_ASKED) > _MAX_ASKED:
+                _ASKED.clear()
+            conn = await self.session.connection()
+            rows = (await conn.execute(_ROOMS_BY_MEMBER, {"ids": list(ids)})).all()
+            cache = self.session.info.setdefault(self.ROOMS, {})
+            for member_id in ids:
+                cache[member_id] = set()
+            for member_id, room_key in rows:
+                cache[member_id].add(room_key)
+        return set().union(*(cache[member_id] for member_id in wanted))
 
     async def rename(self, members: Sequence[tuple[str, str, str, str | None]]) -> int:
         """Bulk: stored (room, member id) rows whose nickname changed take the new one and its household
         (a nickname that names no household keeps the one known before, as `upsert` does)."""
         if not members:
             return 0
+        self._changed()
         rooms = {room for room, _, _, _ in members}
         stored = {(room, member): (row_id, name, household) for row_id, room, member, name, household in
                   (await self.session.execute(

@@ -52,6 +52,7 @@ class RoomAcks:
     households: int
     acked_households: int
     missing: tuple[tuple[str, str], ...] = ()  # (member id, nickname) of audience whose household has not replied
+    absent: int = 0  # registered households counted here that nobody in the group speaks for (none to @)
 
     @property
     def share(self) -> float:
@@ -132,11 +133,13 @@ def staff_ids(tree: GridTree, directory: _Directory, node_code: str | None, *, s
     return frozenset(ids)
 
 
-def count_room(room_key: str, tier: str | None, members: Iterable[Member], staff: Collection[str]) -> RoomAcks:
+def count_room(room_key: str, tier: str | None, members: Iterable[Member], staff: Collection[str], *,
+               absent: int = 0) -> RoomAcks:
     """The figures of one group: audience members and households, who replied, who is still missing.
 
     A household has replied when any of its audience members has; a member with no household in their nickname
-    is a household of one. Staff replies are neither counted nor needed.
+    is a household of one. Staff replies are neither counted nor needed. `absent` registered households with
+    nobody in the group are added to the households, unreplied (bot.domain.households).
     """
     audience = [m for m in members if m.member_id not in staff]
     replied = {household_key(m.member_id, m.household) for m in audience if m.acked}
@@ -144,7 +147,7 @@ def count_room(room_key: str, tier: str | None, members: Iterable[Member], staff
     missing = tuple((m.member_id, m.name) for m in audience
                     if household_key(m.member_id, m.household) not in replied)
     return RoomAcks(room_key, tier or OTHER_TIER, len(audience), sum(1 for m in audience if m.acked),
-                    len(households), len(replied), missing)
+                    len(households) + absent, len(replied), missing, absent)
 
 
 @dataclass(frozen=True, slots=True)

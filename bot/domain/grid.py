@@ -79,7 +79,8 @@ class GridNode:
 class GridTree:
     """An immutable tree of GridNodes with constant-time subtree, ancestor and room lookups."""
 
-    __slots__ = ("tiers", "_nodes", "_order", "_index", "_end", "_ancestors", "_by_room_id", "_by_topic", "roots")
+    __slots__ = ("tiers", "_nodes", "_order", "_index", "_end", "_ancestors", "_by_room_id", "_by_topic", "roots",
+                 "_room_keys")
 
     def __init__(self, tiers: Sequence[str], nodes: Iterable[GridNode]) -> None:
         self.tiers: tuple[str, ...] = tuple(tiers)
@@ -221,6 +222,14 @@ class GridTree:
     def rooms(self) -> Iterator[Room]:
         for code in self._order:
             yield from self._nodes[code].rooms
+
+    def room_keys(self) -> frozenset[str]:
+        """The keys of every configured group (worked out once: asked for every person a ticket reaches)."""
+        try:
+            return self._room_keys
+        except AttributeError:
+            self._room_keys: frozenset[str] = frozenset(room.key for room in self.rooms())
+            return self._room_keys
 
     def tier_index(self, tier: str) -> int:
         return self.tiers.index(tier)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from bot.domain.grid import GridTree, Person
 
@@ -38,10 +39,17 @@ def _nickname_name(entry: str) -> str:
     return parts[-1] if parts else ""
 
 
+@lru_cache(maxsize=4096)
+def _roster(members: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """A configured member list as (entries, their names): asked for every ticket, split once."""
+    return frozenset(members), frozenset(_nickname_name(entry) for entry in members)
+
+
 def named_in_roster(person: Person, members: Iterable[str]) -> bool:
     """True when a configured member list names the person (by key, WeChat id, name or nickname)."""
-    wanted = {person.key, person.name, *((person.wechat_id,) if person.wechat_id else ())}
-    return any(entry in wanted or _nickname_name(entry) == person.name for entry in members)
+    entries, names = _roster(members if isinstance(members, tuple) else tuple(members))
+    return (person.key in entries or person.name in entries or person.name in names
+            or (bool(person.wechat_id) and person.wechat_id in entries))
 
 
 def config_rooms(tree: GridTree, person: Person) -> list[str]:

@@ -138,7 +138,7 @@ class Audience:
             ids = self.directory.contact_ids(person.key)
             found = await MemberRepository(self.session).rooms_of(ids) if ids else set()
             found |= set(config_rooms(self.tree, person))
-            configured = {room.key for room in self.tree.rooms()}
+            configured = self.tree.room_keys()
             self._member_rooms[person.key] = {key for key in found if key in configured}
         return self._member_rooms[person.key]
 

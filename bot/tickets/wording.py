@@ -1,6 +1,7 @@
 """Every sentence the bot says about tickets, to residents, handlers and the groups above them.
 
 Read this file to see what people will read; the desk and the audience decide only when and to whom.
+(Longer than most modules, on purpose: every ticket sentence in one place is the point of it.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Route: `wechaty_puppet_service.PuppetService` (0.8.10) directly, not the `wechat
 release does not import on Python 3.11. The client speaks gRPC (grpclib) to any Wechaty Puppet
 Service, e.g. a `PuppetServer` in front of a puppet provider; its protocol matches the Node 1.x
 servers' field numbers for everything used here.
+(Longer than most modules, on purpose: one job, speaking the puppet protocol, kept in one file so the whole
+adaptation to WeChat can be read and replaced together.)
 
 Compatibility shims, each small:
 - `_PuppetClient._init_puppet` replaces the library's: it never asks the internet for an endpoint

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.feature import Feature, Job, Stage, in_work
+from bot.feature import Feature, Job, Stage, in_work, looking
 from bot.work import Work
 from handlers.tickets.commands import COMMANDS, TicketCommandHandler, parse_ticket_command, view_ticket
 from handlers.tickets.follow_up import AnswerAcceptHandler, ConfirmationHandler, ImageHandler, WithdrawHandler
@@ -42,9 +42,9 @@ FEATURE = Feature(
         Stage.REPORT: [ReportHandler()],
     },
     jobs=[Job("ticket_deadlines", in_work(_check_deadlines, "deadline check"),
-              hint=in_work(_next_deadline, "next deadline")),
+              hint=looking(_next_deadline, "next deadline")),
           Job("ticket_auto_close", in_work(_auto_close, "auto close"), every=600,
-              hint=in_work(_next_auto_close, "next auto close"))],
+              hint=looking(_next_auto_close, "next auto close"))],
 )
 
 __all__ = ["COMMANDS", "FEATURE", "AnswerAcceptHandler", "ConfirmationHandler", "ImageHandler", "PrivateAskPlaceHandler",

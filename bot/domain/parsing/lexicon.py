@@ -1,5 +1,7 @@
 """The words the parser knows, and a community's own additions from config.yaml.
 
+(Longer than most modules, on purpose: one job, the word lists, which read best together.)
+
 The `lexicon:` section of config.yaml (all keys optional)::
 
     lexicon:

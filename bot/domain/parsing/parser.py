@@ -2,6 +2,8 @@
 
 Rules over a weighted lexicon, all matched by a few compiled regular expressions. Every decision
 records the cues that made it, so a leader can see why (the `explanation`). Pure: no I/O, no clock.
+(Longer than most modules, on purpose: one job, the decision from cues to kind, category, urgency and place,
+which is easier to follow in one file than spread over several.)
 """
 
 from __future__ import annotations
