@@ -371,7 +371,7 @@ class AuditRow(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
-    outcome: Mapped[str | None] = mapped_column(String(10))  # allowed / refused / failed; NULL before 0012
+    outcome: Mapped[str | None] = mapped_column(String(10))  # allowed / refused / failed; NULL before 0014
 
 
 class DigestDeliveryRow(Base):
