@@ -143,11 +143,14 @@ async def test_the_audit_log_shows_a_refused_accept_as_refused(site, browser, si
     page = w.page
     try:
         await sign_in(w, base, "chenli")
+        stale = await w.context.new_page()  # the same ticket open in a second tab, left as it was
+        await stale.goto(f"{base}/console/tickets/1001")
         await page.goto(f"{base}/console/tickets/1001")
         await page.click("button[value=accept]")
         await page.wait_for_url(f"{base}/console/tickets/1001*")
-        await page.click("button[value=accept]")  # accepted already: the desk refuses
-        await page.wait_for_url(f"{base}/console/tickets/1001*")
+        await stale.click("button[value=accept]")  # accepted already in the first tab: the desk refuses
+        await stale.wait_for_url(f"{base}/console/tickets/1001*")
+        await stale.close()
         await w.context.clear_cookies()
         await sign_in(w, base, "shuji")
         await page.goto(f"{base}/console/audit")
