@@ -12,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT      := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench screenshots clean
 
 $(CJK_FONT):
 	$(APT) install -y --no-install-recommends fonts-wqy-microhei >/dev/null || \
@@ -46,6 +46,10 @@ test: $(VENV)/.installed-test $(CJK_FONT) $(CHROMIUM)
 
 bench: $(VENV)/.installed-test $(CJK_FONT)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+# the main pages at 375 and 1440 px into screenshots/ (git-ignored), with the browser tests' Playwright + Chromium
+screenshots: $(VENV)/.installed-test $(CJK_FONT) $(CHROMIUM)
+	$(PY) -m tests.browser.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

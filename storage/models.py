@@ -355,6 +355,9 @@ class WebSessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # what the next page shows once (set by the server after an action, never read from the URL)
+    flash: Mapped[str | None] = mapped_column(Text)
+    flash_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditRow(Base):
@@ -368,6 +371,7 @@ class AuditRow(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    outcome: Mapped[str | None] = mapped_column(String(10))  # allowed / refused / failed; NULL before 0014
 
 
 class DigestDeliveryRow(Base):

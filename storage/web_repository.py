@@ -58,10 +58,29 @@ class WebRepository:
     async def end_session(self, token_hash: str) -> None:
         await self.session.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == token_hash))
 
+    async def set_flash(self, token_hash: str, text: str, *, until: datetime) -> None:
+        """What the session's next page shows once, until `until`."""
+        await self.session.execute(update(WebSessionRow).where(WebSessionRow.token_hash == token_hash)
+                                   .values(flash=text[:2000], flash_until=until))
+
+    async def take_flash(self, token_hash: str, now: datetime) -> str | None:
+        """The session's flash if it has not expired; it is gone afterwards either way."""
+        row = await self.session.scalar(select(WebSessionRow).where(WebSessionRow.token_hash == token_hash,
+                                                                    WebSessionRow.flash.is_not(None)))
+        if row is None:
+            return None
+        text, until = row.flash, row.flash_until
+        row.flash, row.flash_until = None, None
+        await self.session.flush()
+        return text if until is not None and until > now else None
+
     async def audit(self, *, at: datetime, username: str, action: str, target: str | None = None,
-                    detail: str | None = None, allowed: bool = True) -> None:
-        self.session.add(AuditRow(at=at, username=username, action=action, target=target,
-                                  detail=(detail or "")[:2000] or None, allowed=allowed))
+                    detail: str | None = None, allowed: bool = True, outcome: str | None = None) -> None:
+        """One line of the audit log; `outcome` (allowed / refused / failed) defaults to what `allowed` says."""
+        outcome = outcome or ("allowed" if allowed else "refused")
+        self.session.add(AuditRow(at=at, username=username[:100], action=action[:50],
+                                  target=(target or "")[:200] or None, detail=(detail or "")[:2000] or None,
+                                  allowed=outcome == "allowed", outcome=outcome))
 
     async def audit_log(self, limit: int = 100) -> list[AuditRow]:
         return list(await self.session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))

@@ -3,6 +3,8 @@ and notices taken exactly as the chat commands take them, and the outbox for wha
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,6 +20,7 @@ from bot.web.accounts import WebUser
 from bot.web.forms import bad_request, clean
 from bot.tickets import wording
 from storage.models import TicketRow
+from storage.notice_repository import NoticeRepository
 from storage.ticket_repository import TicketRepository
 from storage.web_repository import WebRepository
 
@@ -122,16 +125,42 @@ def say_to_groups(work: Work, replies: list[Reply], here: Address) -> str:
     return " ".join(r.text for r in replies if r.to == here)
 
 
-def _check_action(user: WebUser, action_key: str) -> Action:
+async def record(bot: GridBot, user: WebUser, action: str, target: str | None, outcome: str,
+                 detail: str | None = None) -> None:
+    """An audit line in a transaction of its own: a refusal before any work, or a failure after the work rolled back."""
+    await bot.db.run(lambda s: WebRepository(s).audit(at=bot.clock.now(), username=user.username, action=action,
+                                                      target=target, detail=detail, outcome=outcome), what="audit")
+
+
+async def _audited(bot: GridBot, user: WebUser, action: str, target: str, job: Callable[[Work], Awaitable[str]],
+                   *, what: str) -> str:
+    """Run `job`; if it fails, the audit log says 失败 (the job's own line went with its rolled-back transaction)."""
+    try:
+        return await perform(bot.services, job, what=what, wake=True)  # a desk may queue rows itself
+    except Exception as exc:
+        with suppress(Exception):  # the database may be what failed: the error that reaches the user is the first
+            await record(bot, user, action, target, "failed", type(exc).__name__)
+        raise
+
+
+def _detail(*parts: str | None) -> str | None:
+    return "；".join(p for p in parts if p) or None
+
+
+async def _check_action(bot: GridBot, user: WebUser, action_key: str, target: str) -> Action:
+    """The action of `action_key`; a read-only account's attempt is refused, and logged as 拒绝."""
     if action_key not in ACTIONS:
         raise bad_request(f"操作必须是 {'、'.join(ACTIONS)} 之一。")
     if not user.can_act:
+        await record(bot, user, action_key, target, "refused", "这个账号只能查看")
         raise web.HTTPForbidden(text="这个账号不能操作工单。")
     return ACTIONS[action_key][1]
 
 
 async def _act(work: Work, user: WebUser, number: int, action_key: str, note: str, target: str) -> tuple[bool, str]:
-    """The desk's action inside `work`, audited: (whether a step was taken, what the desk answered the actor)."""
+    """The desk's action inside `work`, audited: (whether a step was taken, what the desk answered the actor).
+
+    The audit log tells the truth: 允许 only when the ticket changed, 拒绝 with the desk's reason otherwise."""
     action = ACTIONS[action_key][1]
     here = Address.contact(f"web:{user.username}")  # the desk's answer to the actor comes back here, not to WeChat
     repo = TicketRepository(work.session)
@@ -142,18 +171,19 @@ async def _act(work: Work, user: WebUser, number: int, action_key: str, note: st
     said = say_to_groups(work, replies, here)
     done = ticket is not None and await repo.last_event_id(ticket.id) > before  # a refusal writes no step
     await WebRepository(work.session).audit(at=work.now, username=user.username, action=action_key,
-                                            target=f"ticket:{number}", detail=note or target or None, allowed=done)
+                                            target=f"ticket:{number}", outcome="allowed" if done else "refused",
+                                            detail=_detail(note or target, None if done else said))
     return done, said or f"已{ACTIONS[action_key][0]}，相关的群会收到进度消息。"
 
 
 async def act_on_ticket(bot: GridBot, user: WebUser, number: int, action_key: str, note: str, target: str) -> str:
     """Take an action exactly as the chat command would; returns what the desk answered the actor."""
-    _check_action(user, action_key)
+    await _check_action(bot, user, action_key, f"ticket:{number}")
 
     async def job(work: Work) -> str:
         return (await _act(work, user, number, action_key, note, target))[1]
 
-    return await perform(bot.services, job, what="ticket action", wake=True)
+    return await _audited(bot, user, action_key, f"ticket:{number}", job, what="ticket action")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,19 +205,25 @@ async def act_on_tickets(bot: GridBot, user: WebUser, numbers: list[int], action
     refused one by one where the account's scope or the ticket's state does not allow it."""
     if action_key not in BULK_ACTIONS:
         raise bad_request("批量操作只能是受理或转派。")
-    action = _check_action(user, action_key)
+    action = await _check_action(bot, user, action_key, "tickets")
     if action == Action.REASSIGN and not target.strip():
         raise bad_request("批量转派要写转派给谁。")
     tree = bot.config.tree
 
     async def one(work: Work, number: int) -> BulkOutcome:
         ticket = await TicketRepository(work.session).find_by_number(number)
+        why = None
         if ticket is None:
-            return BulkOutcome(number, False, wording.not_found(number))
-        if not user.can_see(tree, ticket.node_code):
-            return BulkOutcome(number, False, wording.not_yours(number))
-        if action not in allowed_actions(ticket.state):
-            return BulkOutcome(number, False, wording.cannot(ticket, action))
+            why = wording.not_found(number)
+        elif not user.can_see(tree, ticket.node_code):
+            why = wording.not_yours(number)
+        elif action not in allowed_actions(ticket.state):
+            why = wording.cannot(ticket, action)
+        if why is not None:  # refused before the desk: the audit log still says who tried what
+            await WebRepository(work.session).audit(at=work.now, username=user.username, action=action_key,
+                                                    target=f"ticket:{number}", outcome="refused",
+                                                    detail=_detail("批量", target, why))
+            return BulkOutcome(number, False, why)
         done, said = await _act(work, user, number, action_key, "", target)
         return BulkOutcome(number, done, said)
 
@@ -202,6 +238,7 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
     """Post a notice exactly as `#通知` would (its wording is built from the form)."""
     tree = bot.config.tree
     if not user.can_act or not user.can_see(tree, node_code):
+        await record(bot, user, "notice", f"node:{node_code}", "refused", text.strip()[:200])
         raise forbidden(f"节点 {node_code} ")
     parts = []
     if tiers:
@@ -214,11 +251,16 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
     here = Address.contact(f"web:{user.username}")
 
     async def job(work: Work) -> str:
+        notices = NoticeRepository(work.session)
+        before = await notices.latest_by(user.person.key) if user.person is not None else None
         replies = await work.notices.post(user.person, tree.node(node_code), rest, reply_to=here,
                                           posted_in_origin=False)
         said = say_to_groups(work, replies, here)
+        after = await notices.latest_by(user.person.key) if user.person is not None else None
+        done = after is not None and (before is None or after.id != before.id)  # a refusal creates no notice
         await WebRepository(work.session).audit(at=work.now, username=user.username, action="notice",
-                                                target=f"node:{node_code}", detail=rest)
+                                                target=f"node:{node_code}", outcome="allowed" if done else "refused",
+                                                detail=_detail(rest, None if done else said))
         return said
 
-    return await perform(bot.services, job, what="posting a notice", wake=True)
+    return await _audited(bot, user, "notice", f"node:{node_code}", job, what="posting a notice")

@@ -197,7 +197,8 @@ async def digest(request: web.Request) -> web.Response:
                                           "by_category": dict(t.by_category)}})
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(zone: str = "Asia/Shanghai") -> dict[str, Any]:
+    """The OpenAPI 3 description; `zone` is the deployment's time zone, which every time and day is in."""
     ticket = {"type": "object", "properties": {
         "number": {"type": "integer"}, "state": {"type": "string"}, "category": {"type": "string"},
         "urgency": {"type": "string"}, "node": {"type": "string"}, "text": {"type": "string"},
@@ -222,14 +223,18 @@ def openapi_document() -> dict[str, Any]:
                                       ("urgency", "string", "urgent, normal, low"),
                                       ("node", "string", "a node code: its subtree"),
                                       ("overdue", "string", "any value: only overdue"),
-                                      ("q", "string", "text search"), ("from", "string", "YYYY-MM-DD"),
-                                      ("to", "string", "YYYY-MM-DD"), ("limit", "integer", "1-500"),
+                                      ("q", "string", "text search"),
+                                      ("from", "string", f"YYYY-MM-DD, a day in {zone}"),
+                                      ("to", "string", f"YYYY-MM-DD, a day in {zone} (inclusive)"), ("limit", "integer", "1-500"),
                                       ("offset", "integer", "paging"))]
     number = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "gridbot (微格助手) API", "version": "1",
-                 "description": "Tickets, notices, nodes and digests of one deployment, within the account's subtree."},
+                 "description": "Tickets, notices, nodes and digests of one deployment, within the account's subtree. "
+                                f"Times are ISO 8601 with their UTC offset, in the deployment's time zone ({zone}; "
+                                "Beijing time is +08:00); days (from, to, at) are calendar days in that zone.",
+                 "x-time-zone": zone},
         "servers": [{"url": API}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                        "schemas": {"Ticket": ticket, "Error": error_schema}},
@@ -274,7 +279,7 @@ def openapi_document() -> dict[str, Any]:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return auth.json_response(openapi_document())
+    return auth.json_response(openapi_document(bot_of(request).config.tz.key))
 
 
 def setup(app: web.Application) -> None:

@@ -27,12 +27,13 @@ async def unknown_rooms(request: web.Request) -> web.Response:
     """Groups the account is in that config.yaml does not know, for the IT person to add to a node."""
     bot = request.app[BOT_KEY]
     rows = await bot.db.run(lambda s: GridRepository(s).unknown_rooms(), what="unknown rooms")
+    tz = bot.config.tz  # times in the deployment's zone, with their offset, like every other answer
     items = [{"id": r.transport_id or r.room_key, "topic": r.topic,
-              "first_seen": r.first_seen.isoformat() if r.first_seen else None,
-              "last_seen": r.last_seen.isoformat() if r.last_seen else None} for r in rows]
+              "first_seen": r.first_seen.astimezone(tz).isoformat() if r.first_seen else None,
+              "last_seen": r.last_seen.astimezone(tz).isoformat() if r.last_seen else None} for r in rows]
     if "json" in request.headers.get("Accept", "") or request.path.startswith("/api/"):
         return web.json_response({"unknown_rooms": items})
-    return pages.render(request, "unknown_rooms.html", "未配置的群", items=items,
+    return pages.render(request, "unknown_rooms.html", "未配置的群", rows=rows,
                         heading="机器人所在、但 config.yaml 里没有的群")
 
 

@@ -63,9 +63,12 @@ async def login(bot: GridBot, limiter: LoginLimiter, username: str, password: st
                 ) -> tuple[str, str] | str:
     """(cookie token, csrf) on success, else the reason to show."""
     key = (username, address)
-    if limiter.blocked(key):
-        return "登录失败次数太多，请 5 分钟后再试。"
     now = bot.clock.now()
+    if limiter.blocked(key):
+        await bot.db.run(lambda s: WebRepository(s).audit(at=now, username=username, action="login",
+                                                          detail="失败次数太多，暂停登录", allowed=False),
+                         what="audit")
+        return "登录失败次数太多，请 5 分钟后再试。"
 
     async def work(session: Session) -> tuple[str, str] | None:
         repo = WebRepository(session)
@@ -73,7 +76,8 @@ async def login(bot: GridBot, limiter: LoginLimiter, username: str, password: st
         # always pay for one scrypt: a missing account must not answer faster than a wrong password
         matches = verify_password(password, row.password_hash if row is not None else DUMMY_HASH)
         ok = row is not None and not row.disabled and matches
-        await repo.audit(at=now, username=username, action="login", allowed=ok)
+        why = None if ok else ("账号已停用" if row is not None and row.disabled and matches else "用户名或密码不对")
+        await repo.audit(at=now, username=username, action="login", detail=why, allowed=ok)
         if row is None or not ok:
             return None
         token, hashed = new_token()

@@ -16,7 +16,8 @@ def login_form(request: web.Request, error: str, nxt: str) -> web.Response:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return login_form(request, request.query.get("error", ""), local_path(request.query.get("next", "/console")))
+    # no error from the query string: a crafted link must not put words on the sign-in page
+    return login_form(request, "", local_path(request.query.get("next", "/console")))
 
 
 async def login_post(request: web.Request) -> web.StreamResponse:
@@ -39,6 +40,10 @@ async def logout(request: web.Request) -> web.StreamResponse:
     bot = bot_of(request)
     token = request.cookies.get(auth.COOKIE)
     if token:
+        found = await auth.current_user(request, bot)
+        if found is not None:
+            await bot.db.run(lambda s: WebRepository(s).audit(at=bot.clock.now(), username=found[0].username,
+                                                              action="logout"), what="audit")
         await bot.db.run(lambda s: WebRepository(s).end_session(auth.token_hash(token)), what="logout")
     response = web.HTTPFound("/login")
     response.del_cookie(auth.COOKIE, path="/")

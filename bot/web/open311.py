@@ -225,7 +225,7 @@ async def one_request(request: web.Request) -> web.Response:
     number = whole_number(ident)
     if number is None:
         return fail(fmt, 404, 404, f"no request {ident!r}")
-    ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="open311 request", wake=True)
+    ticket = await bot.db.run(lambda s: TicketRepository(s).find_by_number(number), what="open311 request")
     if ticket is None:
         return fail(fmt, 404, 404, f"no request {ident}")
     return respond(fmt, "service_requests", [request_json(ticket, bot, full=full)])

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
 from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES, is_overdue
-from bot.web import auth
+from bot.web import audit_view, auth
 from bot.web.accounts import ROLE_NAMES, WebUser
 from bot.web.actions import state_name
 from bot.web.forms import read_form
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from bot.app import GridBot
 
+_BEIJING = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"}
 SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:",
                     "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
 
@@ -53,8 +55,15 @@ def setup_templates(app: web.Application) -> None:
                                finalize=lambda value: "" if value is None else value)
     env.filters.update(state_name=state_name, local=_local, urlencode=urlencode,
                        category_name=lambda code: CATEGORY_NAMES.get(code, code),
-                       urgency_name=lambda code: URGENCY_NAMES.get(code, code))
+                       urgency_name=lambda code: URGENCY_NAMES.get(code, code), action_name=audit_view.action_name,
+                       outcome_name=audit_view.outcome_name, target_label=audit_view.target_label)
+    env.tests["refused"] = lambda row: audit_view.outcome(row) != "allowed"
     env.globals.update(node_name=_node_name, overdue=_overdue)
+
+
+def zone_label(tz: ZoneInfo) -> str:
+    """How pages name the deployment's time zone: 北京时间（Asia/Shanghai）."""
+    return ("北京时间" if tz.key in _BEIJING else "当地时间") + f"（{tz.key}）"
 
 
 def nav_links(user: WebUser, *, simulator: bool) -> list[tuple[str, str]]:
@@ -72,7 +81,8 @@ def render(request: web.Request, template: str, title: str, user: WebUser | None
     """A console page from its template, with the navigation for `user` and the security headers."""
     bot = bot_of(request)
     values: dict[str, Any] = {
-        "title": title, "heading": None, "user": user, "tz": bot.config.tz, "tree": bot.config.tree,
+        "title": title, "heading": None, "user": user, "tz": bot.config.tz, "tz_label": zone_label(bot.config.tz),
+        "deployment": bot.config.name, "path": request.path, "tree": bot.config.tree,
         "now": bot.clock.now(), "nav": nav_links(user, simulator=has_simulator(bot)) if user else [],
         "role_name": ROLE_NAMES.get(user.role, user.role) if user else "", **context}
     response = aiohttp_jinja2.render_template(template, request, values)
@@ -101,6 +111,12 @@ async def posted_form(request: web.Request) -> tuple[WebUser, GridBot, MultiDict
 
 async def audit(request: web.Request, user: WebUser, action: str, target: str | None, detail: str | None = None,
                 *, allowed: bool = True) -> None:
+    """One line of the audit log. A refusal met while loading what a POST acts on is logged as the attempt (the
+    posted action, with its note), never as a view."""
     bot = bot_of(request)
+    if action == "view" and request.method == "POST":
+        form = await read_form(request)  # already read by the handler: aiohttp keeps it
+        action = str(form.get("action") or form.get("decision") or "post")[:50]
+        detail = detail or str(form.get("note") or form.get("text") or "")[:200] or None
     await bot.db.run(lambda s: WebRepository(s).audit(at=bot.clock.now(), username=user.username, action=action,
                                                       target=target, detail=detail, allowed=allowed), what="audit")

@@ -7,13 +7,13 @@ the group exactly as a confident report would; dismissing says nothing to the gr
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.messages import Address
+from bot.web import flash
 from bot.web.accounts import WebUser
-from bot.web.actions import say_to_groups
+from bot.web.actions import record, say_to_groups
 from bot.work import Work, perform
 from bot.web.keys import bot_of
 from bot.web.pages import posted_form, render, require
@@ -49,7 +49,7 @@ async def review_page(request: web.Request) -> web.Response:
     user, csrf = await require(request)
     bot = bot_of(request)
     items = await pending(bot, user)
-    return render(request, "review.html", "待确认", user, items=items, said=request.query.get("said", ""),
+    return render(request, "review.html", "待确认", user, items=items, said=await flash.take(request),
                   csrf=csrf if user.can_act else None)
 
 
@@ -63,6 +63,7 @@ async def review_post(request: web.Request) -> web.StreamResponse:
     if decision not in ("register", "dismiss"):
         raise web.HTTPBadRequest(text="请选择“登记为工单”或“忽略”。")
     if not user.can_act:
+        await record(bot, user, f"review_{decision}", f"review:{item_id}", "refused", "这个账号只能查看")
         raise web.HTTPForbidden(text="这个账号不能处理待确认消息。")
     here = Address.contact(f"web:{user.username}")
 
@@ -75,7 +76,8 @@ async def review_post(request: web.Request) -> web.StreamResponse:
         return said
 
     said = await perform(bot.services, job, what="review decision", wake=True)
-    raise web.HTTPFound("/console/review?" + urlencode({"said": said}))
+    await flash.put(request, said)
+    raise web.HTTPFound("/console/review")
 
 
 def setup(app: web.Application) -> None:

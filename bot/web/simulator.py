@@ -13,6 +13,7 @@ from bot.transport.base import TransportError
 from bot.transport.simulator import SimulatorTransport, contact_id_for
 from bot.web.forms import bad_request, clean, read_form, read_json, without_surrogates
 from bot.web.keys import STATIC_DIR, bot_of
+from bot.web.pages import SECURITY_HEADERS
 from storage.models import MessageRow
 from storage.repositories import MessageRepository
 
@@ -28,7 +29,8 @@ def _sim(request: web.Request) -> SimulatorTransport:
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "simulator.html")
+    # the console's strict CSP here too: the page's script and styles are files, the live feed is same-origin
+    return web.FileResponse(STATIC_DIR / "simulator.html", headers=SECURITY_HEADERS)
 
 
 async def state(request: web.Request) -> web.Response:
@@ -48,6 +50,7 @@ async def state(request: web.Request) -> web.Response:
 
     return web.json_response({
         "deployment": bot.config.name,
+        "tz": bot.config.tz.key,  # message times are shown in the deployment's zone, as deadlines are
         "tiers": list(tree.tiers),
         "bot": {"id": sim.bot_id, "name": sim.bot_name},
         "tree": [node_json(code) for code in tree.roots],

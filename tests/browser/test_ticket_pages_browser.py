@@ -104,6 +104,9 @@ async def test_a_ticket_with_a_photo_found_by_node_name_and_acted_on(site, brows
         await expect(timeline).not_to_contain_text("accept")
 
         await page.goto(f"{base}/simulator")  # the status message reaches the group
+        await page.locator(".room").first.wait_for(state="attached")
+        if await page.locator("#drawer-toggle").is_visible():  # on a phone the group list is a drawer
+            await page.click("#drawer-toggle")
         await page.fill("#filter", GRID2)
         await page.locator(f"[data-room='{room.id}']").click()
         await expect(page.locator("#messages")).to_contain_text(f"#{number}", timeout=10_000)

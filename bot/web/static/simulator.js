@@ -16,8 +16,12 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function fmtTime(iso) {
+  // In the deployment's time zone (as deadlines are), not the browser's: 09:05, or 11-22 09:05 on another day.
   const d = new Date(iso);
-  return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
+  const zone = state.tz || undefined;
+  const day = (x) => new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(x);
+  const time = new Intl.DateTimeFormat("zh-CN", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(d);
+  return day(d) === day(new Date()) ? time : `${day(d).slice(5)} ${time}`;
 }
 
 async function api(path, options) {
@@ -76,7 +80,7 @@ function renderMessage(m) {
     el("div", { class: "body" }, name, el("div", { class: "bubble" }, m.image
       ? el("img", { src: `/charts/${encodeURIComponent(m.image)}`, alt: m.text, class: "chart" })
       : renderText(m.text, m.mentions)),
-      el("div", { class: "time" }, fmtTime(m.at))));
+      el("div", { class: "time", title: state.tz || "" }, fmtTime(m.at))));
 }
 
 function renderMembers() {
@@ -103,7 +107,14 @@ function pickMe(id) {
   renderMembers();
 }
 
+function setDrawer(open) {
+  // On a phone the group list is a drawer over the chat; on a wide screen it is always there.
+  $("app").classList.toggle("drawer-open", open);
+  $("drawer-toggle").setAttribute("aria-expanded", String(open));
+}
+
 async function openRoom(id) {
+  setDrawer(false);
   state.current = id;
   state.unread[id] = 0;
   history.replaceState(null, "", "#room=" + encodeURIComponent(id));
@@ -169,12 +180,16 @@ async function main() {
   const s = await api("/api/sim/state");
   state.tree = s.tree;
   state.bot = s.bot;
+  state.tz = s.tz;
   $("deployment").textContent = s.deployment + " · 群聊模拟器";
   document.title = s.deployment + " · 微格助手模拟器";
   renderTree(s.tree, "");
   $("filter").addEventListener("input", (e) => renderTree(state.tree, e.target.value));
   $("who").addEventListener("change", (e) => pickMe(e.target.value));
   $("send").addEventListener("click", send);
+  $("drawer-toggle").addEventListener("click", () => setDrawer(!$("app").classList.contains("drawer-open")));
+  $("backdrop").addEventListener("click", () => setDrawer(false));
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") setDrawer(false); });
   $("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); } });
   $("photo").addEventListener("change", async (e) => {
     const file = e.target.files[0];
