@@ -102,9 +102,9 @@ async def act_on_ticket(bot: GridBot, user: WebUser, number: int, action_key: st
     return await perform(bot.services, job, what="ticket action")
 
 
-async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
-                      urgent: bool) -> str:
-    """Post a notice exactly as `#通知` would (its wording is built from the form)."""
+def notice_words(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
+                 urgent: bool) -> str:
+    """What follows `#通知` for the console's form (options, then the text), once the account may post there."""
     tree = bot.config.tree
     if not user.can_act or not user.can_see(tree, node_code):
         raise forbidden(f"节点 {node_code} ")
@@ -115,7 +115,14 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
         parts.append(f"截止 {deadline.strip()[:50]}")
     if urgent:
         parts.append("紧急")
-    rest = " ".join([*parts, text.strip()[:2000]])
+    return " ".join([*parts, text.strip()[:2000]])
+
+
+async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
+                      urgent: bool) -> str:
+    """Post a notice exactly as `#通知` would (its wording is built from the form)."""
+    tree = bot.config.tree
+    rest = notice_words(bot, user, node_code, text, tiers=tiers, deadline=deadline, urgent=urgent)
     here = Address.contact(f"web:{user.username}")
 
     async def job(work: Work) -> str:
