@@ -6,14 +6,17 @@ Like the ticket desk, each method works in the caller's unit of work and returns
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 
 from bot.config import Config
-from bot.domain.acks import NoticeTotals, RoomAcks, count_room, lagging, roll_up, staff_ids, to_remind
-from bot.domain.fanout import NoticeSyntaxError, by_tier, chunk_mentions, notice_title, parse_draft, plan_fanout
+from bot.domain.acks import (OTHER_TIER, Member, NoticeTotals, RoomAcks, count_room, lagging, roll_up, staff_ids,
+                             to_remind)
+from bot.domain.fanout import (Delivery, Draft, NoticeSyntaxError, by_tier, chunk_mentions, notice_title, parse_draft,
+                               plan_fanout)
 from bot.domain.grid import GridNode, Person
 from bot.domain.households import with_households
 from bot.domain.people import Directory
@@ -51,6 +54,25 @@ def delivery_minutes(groups: int, queued_ahead: int, per_minute: int) -> int:
     return max(1, math.ceil((groups + queued_ahead) / per_minute))
 
 
+@dataclass(frozen=True, slots=True)
+class NoticePlan:
+    """What a notice would do if sent now: its groups (by tier), when sending starts and how long it takes."""
+
+    draft: Draft
+    origin: str
+    deliveries: list[Delivery]
+    tiers: list[tuple[str, int]]  # (tier, groups), in the tree's tier order
+    ahead: int  # outbox rows that go first
+    start: datetime  # now, or the end of quiet hours for a routine notice posted in them
+    held: bool
+    budget: int  # messages a minute
+    minutes: int
+
+    @property
+    def finish(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+
 class NoticeDesk:
     def __init__(self, session: Session, config: Config, directory: Directory, now: datetime,
                  bot_id: str = "") -> None:
@@ -72,21 +94,43 @@ class NoticeDesk:
             return None
         return min(leading, key=lambda c: self.tree.node(c).depth)
 
-    async def post(self, person: Person | None, node: GridNode | None, rest: str, *, reply_to: Address,
-                   posted_in_origin: bool) -> list[Reply]:
-        """`#通知`: plan the cascade, queue one copy per group, tell the sender what will happen."""
+    async def plan(self, person: Person | None, node: GridNode | None, rest: str, *, posted_in_origin: bool
+                   ) -> NoticePlan | str:
+        """What `#通知 rest` would do now (nothing is written): the plan, or why it cannot be sent."""
         if person is None:
-            return [Reply(reply_to, "抱歉，只有网格长、楼道长、房东等负责人可以发通知。")]
+            return "抱歉，只有网格长、楼道长、房东等负责人可以发通知。"
         origin = self.origin_for(person, node)
         if origin is None:
-            return [Reply(reply_to, f"抱歉，{person.name}在这里没有发通知的权限，只能向自己负责的网格发。")]
+            return f"抱歉，{person.name}在这里没有发通知的权限，只能向自己负责的网格发。"
         try:
             draft = parse_draft(rest, now=self.now, tz=self.config.tz, tiers=self.tree.tiers)
             deliveries = plan_fanout(self.tree, origin, draft.target, include_origin=not posted_in_origin)
         except NoticeSyntaxError as exc:
-            return [Reply(reply_to, str(exc))]
+            return str(exc)
         if not deliveries:
-            return [Reply(reply_to, f"按“{draft.target.describe()}”没有找到下级群，通知没有发出。")]
+            return f"按“{draft.target.describe()}”没有找到下级群，通知没有发出。"
+        ahead = await self.repo.queued_ahead(NOTICE_PRIORITY[draft.urgent])
+        # routine notices wait for the morning (or the holiday's end); urgent ones go at once
+        start = self.now if draft.urgent else max(self.now, self.quiet_end())
+        budget = self.config.transport.send_budget.per_minute
+        return NoticePlan(draft, origin, deliveries, by_tier(deliveries, self.tree.tiers), ahead, start,
+                          start > self.now, budget, delivery_minutes(len(deliveries), ahead, budget))
+
+    def estimate(self, plan: NoticePlan) -> str:
+        """How long sending takes, the quiet-hours hold included: what the sender is told before and after."""
+        held = self.held_text(plan.start) if plan.held else ""
+        queue = f"（前面还有 {plan.ahead} 条消息排队）" if plan.ahead else ""
+        return (f"{held}按每分钟 {plan.budget} 条约需 {_minutes(plan.minutes)}发完{queue}，"
+                f"预计 {_local(plan.finish, self.config.tz)} 前全部送达。")
+
+    async def post(self, person: Person | None, node: GridNode | None, rest: str, *, reply_to: Address,
+                   posted_in_origin: bool) -> list[Reply]:
+        """`#通知`: plan the cascade, queue one copy per group, tell the sender what will happen."""
+        plan = await self.plan(person, node, rest, posted_in_origin=posted_in_origin)
+        if isinstance(plan, str):
+            return [Reply(reply_to, plan)]
+        assert person is not None  # a plan needs a sender
+        draft, deliveries, origin = plan.draft, plan.deliveries, plan.origin
         number = await CounterRepository(self.session).next("notice", start=1)
         origin_node = self.tree.node(origin)
         role = next((r for c, r in self.directory.positions(person.key) if self.tree.is_within(origin, c)), "负责人")
@@ -101,20 +145,10 @@ class NoticeDesk:
         head = "【紧急通知" if draft.urgent else "【通知"
         body = (f"{head} #{number}】{origin_node.name}·{role} {person.name}：\n{draft.text}\n"
                 f"请回复“收到”" + (f"（{_local(draft.deadline, self.config.tz)}前）" if draft.deadline else "") + "。")
-        ahead = await self.repo.queued_ahead(notice.priority)
-        start = self.now
-        if not draft.urgent:
-            start = self.quiet_end()  # routine notices wait for the morning (or the holiday's end); urgent: at once
         await self.repo.enqueue_deliveries(notice, [d.room_key for d in deliveries], body, now=self.now,
-                                           not_before=start if start > self.now else None)
-        budget = self.config.transport.send_budget.per_minute
-        minutes = delivery_minutes(len(deliveries), ahead, budget)
-        finish = _local(start + timedelta(minutes=minutes), self.config.tz)
-        held = self.held_text(start) if start > self.now else ""
-        tiers = "，".join(f"{tier} {count} 个" for tier, count in by_tier(deliveries, self.tree.tiers))
-        queue = f"（前面还有 {ahead} 条消息排队）" if ahead else ""
-        confirm = (f"通知 #{number} 已安排发送到 {len(deliveries)} 个群（{tiers}），{held}"
-                   f"按每分钟 {budget} 条约需 {_minutes(minutes)}发完{queue}，预计 {finish} 前全部送达。"
+                                           not_before=plan.start if plan.held else None)
+        tiers = "，".join(f"{tier} {count} 个" for tier, count in plan.tiers)
+        confirm = (f"通知 #{number} 已安排发送到 {len(deliveries)} 个群（{tiers}），{self.estimate(plan)}"
                    + (f"截止 {_local(draft.deadline, self.config.tz)}。" if draft.deadline else "")
                    + f"发送“#回执 {number}”查看回执情况。")
         return [Reply(reply_to, confirm, priority=2, kind="notice_confirm", ref=f"notice:{notice.id}")]
@@ -157,45 +191,130 @@ class NoticeDesk:
         node = self.node_of_room(room_key)
         return node is not None and any(self.tree.is_within(node.code, top) for top in within)
 
-    async def room_acks(self, notice: NoticeRow, within: tuple[str, ...] | None = None) -> list[RoomAcks]:
+    def staff_of(self, notice: NoticeRow) -> Callable[[str], frozenset[str]]:
+        """Group → its staff for this notice (`staff_ids`), worked out once per node."""
+        by_node: dict[str | None, frozenset[str]] = {}
+        by_room: dict[str, frozenset[str]] = {}
+
+        def staff(room_key: str) -> frozenset[str]:
+            if room_key not in by_room:
+                node = self.node_of_room(room_key)
+                code = node.code if node else None
+                if code not in by_node:
+                    by_node[code] = staff_ids(self.tree, self.directory, code, sender_key=notice.sender_key,
+                                              bot_id=self.bot_id)
+                by_room[room_key] = by_node[code]
+            return by_room[room_key]
+
+        return staff
+
+    def possible_staff(self, notice: NoticeRow) -> set[str]:
+        """Every contact id that is staff in some group of the tree: a superset, to find who to look at closely
+        (`staff_ids` then decides group by group)."""
+        keys = {notice.sender_key}
+        for node in self.tree:
+            for role, holders in node.roles:
+                kind = self.directory.roles.get(role)
+                if kind is not None and (kind.leads or kind.handles):
+                    keys.update(holders)
+        ids = {self.bot_id} if self.bot_id else set()
+        for key in keys:
+            ids.update(self.directory.contact_ids(key) or [key])
+        return ids
+
+    async def room_acks(self, notice: NoticeRow, within: tuple[str, ...] | None = None, *,
+                        names: bool = True) -> list[RoomAcks]:
         """Per delivered group (in the reader's subtrees): audience, households, who replied and who has not.
 
-        Every figure comes from `count_room` with the group's staff left out (bot.domain.acks). Where households
-        are registered (bot/households.py), members count under their registered household, and a registered
-        household of a node the notice reached that nobody in these groups speaks for is counted, unreplied, in
-        that node's first group (`absent`): the denominator is the households registered at the nodes reached.
+        Every figure is `count_room`'s with the group's staff left out (bot.domain.acks). Where households are
+        registered (bot/households.py), members count under their registered household, and a registered household
+        of a node the notice reached that nobody in these groups speaks for is counted, unreplied, in that node's
+        first group (`absent`): the denominator is the households registered at the nodes reached. Without a
+        registry and with `names=False`, only the figures (no `missing`), from a grouped count in SQL: a zone's
+        100,000 members never come into Python, only the staff and the households they live in (see `_counted`).
         """
         keys = [key for key in await self.repo.sent_rooms(notice.id) if self.in_view(key, within)]
-        members = await self.repo.audience(notice.id, None if within is None else keys)
         nodes = {key: self.node_of_room(key) for key in keys}
         registry = await registry_for(self.session, self.tree, [n.code for n in nodes.values() if n is not None])
-        absent: dict[str, int] = {}
-        if registry is not None:
-            on = self.now.astimezone(self.config.tz).date()
-            present: set[str | None] = set()
-            for key in keys:
-                node = nodes[key]
-                rekeyed = with_households(members.get(key, ()), registry, room_key=key,
-                                          node_code=node.code if node else None, on=on)
-                members[key] = rekeyed
-                present.update(m.household for m in rekeyed)  # staff too: their own household is not chased
-            first_room: dict[str, str] = {}
-            for key in keys:
-                node = nodes[key]
-                if node is not None:
-                    first_room.setdefault(node.code, key)
-            for household in registry:
-                room = first_room.get(household.node_code)
-                if room is not None and household.ref not in present:
-                    absent[room] = absent.get(room, 0) + 1
-        rooms = []
+        if registry is None and not names:
+            return await self._counted(notice, keys, within)
+        found = await self.repo.audience(notice.id, None if within is None else keys)
+        members = {key: list(found.get(key, ())) for key in keys}
+        if registry is None:
+            return self.count(notice, members)
+        on = self.now.astimezone(self.config.tz).date()
+        present: set[str | None] = set()
+        first_room: dict[str, str] = {}
         for key in keys:
             node = nodes[key]
-            staff = staff_ids(self.tree, self.directory, node.code if node else None, sender_key=notice.sender_key,
-                              bot_id=self.bot_id)
-            rooms.append(count_room(key, node.tier if node else None, members.get(key, ()), staff,
-                                    absent=absent.get(key, 0)))
+            members[key] = with_households(members[key], registry, room_key=key,
+                                           node_code=node.code if node else None, on=on)
+            present.update(m.household for m in members[key])  # staff too: their own household is not chased
+            if node is not None:
+                first_room.setdefault(node.code, key)
+        absent: dict[str, int] = {}
+        for household in registry:
+            room = first_room.get(household.node_code)
+            if room is not None and household.ref not in present:
+                absent[room] = absent.get(room, 0) + 1
+        staff = self.staff_of(notice)
+        return [count_room(key, self._tier(key), members[key], staff(key), absent=absent.get(key, 0)) for key in keys]
+
+    async def members_in_view(self, notice: NoticeRow, within: tuple[str, ...] | None = None
+                              ) -> dict[str, list[Member]]:
+        """Per delivered group in view, in delivery order: its active members (staff too), with their replies."""
+        keys = [key for key in await self.repo.sent_rooms(notice.id) if self.in_view(key, within)]
+        members = await self.repo.audience(notice.id, None if within is None else keys)
+        return {key: members.get(key, []) for key in keys}
+
+    def count(self, notice: NoticeRow, members: dict[str, list[Member]]) -> list[RoomAcks]:
+        """`count_room` for each group of `members_in_view`, its staff left out."""
+        staff = self.staff_of(notice)
+        return [count_room(key, self._tier(key), found, staff(key)) for key, found in members.items()]
+
+    def _tier(self, room_key: str) -> str | None:
+        node = self.node_of_room(room_key)
+        return node.tier if node else None
+
+    async def _counted(self, notice: NoticeRow, keys: list[str], within: tuple[str, ...] | None) -> list[RoomAcks]:
+        """`count_room`'s figures without the member lists: a group is a sum over its households, and staff
+        change only the households they are in. So: the grouped count of everyone, minus `count_room` of those
+        households with nobody left out, plus `count_room` of the same households with the staff left out."""
+        counts = await self.repo.room_counts(notice.id, None if within is None else keys)
+        staff = self.staff_of(notice)
+        present = await self.repo.members_among(notice.id, sorted(self.possible_staff(notice)), set(keys))
+        parts: dict[str, dict[str, Member]] = {}
+        households: list[tuple[str, str]] = []
+        for key, found in present.items():
+            for member in found:
+                if member.member_id in staff(key):
+                    parts.setdefault(key, {})[member.member_id] = member
+                    if member.household:
+                        households.append((key, member.household))
+        for key, found in (await self.repo.household_members(notice.id, households)).items():
+            for member in found:
+                parts.setdefault(key, {})[member.member_id] = member
+        rooms = []
+        for key in keys:
+            tier = self._tier(key) or OTHER_TIER
+            members, acked, total, replied = counts.get(key, (0, 0, 0, 0))
+            part = list(parts.get(key, {}).values())
+            if part:
+                everyone, audience = count_room(key, tier, part, ()), count_room(key, tier, part, staff(key))
+                members += audience.members - everyone.members
+                acked += audience.acked - everyone.acked
+                total += audience.households - everyone.households
+                replied += audience.acked_households - everyone.acked_households
+            rooms.append(RoomAcks(key, tier, members, acked, total, replied))
         return rooms
+
+    async def with_missing(self, notice: NoticeRow, rooms: list[RoomAcks]) -> list[RoomAcks]:
+        """The same groups counted from their member lists, so each says who has not replied."""
+        if all(r.missing or r.complete for r in rooms):
+            return rooms  # counted with names already (an incomplete group always misses someone)
+        members = await self.repo.audience(notice.id, [r.room_key for r in rooms])
+        staff = self.staff_of(notice)
+        return [count_room(r.room_key, r.tier, members.get(r.room_key, ()), staff(r.room_key)) for r in rooms]
 
     def follows(self, person: Person, notice: NoticeRow) -> tuple[str, ...] | None:
         """The subtrees of a notice a person follows: all of it (`None`) for its sender and the leaders of its
@@ -209,7 +328,7 @@ class NoticeDesk:
                      within: tuple[str, ...] | None = None, rooms: list[RoomAcks] | None = None) -> str:
         """Per tier: groups, members and households that replied; the groups lagging most, with who is missing."""
         if rooms is None:
-            rooms = await self.room_acks(notice, within)
+            rooms = await self.room_acks(notice, within, names=False)
         counts = await self.repo.delivery_counts(notice.id)
         scope = "" if within is None else "（您负责的范围）"
         sent = counts.get("sent", 0) if within is None else len(rooms)
@@ -219,7 +338,7 @@ class NoticeDesk:
                  + (f"，截止 {_local(notice.deadline, self.config.tz)}" if notice.deadline else "")]
         lines.append(f"《{notice_title(notice.text)}》" + NoticeTotals.of(rooms).line())
         lines.extend(tier.line() for tier in roll_up(rooms, self.tree.tiers))
-        behind = lagging(rooms, detail_rooms)
+        behind = await self.with_missing(notice, lagging(rooms, detail_rooms))
         if behind:
             lines.append("回复最少的群：")
         group_names = await self.group_names([r.room_key for r in behind])
@@ -242,7 +361,7 @@ class NoticeDesk:
         if notice is None:
             return [Reply(reply_to, "没有找到这条通知。" if number is not None else "您还没有发过通知。")]
         within = self.follows(person, notice)
-        rooms = await self.room_acks(notice, within)
+        rooms = await self.room_acks(notice, within, names=False)
         if within is not None and not rooms:
             return [Reply(reply_to, f"通知 #{notice.number} 不是您发的，也没有发到您负责的群。")]
         return [Reply(reply_to, await self.rollup(notice, within=within, rooms=rooms), priority=2,
@@ -263,7 +382,7 @@ class NoticeDesk:
                 notice.remind_at = quiet_end
                 continue
             notice.reminded_at = self.now
-            rooms = await self.room_acks(notice)
+            rooms = await self.room_acks(notice)  # with names: most groups of a pass are reminded, by name
             behind = to_remind(rooms, settings.threshold)
             deadline = f"，截止 {_local_day(notice.deadline, self.config.tz)}" if notice.deadline else ""
             for room in behind:

@@ -233,9 +233,9 @@ async def act_on_tickets(bot: GridBot, user: WebUser, numbers: list[int], action
     return outcomes
 
 
-async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
-                      urgent: bool) -> str:
-    """Post a notice exactly as `#通知` would (its wording is built from the form)."""
+async def notice_words(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
+                 urgent: bool) -> str:
+    """What follows `#通知` for the console's form (options, then the text), once the account may post there."""
     tree = bot.config.tree
     if not user.can_act or not user.can_see(tree, node_code):
         await record(bot, user, "notice", f"node:{node_code}", "refused", text.strip()[:200])
@@ -247,7 +247,14 @@ async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *,
         parts.append(f"截止 {deadline.strip()[:50]}")
     if urgent:
         parts.append("紧急")
-    rest = " ".join([*parts, text.strip()[:2000]])
+    return " ".join([*parts, text.strip()[:2000]])
+
+
+async def post_notice(bot: GridBot, user: WebUser, node_code: str, text: str, *, tiers: list[str], deadline: str,
+                      urgent: bool) -> str:
+    """Post a notice exactly as `#通知` would (its wording is built from the form)."""
+    tree = bot.config.tree
+    rest = await notice_words(bot, user, node_code, text, tiers=tiers, deadline=deadline, urgent=urgent)
     here = Address.contact(f"web:{user.username}")
 
     async def job(work: Work) -> str:

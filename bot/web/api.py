@@ -20,13 +20,13 @@ from bot.web.actions import ACTIONS, act_on_ticket, post_notice, query_tickets
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
 from bot.web.accounts import WebUser
-from storage.models import NoticeRow, TicketRow
-from storage.notice_repository import NoticeRepository
+from bot.web.notice_figures import NoticeView, notice_detail, notice_views
+from bot.domain.acks import roll_up
+from storage.models import TicketRow
 from storage.ticket_repository import TicketRepository
 
 if TYPE_CHECKING:
     from bot.app import GridBot
-    from storage.session import Session
 
 API = "/api/v1"
 
@@ -127,21 +127,45 @@ async def nodes(request: web.Request) -> web.Response:
                                         for top in user.nodes for n in tree.descendants(top)]})
 
 
+def _notice_json(bot: GridBot, view: NoticeView) -> dict[str, Any]:
+    """A notice's figures as `#回执` and the console count them: households of residents, staff left out."""
+    n, t = view.notice, view.totals
+    return {"number": n.number, "node": n.node_code, "text": n.text, "scope": "all" if view.within is None else "part",
+            "groups": view.groups, "delivered": view.delivered, "failed": view.failed,
+            "households": t.households, "acknowledged": t.acked_households, "members": t.members, "replied": t.acked,
+            "by_tier": [{"tier": a.tier, "groups": a.rooms, "complete_groups": a.complete_rooms,
+                         "households": a.households, "acknowledged": a.acked_households, "members": a.members,
+                         "replied": a.acked} for a in roll_up(view.rooms, bot.config.tree.tiers)],
+            "created_at": n.created_at.astimezone(bot.config.tz).isoformat(),
+            "deadline": n.deadline.astimezone(bot.config.tz).isoformat() if n.deadline else None}
+
+
 async def notices(request: web.Request) -> web.Response:
+    """The notices the account follows, newest first, with the figures of `#回执` in its view."""
     user = await _user(request)
     bot = bot_of(request)
+    views = await notice_views(bot, user, limit=100)
+    return auth.json_response({"notices": [_notice_json(bot, v) for v in views]})
 
-    async def work(session: Session) -> tuple[list[NoticeRow], dict[int, tuple[int, int]]]:
-        repo = NoticeRepository(session)
-        visible = [n for n in await repo.recent(100) if user.can_see(bot.config.tree, n.node_code)]
-        return visible, await repo.progress([n.id for n in visible])
 
-    visible, progress = await bot.db.run(work, what="notices")
-    return auth.json_response({"notices": [
-        {"number": n.number, "node": n.node_code, "text": n.text, "groups": n.room_count,
-         "delivered": progress[n.id][0], "acknowledged": progress[n.id][1],
-         "created_at": n.created_at.astimezone(bot.config.tz).isoformat(),
-         "deadline": n.deadline.astimezone(bot.config.tz).isoformat() if n.deadline else None} for n in visible]})
+async def notice(request: web.Request) -> web.Response:
+    """One notice: its figures, by group, the reminders sent and the groups it could not reach (no names)."""
+    user = await _user(request)
+    bot = bot_of(request)
+    number = whole_number(request.match_info["number"])
+    detail = await notice_detail(bot, user, number) if number is not None else None
+    if detail is None:
+        return error(404, "no such notice in your part of the tree")
+    tz = bot.config.tz
+    return auth.json_response({
+        **_notice_json(bot, detail.view), "failed": len(detail.failures),
+        "groups_detail": [{"group": detail.name(r.room_key), "tier": r.tier, "households": r.households,
+                           "acknowledged": r.acked_households, "members": r.members, "replied": r.acked}
+                          for r in detail.view.rooms],
+        "reminders": [{"group": detail.name(r.room_key), "at": r.at.astimezone(tz).isoformat(), "status": r.status,
+                       "mentioned": r.mentioned, "messages": r.messages} for r in detail.reminders],
+        "failures": [{"group": detail.name(f.room_key), "cause": f.cause, "attempts": f.attempts}
+                     for f in detail.failures]})
 
 
 async def notice_create(request: web.Request) -> web.Response:
@@ -258,7 +282,8 @@ def openapi_document(zone: str = "Asia/Shanghai") -> dict[str, Any]:
             "/nodes": {"get": {"summary": "the nodes of the account's subtrees", "responses": {
                 "200": answer("nodes", {"type": "object"}), **errors}}},
             "/notices": {
-                "get": {"summary": "recent notices with delivery and acknowledgements",
+                "get": {"summary": "recent notices with delivery and acknowledgements (households of residents, "
+                                   "staff left out: the figures of #回执), in the account's part of the tree",
                         "responses": {"200": answer("notices", {"type": "object"}), **errors}},
                 "post": {"summary": "post a notice to a subtree (as #通知 does)",
                          "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -268,6 +293,10 @@ def openapi_document(zone: str = "Asia/Shanghai") -> dict[str, Any]:
                                  "deadline": {"type": "string"}, "urgent": {"type": "boolean"}}}}}},
                          "responses": {"201": answer("posted", {"type": "object"}),
                                        "400": answer("bad request", error_schema), **errors}}},
+            "/notices/{number}": {"get": {
+                "summary": "one notice: its figures, by group, the reminders sent and the groups not reached",
+                "parameters": [number], "responses": {"200": answer("the notice", {"type": "object"}),
+                                                      "404": answer("not found", error_schema), **errors}}},
             "/digest": {"get": {"summary": "a digest of a node for a day or week", "parameters": [
                 {"name": "node", "in": "query", "schema": {"type": "string"}},
                 {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["day", "week"]}},
@@ -289,5 +318,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{API}/tickets/{{number}}/actions", ticket_action)
     app.router.add_get(f"{API}/nodes", nodes)
     app.router.add_get(f"{API}/notices", notices)
+    app.router.add_get(f"{API}/notices/{{number:\\d+}}", notice)
     app.router.add_post(f"{API}/notices", notice_create)
     app.router.add_get(f"{API}/digest", digest)

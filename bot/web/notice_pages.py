@@ -1,75 +1,30 @@
-"""The console's notice pages: write a notice, follow its delivery and acknowledgements live, one notice in detail.
+"""The console's notice pages: write a notice (shown what it will do, then confirmed), follow its delivery and
+acknowledgements live, one notice in detail (and as an Excel file).
 
-Posting goes through NoticeDesk, as `#通知` does; the figures are counted by the same code as `#回执`.
+Posting goes through NoticeDesk, as `#通知` does; the figures are counted by the same code as `#回执`
+(bot.web.notice_figures).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.domain.acks import NoticeTotals, RoomAcks
-from bot.work import Work, perform
+from bot.notices import NoticePlan
 from bot.web.accounts import WebUser
-from bot.web.actions import post_notice
+from bot.web.actions import notice_words, post_notice
 from bot.web.forms import clean, whole_number
 from bot.web.keys import bot_of
+from bot.web.notice_export import export_notice
+from bot.web.notice_figures import STATUS_NAMES, NoticeView, notice_detail, notice_views
 from bot.web.pages import posted_form, render, require
-from storage.models import NoticeRow
+from bot.work import Work, perform
 
-if TYPE_CHECKING:
-    from bot.app import GridBot
+__all__ = ["NoticeView", "notice_views", "setup"]
 
-async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: int | None = None
-                       ) -> list[NoticeView]:
-    """The notices an account follows, newest first, each with the groups in its view counted by the same
-    code as `#回执` (NoticeDesk.room_acks → bot.domain.acks.count_room).
-
-    A notice is followed in full when its origin is in the account's subtrees; otherwise the part of it that
-    reached their subtrees (a grid leader follows the secretary's notice in their own grid only).
-    """
-    tree = bot.config.tree
-    full = set(user.nodes) >= set(tree.roots)
-
-    async def job(work: Work) -> list[NoticeView]:
-        desk = work.notices
-        if number is None:
-            notices = await desk.repo.recent(limit)
-        else:
-            found = await desk.repo.by_number(number)
-            notices = [found] if found is not None else []
-        views = []
-        for notice in notices:
-            within = None if full or user.can_see(tree, notice.node_code) else tuple(user.nodes)
-            rooms = await desk.room_acks(notice, within)
-            if within is not None and not rooms:
-                continue
-            counts = await desk.repo.delivery_counts(notice.id)
-            views.append(NoticeView(notice, within, rooms, counts))
-        return views
-
-    return await perform(bot.services, job, what="notices")
-
-
-class NoticeView:
-    """One notice as an account sees it: the groups in its view and their figures."""
-
-    def __init__(self, notice: NoticeRow, within: tuple[str, ...] | None, rooms: list[RoomAcks],
-                 counts: dict[str, int]) -> None:
-        self.notice = notice
-        self.within = within
-        self.rooms = rooms
-        self.totals = NoticeTotals.of(rooms)
-        self.delivered = counts.get("sent", 0) if within is None else len(rooms)
-        self.groups = notice.room_count if within is None else len(rooms)
-        self.failed = counts.get("failed", 0) if within is None else 0
-
-    def progress(self) -> str:
-        t = self.totals
-        return (f"已送达 {self.delivered}/{self.groups} 群，回执 {t.acked_households}/{t.households} 户"
-                f"（{t.acked}/{t.members} 人）" + ("，仅您负责的范围" if self.within is not None else ""))
+HOUSEHOLDS_SHOWN = 500  # rows of the page's household table; the export has them all
 
 
 async def notices_page(request: web.Request) -> web.Response:
@@ -82,34 +37,57 @@ async def notices_page(request: web.Request) -> web.Response:
 
 
 async def notice_page(request: web.Request) -> web.Response:
-    """One notice: totals, by tier, by group, and who has not replied — in the account's view."""
-    from bot.domain.acks import roll_up
-
+    """One notice: totals, by tier, by group, by household, who has not replied, reminders and failures."""
     user, _ = await require(request)
     bot = bot_of(request)
-    tree = bot.config.tree
     number = whole_number(request.match_info["number"])
     if number is None:
         raise web.HTTPNotFound(text="没有这条通知。")
-    views = await notice_views(bot, user, number=number)
-    if not views:
+    detail = await notice_detail(bot, user, number)
+    if detail is None:
         raise web.HTTPNotFound(text="没有找到这条通知，或它没有发到您负责的范围。")
-    v = views[0]
-
-    def room_label(key: str) -> str:
-        room = tree.room(room_id=key, topic=key)
-        return (room.topic or key) if room is not None else key
-
+    v = detail.view
+    # unreplied households first: what a leader follows up
+    households = sorted(detail.households, key=lambda h: bool(h.replied))
     return render(request, "notice.html", f"通知 #{v.notice.number}", user, v=v, n=v.notice, t=v.totals,
-                  tiers=roll_up(v.rooms, tree.tiers), rooms=v.rooms, room_label=room_label,
-                  groups=sorted(v.rooms, key=lambda r: (r.share, r.room_key)))
+                  d=detail, tiers=detail.tiers, rooms=v.rooms, room_label=detail.name,
+                  groups=sorted(v.rooms, key=lambda r: (r.share, r.room_key)),
+                  households=households[:HOUSEHOLDS_SHOWN], more_households=max(0, len(households) - HOUSEHOLDS_SHOWN),
+                  status_name=lambda s: STATUS_NAMES.get(s, s))
+
+
+def _form_fields(form: Any) -> dict[str, Any]:
+    return {"node": clean(str(form.get("node", ""))), "text": clean(str(form.get("text", ""))),
+            "tiers": [clean(str(t)) for t in form.getall("tier", [])],
+            "deadline": clean(str(form.get("deadline", ""))), "urgent": bool(form.get("urgent"))}
+
+
+async def preview_notice(bot: Any, user: WebUser, fields: dict[str, Any]) -> tuple[NoticePlan | str, str]:
+    """What the form's notice would do if sent now, and the time it takes (nothing is written or sent)."""
+    rest = await notice_words(bot, user, fields["node"], fields["text"], tiers=fields["tiers"],
+                              deadline=fields["deadline"], urgent=fields["urgent"])
+    node = bot.config.tree.node(fields["node"])
+
+    async def job(work: Work) -> tuple[NoticePlan | str, str]:
+        plan = await work.notices.plan(user.person, node, rest, posted_in_origin=False)
+        return plan, work.notices.estimate(plan) if isinstance(plan, NoticePlan) else ""
+
+    return await perform(bot.services, job, what="planning a notice")
 
 
 async def notice_post(request: web.Request) -> web.StreamResponse:
+    """The form's first POST shows what the notice will do; only the confirmation's POST sends it."""
     user, bot, form = await posted_form(request)
-    said = await post_notice(bot, user, clean(str(form.get("node", ""))), clean(str(form.get("text", ""))),
-                             tiers=[clean(str(t)) for t in form.getall("tier", [])],
-                             deadline=clean(str(form.get("deadline", ""))), urgent=bool(form.get("urgent")))
+    fields = _form_fields(form)
+    if form.get("confirm") != "1":
+        plan, estimate = await preview_notice(bot, user, fields)
+        if isinstance(plan, str):
+            raise web.HTTPFound("/console/notices?" + urlencode({"said": plan}))
+        _, csrf = await require(request)
+        return render(request, "notice_confirm.html", "确认发送通知", user, csrf=csrf, plan=plan, estimate=estimate,
+                      f=fields, node=bot.config.tree.node(fields["node"]))
+    said = await post_notice(bot, user, fields["node"], fields["text"], tiers=fields["tiers"],
+                             deadline=fields["deadline"], urgent=fields["urgent"])
     raise web.HTTPFound("/console/notices?" + urlencode({"said": said}))
 
 
@@ -123,9 +101,9 @@ async def notices_progress(request: web.Request) -> web.Response:
         "text": v.progress()} for v in await notice_views(bot, user)})
 
 
-
 def setup(app: web.Application) -> None:
     app.router.add_get("/console/notices", notices_page)
     app.router.add_post("/console/notices", notice_post)
     app.router.add_get("/console/notices/progress", notices_progress)
     app.router.add_get("/console/notices/{number:\\d+}", notice_page)
+    app.router.add_get("/console/notices/{number:\\d+}/export.xlsx", export_notice)

@@ -113,7 +113,9 @@ async def test_a_secretary_filters_resolves_posts_a_notice_and_exports(site, bro
         await page.goto(f"{base}/console/notices")
         await page.select_option("select[name=node]", "JQS-01")
         await page.fill("textarea[name=text]", "周六上午消防演练，请大家配合")
-        await page.click("button:has-text('发送')")
+        await page.click("button:has-text('确认发送范围')")
+        await expect(page.locator("p.notice-plan")).to_contain_text("11")  # shown first, not sent yet
+        await page.click("button:has-text('确认发送')")
         await expect(page.locator(".flash")).to_contain_text("已安排发送")
         cell = page.locator("td.progress").first
         for _ in range(40):  # delivered at 600/min; the page refreshes itself every 10 s, we reload sooner

@@ -1,11 +1,11 @@
-"""The queries the web app asks of storage (notice lists and progress, the readiness probe), on both backends."""
+"""The queries the web app asks of storage (notice lists and counts, the readiness probe), on both backends."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import update
 
-from storage.models import NoticeRow, OutboxRow
+from storage.models import MemberRow, NoticeRow, OutboxRow
 from storage.notice_repository import NoticeRepository
 from storage.session import Database
 
@@ -24,24 +24,36 @@ async def test_recent_notices_newest_first_and_limited(db, clock):
         assert [n.number for n in await NoticeRepository(s).recent(2)] == [3, 2]
 
 
-async def test_progress_counts_sent_groups_and_acks_per_notice(db, clock):
+async def test_room_counts_group_members_and_replies_per_delivered_group(db, clock):
+    """The grouped count behind `#回执`: everyone active (staff too), households as `household_key` says."""
     async with db.unit_of_work() as s:
         repo = NoticeRepository(s)
-        first, second, quiet = [await _notice(repo, n, clock) for n in (1, 2, 3)]
+        first, second = [await _notice(repo, n, clock) for n in (1, 2)]
         await repo.enqueue_deliveries(first, ["g1", "g2", "g3"], first.text, now=clock.now())
         await repo.enqueue_deliveries(second, ["g1"], second.text, now=clock.now())
-        # two of the first notice's groups delivered, the third still pending; the second's delivered too
+        # g1 and g2 delivered, g3 still pending
         await s.execute(update(OutboxRow).where(OutboxRow.ref == f"notice:{first.id}", OutboxRow.to_id != "g3")
                         .values(status="sent"))
-        await s.execute(update(OutboxRow).where(OutboxRow.ref == f"notice:{second.id}").values(status="sent"))
-        for member in ("m1", "m2"):
-            await repo.record_ack(first, room_key="g1", member_id=member, member_name=member, household=None,
+        for room, member, household, active in (("g1", "a", "1-101", True), ("g1", "b", "1-101", True),
+                                                ("g1", "c", None, True), ("g1", "d", "", True), ("g1", "k", "", True),
+                                                ("g1", "e", "1-102", False), ("g2", "f", None, True),
+                                                ("g3", "h", "3-301", True)):
+            s.add(MemberRow(room_key=room, member_id=member, display_name=member, household=household, active=active,
+                            joined_at=clock.now()))
+        await s.flush()
+        for room, member in (("g1", "b"), ("g1", "d"), ("g1", "e"), ("g3", "h")):
+            await repo.record_ack(first, room_key=room, member_id=member, member_name=member, household=None,
                                   at=clock.now())
-        ids = (first.id, second.id, quiet.id)
+        await repo.record_ack(second, room_key="g1", member_id="a", member_name="a", household=None, at=clock.now())
+        ids = (first.id, second.id)
     async with db.unit_of_work() as s:
-        progress = await NoticeRepository(s).progress(list(ids))
-        assert progress == {ids[0]: (2, 2), ids[1]: (1, 0), ids[2]: (0, 0)}
-        assert await NoticeRepository(s).progress([]) == {}
+        repo = NoticeRepository(s)
+        # g1: a, b (one household 1-101), c, d and k (no house number: households of one each, an empty one too);
+        # e left the group, so its reply is not counted; replies from b (1-101) and d → 5 members, 2 replied,
+        # 4 households, 2 replied
+        assert await repo.room_counts(ids[0]) == {"g1": (5, 2, 4, 2), "g2": (1, 0, 1, 0)}  # g3 was not delivered
+        assert await repo.room_counts(ids[0], ["g2"]) == {"g2": (1, 0, 1, 0)}
+        assert await repo.room_counts(ids[1]) == {}  # its copy is still pending
 
 
 async def test_ping_answers_and_fails_on_a_dead_database(db):

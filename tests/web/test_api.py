@@ -24,8 +24,8 @@ async def numbers(web):
 async def test_the_openapi_document_is_valid(web):
     document = await (await web.client.get("/api/v1/openapi.json")).json()
     validate(document)
-    assert {"/tickets", "/tickets/{number}", "/tickets/{number}/actions", "/nodes", "/notices", "/digest"} \
-        <= set(document["paths"])
+    assert {"/tickets", "/tickets/{number}", "/tickets/{number}/actions", "/nodes", "/notices", "/notices/{number}",
+            "/digest"} <= set(document["paths"])
 
 
 async def test_tokens_scope_and_actions(web):

@@ -128,8 +128,10 @@ async def test_exports_mask_numbers_for_accounts_that_do_not_answer_for_the_tick
 async def test_a_notice_from_the_console_fans_out_and_shows_progress(web):
     await web.login("chenli")
     page = await (await web.client.get("/console/notices")).text()
-    posted = await web.client.post("/console/notices", allow_redirects=False, data={
-        "csrf": csrf_of(page), "node": "JQS-01", "text": "本周六上午消防演练", "deadline": "", "tier": "楼道"})
+    form = {"csrf": csrf_of(page), "node": "JQS-01", "text": "本周六上午消防演练", "deadline": "", "tier": "楼道"}
+    shown = await web.client.post("/console/notices", allow_redirects=False, data=form)
+    assert shown.status == 200 and "确认发送" in await shown.text()  # the first POST only shows what it will do
+    posted = await web.client.post("/console/notices", allow_redirects=False, data={**form, "confirm": "1"})
     assert posted.status == 302
     async with web.bot.db.unit_of_work() as s:
         copies = list(await s.scalars(select(OutboxRow.to_id).where(OutboxRow.kind == "notice")))
@@ -140,6 +142,9 @@ async def test_a_notice_from_the_console_fans_out_and_shows_progress(web):
     await web.login("kan")  # a viewer may read but not post
     page = await (await web.client.get("/console/notices")).text()
     assert "发通知" not in page
+    # nor read (or export) a notice that never reached their grid
+    assert (await web.client.get("/console/notices/1")).status == 404
+    assert (await web.client.get("/console/notices/1/export.xlsx")).status == 404
 
 
 async def test_overview_tree_digest_and_audit(web):
