@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -19,6 +18,7 @@ from bot.domain.digest import PERIOD_NAMES, DigestFigures, calendar_period
 from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES
 from bot.tickets.timeline_wording import timeline_step
 from bot.work import Work, perform
+from bot.web import flash
 from bot.web.accounts import WebUser
 from bot.web.actions import (STATES, BulkOutcome, UnknownNode, act_on_ticket, act_on_tickets, forbidden, node_filter,
                              offered_actions, person_name, query_tickets, state_name, ticket_filters, visible_nodes)
@@ -151,7 +151,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     timeline = [(ev, timeline_step(ev.actor, ev.action, ev.note, handlers, reporter_names)) for ev in events]
     photos = [m for m in messages if m.attachment and photo_file(bot, m.attachment) is not None]
     return render(request, "ticket.html", f"工单 #{ticket.number}", user, ticket=ticket, csrf=csrf,
-                  said=request.query.get("said", ""), node=bot.config.tree.node(ticket.node_code),
+                  said=await flash.take(request), node=bot.config.tree.node(ticket.node_code),
                   assignee=person_name(bot, ticket.assignee, "—"), reporters=reporters, messages=messages,
                   timeline=timeline, photos=photos, actions=offered_actions(ticket.state))
 
@@ -161,7 +161,8 @@ async def ticket_post(request: web.Request) -> web.StreamResponse:
     ticket = await load_ticket(request, bot, user)
     said = await act_on_ticket(bot, user, ticket.number, str(form.get("action", "")),
                                clean(str(form.get("note", ""))), clean(str(form.get("target", ""))))
-    raise web.HTTPFound(f"/console/tickets/{ticket.number}?" + urlencode({"said": said}))
+    await flash.put(request, said)
+    raise web.HTTPFound(f"/console/tickets/{ticket.number}")
 
 
 PHOTO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}

@@ -8,11 +8,11 @@ Posting goes through NoticeDesk, as `#通知` does; the figures are counted by t
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.notices import NoticePlan
+from bot.web import flash
 from bot.web.accounts import WebUser
 from bot.web.actions import notice_words, post_notice
 from bot.web.forms import clean, whole_number
@@ -32,7 +32,7 @@ async def notices_page(request: web.Request) -> web.Response:
     bot = bot_of(request)
     tree = bot.config.tree
     nodes = [node for top in user.nodes for node in tree.descendants(top) if node.children]
-    return render(request, "notices.html", "通知", user, csrf=csrf, said=request.query.get("said", ""), nodes=nodes,
+    return render(request, "notices.html", "通知", user, csrf=csrf, said=await flash.take(request), nodes=nodes,
                   tiers=tree.tiers[1:], views=await notice_views(bot, user))
 
 
@@ -82,13 +82,15 @@ async def notice_post(request: web.Request) -> web.StreamResponse:
     if form.get("confirm") != "1":
         plan, estimate = await preview_notice(bot, user, fields)
         if isinstance(plan, str):
-            raise web.HTTPFound("/console/notices?" + urlencode({"said": plan}))
+            await flash.put(request, plan)
+            raise web.HTTPFound("/console/notices")
         _, csrf = await require(request)
         return render(request, "notice_confirm.html", "确认发送通知", user, csrf=csrf, plan=plan, estimate=estimate,
                       f=fields, node=bot.config.tree.node(fields["node"]))
     said = await post_notice(bot, user, fields["node"], fields["text"], tiers=fields["tiers"],
                              deadline=fields["deadline"], urgent=fields["urgent"])
-    raise web.HTTPFound("/console/notices?" + urlencode({"said": said}))
+    await flash.put(request, said)
+    raise web.HTTPFound("/console/notices")
 
 
 async def notices_progress(request: web.Request) -> web.Response:

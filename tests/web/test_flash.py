@@ -30,7 +30,8 @@ async def test_a_crafted_said_or_error_in_the_url_shows_nothing(web):
     await held_item(web)
     assert PHISH not in await (await web.client.get("/login", params={"error": PHISH})).text()
     await web.login("chenli")
-    for path in ("/console/review", "/console", "/console/tree", "/console/digest", "/login"):
+    for path in ("/console/review", "/console", "/console/tree", "/console/digest", "/console/notices",
+                 "/console/tickets", "/login"):
         html = await (await web.client.get(path, params={"said": PHISH, "error": PHISH})).text()
         assert PHISH not in html, path
 
