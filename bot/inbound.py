@@ -347,6 +347,11 @@ class Inbound:
                 return [r for item in items for r in await self.handle_stored([item])]
             # one message: what its handling half did is rolled back, its row says why, the bot goes on
             results = [await self._mark_error(prepared[0], failed)]
+        now = self.services.clock.now()
+        for item, result in zip(items, results):
+            if item.room_key is not None and any(r.kind == "notice_confirm" for r in result.replies):
+                # a notice posted in this group: its members read it here too, and "收到" here answers it
+                self.rooms.notice_sent(item.room_key, now)
         if self.on_bound is not None and any(r.handler == "bind" for r in results):
             await self.on_bound()  # the table is the truth (a rolled-back binding must not linger)
         self.stats.handled += len(results)

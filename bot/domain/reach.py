@@ -58,9 +58,9 @@ def config_rooms(tree: GridTree, person: Person) -> list[str]:
 
 
 def choose_room(tree: GridTree, member_rooms: Iterable[str], *, first: str | None = None,
-                near: Sequence[str] = ()) -> str | None:
+                near: Sequence[str] = (), any_room: bool = True) -> str | None:
     """The group to reach a person in: `first` if they are in it, else the one nearest each of the `near`
-    nodes in turn (walking up), else any group they are in; None when they are in none."""
+    nodes in turn (walking up), else (with `any_room`) any group they are in; None when there is none."""
     rooms = set(member_rooms)
     if not rooms:
         return None
@@ -73,7 +73,7 @@ def choose_room(tree: GridTree, member_rooms: Iterable[str], *, first: str | Non
             for room in node.rooms:
                 if room.key in rooms:
                     return room.key
-    return sorted(rooms)[0]
+    return sorted(rooms)[0] if any_room else None
 
 
 def is_party(person: Person, role: str, *, category: str | None, text: str, mentions: Sequence[str],

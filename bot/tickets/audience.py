@@ -146,11 +146,12 @@ class Audience:
     async def reach(self, person: Person, *, first: str | None = None, near: Sequence[str] = ()) -> Address | None:
         """Where to tell the person: a group they are in (`first` if so, else nearest `near`), else privately by
         their contact id; None when neither is possible."""
+        ids = self.directory.contact_ids(person.key)
+        # a group unrelated to the case (another building's residents) only when there is no private way
         room = choose_room(self.tree, await self.member_rooms(person), first=first,
-                           near=[c for c in near if c in self.tree])
+                           near=[c for c in near if c in self.tree], any_room=not ids)
         if room is not None:
             return Address.room(room)
-        ids = self.directory.contact_ids(person.key)
         return Address.contact(ids[0]) if ids else None
 
     async def pick(self, node_code: str, level: int, *, prefer_role: str | None = None,

@@ -206,3 +206,13 @@ async def test_start_up_warns_when_the_year_is_beyond_the_holiday_data(sample_co
         assert len(found) == (1 if warned else 0)
         if warned:
             assert f"{last + 1} 年" in found[0] and "calendar.extra_workdays" in found[0]
+
+
+async def test_someone_on_duty_for_another_building_is_told_privately_not_in_that_buildings_group(sample_config,
+                                                                                                   db_spec):
+    """黄敏 is on night duty for 江桥花苑 and sits in 3号楼's groups: 1号楼's urgent case is no news for 3号楼's residents."""
+    sent, summary, _ = await play(sample_config, db_spec, [
+        ev("2026-11-23T22:00:00+08:00", "1号楼1单元楼道群", "1-1-101 王芳", GAS), ev("+5m")])
+    told = [m for m in sent if "【紧急】" in m["text"] and ("wxid_huangmin" in m["mentions"] or m["to"] == "wxid_huangmin")]
+    assert told and all(m["to"] == "wxid_huangmin" for m in told), told
+    assert not any(m["room"] and m["room"].startswith("3号楼") for m in sent)
