@@ -79,9 +79,10 @@ class NoticeRepository:
     async def by_number(self, number: int) -> NoticeRow | None:
         return await self.session.scalar(select(NoticeRow).where(NoticeRow.number == number))
 
-    async def recent(self, limit: int) -> list[NoticeRow]:
-        """The latest notices, newest first."""
-        return list(await self.session.scalars(select(NoticeRow).order_by(NoticeRow.id.desc()).limit(limit)))
+    async def recent(self, limit: int, *, since: datetime | None = None) -> list[NoticeRow]:
+        """The latest notices, newest first (only those posted since `since`, when given)."""
+        query = select(NoticeRow) if since is None else select(NoticeRow).where(NoticeRow.created_at >= since)
+        return list(await self.session.scalars(query.order_by(NoticeRow.id.desc()).limit(limit)))
 
     async def latest_by(self, sender_key: str) -> NoticeRow | None:
         return await self.session.scalar(select(NoticeRow).where(NoticeRow.sender_key == sender_key)

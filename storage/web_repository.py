@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.search import query_terms
-from storage.models import AuditRow, MessageRow, TicketRow, TicketTermRow, WebSessionRow, WebUserRow
+from storage.models import AuditRow, MessageRow, ReviewRow, TicketRow, TicketTermRow, WebSessionRow, WebUserRow
+from storage.review_repository import PENDING
 from storage.ticket_repository import OPEN, in_subtree, overdue_now
 
 
@@ -144,3 +145,45 @@ class WebRepository:
     async def messages_of(self, ticket_id: int) -> list[MessageRow]:
         return list(await self.session.scalars(select(MessageRow).where(MessageRow.ticket_id == ticket_id)
                                                .order_by(MessageRow.id)))
+
+    # -- the console's overview (issue 18, fix/ov) ----------------------------------------------------
+
+    async def open_counts(self, prefixes: Sequence[str] | None, now: datetime) -> tuple[int, int, int]:
+        """Open tickets in the account's subtrees now: (open, urgent, overdue)."""
+        query = select(func.count(), func.coalesce(func.sum(case((TicketRow.urgency == "urgent", 1), else_=0)), 0),
+                       func.coalesce(func.sum(case((overdue_now(now), 1), else_=0)), 0)) \
+            .where(TicketRow.state.in_(OPEN))
+        if prefixes is not None:
+            query = query.where(or_(*(in_subtree(p) for p in prefixes)))
+        n, urgent, late = (await self.session.execute(query)).one()
+        return int(n or 0), int(urgent or 0), int(late or 0)
+
+    async def daily_flow(self, prefixes: Sequence[str] | None, days: Sequence[tuple[datetime, datetime]]
+                         ) -> list[tuple[int, int]]:
+        """Per [start, end) of `days` (local days, in order): tickets created and tickets resolved in it, in the
+        account's subtrees. Two grouped queries, whatever the number of days."""
+        if not days:
+            return []
+        counts = {column: [0] * len(days) for column in ("created_at", "resolved_at")}
+        for name in counts:
+            column = getattr(TicketRow, name)
+            bucket = case(*((and_(column >= start, column < end), i) for i, (start, end) in enumerate(days)),
+                          else_=-1).label("bucket")
+            inner = select(bucket).where(column >= days[0][0], column < days[-1][1])
+            if prefixes is not None:
+                inner = inner.where(or_(*(in_subtree(p) for p in prefixes)))
+            sub = inner.subquery()  # grouped outside: PostgreSQL does not match a CASE with bound values to itself
+            for i, n in (await self.session.execute(select(sub.c.bucket, func.count()).group_by(sub.c.bucket))).all():
+                if 0 <= int(i) < len(days):
+                    counts[name][int(i)] = int(n)
+        return list(zip(counts["created_at"], counts["resolved_at"]))
+
+    async def review_queue(self, prefixes: Sequence[str] | None, *, limit: int = 3) -> tuple[int, list[ReviewRow]]:
+        """Pending 待确认 items in the account's subtrees: how many, and the latest `limit` of them."""
+        where = [ReviewRow.state == PENDING]
+        if prefixes is not None:
+            where.append(or_(*(in_subtree(p, ReviewRow.node_path) for p in prefixes)))
+        count = int(await self.session.scalar(select(func.count()).select_from(ReviewRow).where(*where)) or 0)
+        latest = list(await self.session.scalars(select(ReviewRow).where(*where).order_by(ReviewRow.id.desc())
+                                                 .limit(limit))) if count else []
+        return count, latest

@@ -1,7 +1,8 @@
 """The console for secretaries and leaders (Chinese, server-rendered from autoescaped templates).
 
-Pages: overview, the grid tree with counts, tickets (filters, detail, actions), digest preview, audit log; the
-notice pages, exports, review queue and login live beside it (notice_pages, exports, review_pages, login).
+Pages: the grid tree with counts, tickets (filters, detail, actions), digest preview, audit log; the
+overview, notice pages, exports, review queue and login live beside it (overview, notice_pages, exports,
+review_pages, login).
 Actions go through TicketDesk / NoticeDesk — the same code as the chat commands — so the same status messages
 reach the same groups.
 """
@@ -14,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.domain.digest import PERIOD_NAMES, DigestFigures, calendar_period
+from bot.domain.digest import PERIOD_NAMES, calendar_period
 from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES
 from bot.tickets.timeline_wording import timeline_step
-from bot.work import Work, perform
+from bot.work import perform
 from bot.web import flash
 from bot.web.accounts import WebUser
 from bot.web.actions import (STATES, BulkOutcome, UnknownNode, act_on_ticket, act_on_tickets, forbidden, node_filter,
                              offered_actions, person_name, query_tickets, state_name, ticket_filters, visible_nodes)
 from bot.web.forms import bad_request, clean, whole_number
 from bot.web.keys import bot_of
+from bot.web.overview import overview
 from bot.web.pages import audit, posted_form, render, require
-from bot.web.review_pages import pending
 from storage.models import MessageRow, TicketEventRow, TicketReporterRow, TicketRow
 from storage.ticket_repository import TicketRepository
 from storage.web_repository import WebRepository
@@ -35,31 +36,6 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 PAGE = 50
-
-
-async def overview(request: web.Request) -> web.Response:
-
-    user, _ = await require(request)
-    bot = bot_of(request)
-    top = user.nodes[0] if user.nodes else None
-    if top is None:
-        return render(request, "overview.html", "概览", user, top=None)
-    today = bot.clock.now().astimezone(bot.config.tz).date()
-
-    async def job(work: Work) -> tuple[DigestFigures, DigestFigures, list[TicketRow], list[TicketRow]]:
-        day = await work.digests.figures(top, calendar_period("day", today, bot.config.tz))
-        week = await work.digests.figures(top, calendar_period("week", today, bot.config.tz))
-        repo = WebRepository(work.session)
-        prefixes = user.path_prefixes(bot.config.tree)
-        urgent = await repo.tickets(prefixes=prefixes, state="open", urgency="urgent", limit=20)
-        late = await repo.tickets(prefixes=prefixes, overdue_at=bot.clock.now(), limit=20)
-        return day, week, urgent, late
-
-    day, week, urgent, late = await perform(bot.services, job, what="overview")
-
-    held = await pending(bot, user, limit=5)
-    return render(request, "overview.html", "概览", user, top=top, day=day, week=week, urgent=urgent, late=late,
-                  held=held)
 
 
 async def tree_page(request: web.Request) -> web.Response:

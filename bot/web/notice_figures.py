@@ -51,14 +51,15 @@ def view_of(bot: GridBot, user: WebUser, notice: NoticeRow) -> tuple[str, ...] |
     return None if full or user.can_see(tree, notice.node_code) else tuple(user.nodes)
 
 
-async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: int | None = None
-                       ) -> list[NoticeView]:
-    """The notices an account follows, newest first, each with the groups in its view counted as `#回执` counts."""
+async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: int | None = None,
+                       since: datetime | None = None, most: int | None = None) -> list[NoticeView]:
+    """The notices an account follows, newest first, each with the groups in its view counted as `#回执` counts
+    (of the latest `limit`, posted since `since`; at most `most` of them in the account's view)."""
 
     async def job(work: Work) -> list[NoticeView]:
         desk = work.notices
         if number is None:
-            notices = await desk.repo.recent(limit)
+            notices = await desk.repo.recent(limit, since=since)
         else:
             found = await desk.repo.by_number(number)
             notices = [found] if found is not None else []
@@ -69,6 +70,8 @@ async def notice_views(bot: GridBot, user: WebUser, *, limit: int = 30, number: 
             if within is not None and not rooms:
                 continue
             views.append(NoticeView(notice, within, rooms, await desk.repo.delivery_counts(notice.id)))
+            if most is not None and len(views) >= most:
+                break
         return views
 
     return await perform(bot.services, job, what="notices")
