@@ -280,6 +280,16 @@ class CareDesk:
                     times.append(min(step.due or self.now, self.now))
         return min(times) if times else None
 
+    async def today_states(self, residents: list[CareResident]) -> dict[str, tuple[Step, dict[str, datetime]]]:
+        """For the console: each checked-in resident's step now due today and the steps already done."""
+        residents = [r for r in residents if r.check_in is not None]
+        if not residents:
+            return {}
+        today = self.today()
+        state = await self._days(residents, [today])
+        return {r.entry.key: (self._step(r, today, state[(r.entry.key, today)]), state[(r.entry.key, today)].steps)
+                for r in residents}
+
     async def is_open(self, resident: CareResident) -> bool:
         """Prompted today (or yesterday, still running) and not answered yet."""
         state = await self._days([resident], [self.today() - timedelta(days=1), self.today()])

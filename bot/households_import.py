@@ -9,7 +9,8 @@ Layout: one row per person, rows of one address make one household. Headers are 
 line breaks or what is in brackets ("* 联系电话（手机）" is 联系电话); the columns are listed in `COLUMNS`.
 An address comes from 楼栋/单元/房号, or from 地址 for a village ("李家村3组12号"). A row whose address cells are
 all empty or 同上 belongs to the household above (family members under their head); an empty 楼栋 or 单元 under
-a filled one repeats it (merged cells, or a CSV saved from them). The person of a row is a tenant when the
+a filled one repeats it (merged cells, or a CSV saved from them); a header may take two rows (merged cells above
+and across), and full-width digits (３号楼２０１) read as digits. The person of a row is a tenant when the
 relation or the 是否出租 column says 租客; a 租客 column names a tenant of the owner's household instead. In a
 workbook every sheet with a recognisable header is read (one sheet per building is common).
 """
@@ -198,6 +199,13 @@ def _header(table: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
         for col, cell in enumerate(row):
             name = _header_name(cell)
             if name is not None:
+                columns.setdefault(name, col)
+        # a two-row header: "住户信息" merged above 楼栋/单元/房号, and 姓名 merged down both rows, holds its name in
+        # the upper row only (a merged cell keeps its value in its first cell)
+        above = table[index - 1] if index else []
+        for col, cell in enumerate(above):
+            name = _header_name(cell)
+            if name is not None and (col >= len(row) or _text(row[col]) == ""):
                 columns.setdefault(name, col)
         if ({"room", "address"} & columns.keys()) and ({"name", "head", "tenant"} & columns.keys()):
             return index, columns

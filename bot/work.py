@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from bot.care import CareDesk
+from bot.care_reminders import CareReminderDesk
 from bot.clock import Clock
 from bot.config import Config
 from bot.digests import DigestDesk, DigestSender
@@ -101,6 +102,10 @@ class Work:
     @cached_property
     def care(self) -> CareDesk:
         return CareDesk(self.session, self.config, self.directory, self.now)
+
+    @cached_property
+    def care_reminders(self) -> CareReminderDesk:
+        return CareReminderDesk(self.session, self.config, self.directory, self.now)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""

@@ -12,7 +12,7 @@ from bot.config.schema import CareResident
 from bot.domain.care import Pause, VisitDraft, parse_pause, parse_visit_command
 from bot.domain.care import wording
 from bot.domain.care.confirmations import confirms_safe
-from bot.feature import Feature, Job, Stage, in_work
+from bot.feature import Feature, Job, Stage, in_work, looking
 from bot.messages import Address, IncomingMessage, MessageType, Reply
 from bot.work import Work
 from handlers.base import Context
@@ -113,8 +113,19 @@ async def _next_step(work: Work) -> datetime | None:
     return await work.care.next_due()
 
 
+async def _remind(work: Work) -> int:
+    """Each responsible person late with a visit or call told privately, once a day, outside quiet hours."""
+    return work.say(await work.care_reminders.remind())
+
+
+async def _next_reminder(work: Work) -> datetime | None:
+    return await work.care_reminders.next_due()
+
+
 FEATURE = Feature(
     "care",
     handlers={Stage.COMMAND: [VisitHandler()], Stage.FOLLOW_UP: [CheckInHandler()]},
-    jobs=[Job("care_check_in", in_work(_advance, "care check-in"), hint=in_work(_next_step, "next care step"))],
+    jobs=[Job("care_check_in", in_work(_advance, "care check-in"), hint=in_work(_next_step, "next care step")),
+          Job("care_visit_reminders", in_work(_remind, "care visit reminders"),
+              hint=looking(_next_reminder, "next care visit reminder"))],
 )

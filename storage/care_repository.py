@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import CarePauseRow, CareReplyRow, CareStepRow, CareVisitRow, MessageRow
+from storage.models import CarePauseRow, CareReminderRow, CareReplyRow, CareStepRow, CareVisitRow, MessageRow
 from storage.repositories import clean_text
 
 
@@ -108,3 +108,30 @@ class CareRepository:
             statement = statement.where(CareVisitRow.at >= since)
         result = await self.session.execute(statement.order_by(CareVisitRow.at))
         return list(result.scalars())
+
+    async def recent_visits(self, entry_keys: Sequence[str], *, limit: int = 200) -> list[CareVisitRow]:
+        """The latest visits and calls of these entries, newest first."""
+        if not entry_keys:
+            return []
+        result = await self.session.execute(
+            select(CareVisitRow).where(CareVisitRow.entry_key.in_(list(entry_keys)))
+            .order_by(CareVisitRow.at.desc(), CareVisitRow.id.desc()).limit(limit))
+        return list(result.scalars())
+
+    # -- reminders of overdue visits -----------------------------------------------------------------
+
+    async def reminded(self, day: date) -> set[str]:
+        """The person keys already reminded on this local day."""
+        result = await self.session.scalars(select(CareReminderRow.person_key).where(
+            CareReminderRow.day == day.isoformat()))
+        return set(result)
+
+    async def record_reminder(self, person_key: str, day: date, at: datetime, entries: int) -> bool:
+        """Record the day's reminder to this person; False when one was already recorded (by another process)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(CareReminderRow(person_key=person_key, day=day.isoformat(), sent_at=at,
+                                                 entries=entries))
+        except IntegrityError:
+            return False
+        return True

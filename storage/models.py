@@ -542,3 +542,15 @@ class CareVisitRow(Base):
     photo: Mapped[bool] = mapped_column(Boolean, default=False)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CareReminderRow(Base):
+    """A reminder of overdue visits sent to a responsible person on one local day (at most one a day each)."""
+
+    __tablename__ = "care_reminders"
+    __table_args__ = (UniqueConstraint("person_key", "day", name="uq_care_reminders_person_day"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_key: Mapped[str] = mapped_column(String(100))
+    day: Mapped[str] = mapped_column(String(10))  # the local date, ISO
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entries: Mapped[int] = mapped_column(Integer, default=0)  # how many residents it named

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("storage", ("storage",)),
     ("config", ("bot.config", "bot.transport", "bot.jobs", "bot.households_import")),
     ("desks", ("bot.tickets", "bot.notices", "bot.review", "bot.digests", "bot.chart", "bot.identity",
-                "bot.households", "bot.duty", "bot.care")),
+                "bot.households", "bot.duty", "bot.care", "bot.care_reminders")),
     ("work", ("bot.work", "bot.feature")),
     ("handlers", ("handlers",)),
     ("runtime", ("bot.inbound", "bot.rooms", "bot.chores", "bot.outbox", "bot.cluster", "bot.settle")),

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from bot.app import GridBot
 from bot.transport.simulator import SimulatorTransport
-from bot.web import (api, charts, console, exports, login, metrics, notice_pages, open311, pages, review_pages,
-                     simulator)
+from bot.web import (api, care_pages, charts, console, exports, household_pages, login, metrics, notice_pages, open311,
+                     pages, review_pages, simulator)
 from bot.web.keys import BOT_KEY, STATIC_DIR
 from storage.repositories import GridRepository
 
@@ -53,6 +53,8 @@ def build_web_app(bot: GridBot) -> web.Application:
     notice_pages.setup(app)
     exports.setup(app)
     review_pages.setup(app)
+    household_pages.setup(app)
+    care_pages.setup(app)
     api.setup(app)
     open311.setup(app)
     if isinstance(bot.transport, SimulatorTransport):

@@ -8,10 +8,10 @@ ACTION_NAMES = {
     "login": "登录", "logout": "退出", "view": "查看", "post": "提交", "notice": "发通知", "export": "导出",
     "accept": "受理", "resolve": "办结", "reassign": "转派", "escalate": "上报", "close": "关闭", "reopen": "重开",
     "review_register": "登记为工单", "review_dismiss": "忽略待确认", "request": "Open311 报事",
-    "identity.code": "生成绑定码", "identity.bind": "绑定微信", "identity.unbind": "解除绑定",
+    "identity.code": "生成绑定码", "households_import": "导入住户", "identity.bind": "绑定微信", "identity.unbind": "解除绑定",
 }
 OUTCOME_NAMES = {"allowed": "允许", "refused": "拒绝", "failed": "失败"}
-_TARGET_KINDS = {"ticket": "工单 #", "node": "节点 ", "review": "待确认 [", "notice": "通知 #"}
+_TARGET_KINDS = {"ticket": "工单 #", "node": "节点 ", "review": "待确认 [", "notice": "通知 #", "care": "关爱台账 "}
 
 
 def outcome(row: AuditRow) -> str:

@@ -66,9 +66,12 @@ def zone_label(tz: ZoneInfo) -> str:
     return ("北京时间" if tz.key in _BEIJING else "当地时间") + f"（{tz.key}）"
 
 
-def nav_links(user: WebUser, *, simulator: bool) -> list[tuple[str, str]]:
+def nav_links(user: WebUser, *, simulator: bool, care: bool = False) -> list[tuple[str, str]]:
     links = [("/console", "概览"), ("/console/tree", "网格树"), ("/console/tickets", "工单"),
              ("/console/review", "待确认"), ("/console/notices", "通知"), ("/console/digest", "简报")]
+    links.append(("/console/households", "住户"))
+    if care:  # the care ledger's link only for those who may read it (the page itself checks again)
+        links.append(("/console/care", "关爱台账"))
     if simulator:
         links.append(("/simulator", "群聊模拟器"))
     if user.role == "secretary":
@@ -83,11 +86,21 @@ def render(request: web.Request, template: str, title: str, user: WebUser | None
     values: dict[str, Any] = {
         "title": title, "heading": None, "user": user, "tz": bot.config.tz, "tz_label": zone_label(bot.config.tz),
         "deployment": bot.config.name, "path": request.path, "tree": bot.config.tree,
-        "now": bot.clock.now(), "nav": nav_links(user, simulator=has_simulator(bot)) if user else [],
+        "now": bot.clock.now(), "nav": nav_links(user, simulator=has_simulator(bot), care=_care_duty(bot, user))
+        if user else [],
         "role_name": ROLE_NAMES.get(user.role, user.role) if user else "", **context}
     response = aiohttp_jinja2.render_template(template, request, values)
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+def _care_duty(bot: GridBot, user: WebUser) -> bool:
+    """The account's person holds a care duty somewhere it sees, and the deployment keeps a ledger."""
+    if user.person is None or not bot.config.care.residents:
+        return False
+    roles = bot.config.care.duty_roles
+    return any(role in roles and user.can_see(bot.config.tree, code)
+               for code, role in bot.directory.positions(user.person.key))
 
 
 def has_simulator(bot: GridBot) -> bool:

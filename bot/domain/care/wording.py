@@ -171,3 +171,9 @@ def ticket_opened_text(entry: CareEntry, number: int) -> str:
 def visit_forbidden_text() -> str:
     """The reply to `#走访` from someone without a care duty."""
     return "#走访 / #电访 是关爱责任人（楼道长、微网格长、网格长等）记录走访用的命令。"
+
+
+def overdue_reminder_text(items: Sequence[Overdue], now: datetime, *, timezone: str = "Asia/Shanghai") -> str:
+    """The day's private reminder to a responsible person: whom they are late to see, and how to record it."""
+    return (overdue_text(items, now, timezone=timezone)
+            + "\n看过之后发“#走访 地址 情况”（电话关心发“#电访 …”）记一笔，今天不再提醒。")
