@@ -3,12 +3,14 @@ vote, `#议事结果`, and the deadline (quorum met / not met), on a virtual clo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.config.schema import PollConfig
 from bot.replay import Replay, parse_events
 from storage.models import PollRow, PollVoteRow
 
@@ -118,3 +120,25 @@ async def test_an_open_poll_takes_a_bare_number_before_a_pending_notice(sample_c
         ev("+1m", GROUP, "1-202 李强", "收到"),  # still an acknowledgement of the notice, not a vote
         ev("+1m", GROUP, "张阿姨", "#回执")])
     assert [(v.voter, v.option) for v in votes] == [("1-101", 1)]
+
+
+async def test_a_linked_ticket_must_exist_and_is_shown_with_its_state(sample_config, db_spec):
+    sent, [poll], _ = await play(sample_config, db_spec, [
+        ev("2026-11-23T09:00:00+08:00", GROUP, "张阿姨", OPEN + " 关联 #1009"),  # no such ticket: not opened
+        ev("+1m", GROUP, "1-101 王芳", "1号楼楼道里堆满了旧家具，过不去"),  # ticket #1001
+        ev("+5m", GROUP, "张阿姨", OPEN + " 关联 #1001"),
+        ev("+5m", GROUP, "1-202 李强", "#议事结果")])
+    in_group = [m["text"] for m in sent if m["room"] == GROUP]
+    assert any("没有找到工单 #1009，议事没有发出" in t for t in in_group)
+    assert poll.ticket_no == 1001
+    result = next(t for t in in_group if "进行中" in t)
+    assert result.endswith("关联工单 #1001（待受理）。")
+
+
+async def test_start_roles_narrow_who_may_start(sample_config, db_spec):
+    config = dataclasses.replace(sample_config, polls=PollConfig(start_roles=("网格长",)))
+    sent, polls, _ = await play(config, db_spec, [
+        ev("2026-11-23T09:00:00+08:00", GROUP, "张阿姨", OPEN),  # 微网格长: not allowed here
+        ev("+1m", GROUP, "陈丽", OPEN)])  # 网格长 of the grid above: allowed
+    assert any("本社区只有网格长可以发起议事" in m["text"] for m in sent)
+    assert [p.starter_key for p in polls] == ["chen_li"]

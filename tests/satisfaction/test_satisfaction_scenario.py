@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.config.schema import SatisfactionConfig
+from bot.digests import DigestDesk
+from bot.domain.digest import calendar_period
 from bot.replay import Replay, parse_events
 from storage.models import SatisfactionRow, TicketEventRow, TicketRow
 
@@ -31,7 +33,7 @@ def ev(at, room=None, sender=None, text="", direct=False):
     return json.dumps(data, ensure_ascii=False)
 
 
-async def play(config, db_spec, lines):
+async def play(config, db_spec, lines, *, digest_for=()):
     events = list(parse_events(lines, tz=TZ, start=START))
     replay = Replay(config, db_spec.database(), START)
     async with replay:
@@ -46,6 +48,14 @@ async def play(config, db_spec, lines):
             return rows, tickets, events
 
         rows, tickets, events = await replay.database.run(stored, what="test satisfaction")
+        if digest_for:
+            period = calendar_period("day", START.date(), TZ)
+
+            async def digests(session):  # type: ignore[no-untyped-def]
+                desk = DigestDesk(session, config, replay.clock.now())
+                return [(await desk.compose(code, period))[0] for code in digest_for]
+
+            return await replay.database.run(digests, what="test digest")
         return replay.sent(), rows, tickets, events
 
 
@@ -123,3 +133,19 @@ async def test_nothing_is_asked_when_switched_off(sample_config, db_spec):
     off = dataclasses.replace(sample_config, satisfaction=SatisfactionConfig(enabled=False))
     sent, rows, _, _ = await play(off, db_spec, [*fixed_and_confirmed(), ev("+2h")])
     assert not rows and not any(QUESTION in m["text"] for m in sent)
+
+
+async def test_the_digest_counts_the_answers_per_handler_and_node(sample_config, db_spec):
+    other = "江桥花苑2号楼微网格"  # 刘叔's
+    whole, one_grid = await play(sample_config, db_spec, [
+        *fixed_and_confirmed(),
+        ev("+1m", other, "2-301 钱多多", "2号楼门口下水道堵了"),
+        ev("+5m", other, "刘叔", "#办结 1002 已疏通"),
+        ev("+5m", other, "2-301 钱多多", "好了"),
+        ev("+1h", GROUP, "1-101 王芳", "1"),
+        ev("+1m", other, "2-301 钱多多", "不满意，臭味还在"),
+        ev("+10m")], digest_for=("JQS", "JQS-01-02"))
+    assert "😊 满意度：2 条评价，满意 50%" in whole
+    assert "按负责人：刘叔 0%（1条）、张阿姨 100%（1条）" in whole
+    assert "按网格：江桥花苑1号楼 100%（1条）、江桥花苑2号楼 0%（1条）" in whole
+    assert "😊 满意度：1 条评价，满意 0%" in one_grid and "按负责人" not in one_grid
