@@ -171,16 +171,23 @@ class PollDesk:
 
     async def voting_in(self, room_key: str) -> PollRow | None:
         """The group's poll that is taking votes now."""
-        poll = await self.repo.open_in(room_key)
-        return poll if poll is not None and self.now < poll.closes_at else None
+        poll = await self.repo.latest_in(room_key)
+        return poll if poll is not None and poll.state == OPEN and self.now < poll.closes_at else None
 
-    async def just_closed_in(self, room_key: str) -> PollRow | None:
-        """A poll of the group whose deadline passed a moment ago (a vote for it is told it came late)."""
-        poll = await self.repo.open_in(room_key)
-        if poll is not None and poll.closes_at <= self.now < poll.closes_at + LATE_WINDOW:
-            return poll
-        poll = await self.repo.closed_since(room_key, self.now - LATE_WINDOW)
-        return poll if poll is not None and poll.closed_by == "截止" else None
+    async def current(self, room_key: str) -> tuple[PollRow | None, bool]:
+        """The group's newest poll (one query: this runs for group messages that reach the vote stage) and
+        whether it takes votes now; a poll whose deadline passed less than LATE_WINDOW ago is returned too, with
+        False, so that a vote for it is told it came late. Otherwise (None, False)."""
+        poll = await self.repo.latest_in(room_key)
+        if poll is None:
+            return None, False
+        if poll.state == OPEN and self.now < poll.closes_at:
+            return poll, True
+        ended = poll.closes_at if poll.state == OPEN else poll.closed_at
+        by_deadline = poll.state == OPEN or poll.closed_by == "截止"
+        if by_deadline and ended is not None and ended <= self.now < ended + LATE_WINDOW:
+            return poll, False
+        return None, False
 
     @staticmethod
     def option_of(poll: PollRow, text: str) -> int | None:

@@ -62,14 +62,13 @@ class VoteHandler:
         if msg.type != MessageType.TEXT or not msg.conversation.is_room or ctx.room is None or not msg.text.strip():
             return None
         desk = _desk(ctx)
-        poll = await desk.voting_in(ctx.room.key)
-        if poll is not None:
-            option = desk.option_of(poll, msg.text) if desk.is_voter(poll, msg.sender_id) else None
-            return VoteArgs(poll, option) if option is not None else None
-        late = await desk.just_closed_in(ctx.room.key)
-        if late is not None and desk.is_voter(late, msg.sender_id) and desk.option_of(late, msg.text) is not None:
-            return VoteArgs(late, None)
-        return None
+        poll, voting = await desk.current(ctx.room.key)
+        if poll is None or not desk.is_voter(poll, msg.sender_id):
+            return None
+        option = desk.option_of(poll, msg.text)
+        if option is None:
+            return None
+        return VoteArgs(poll, option if voting else None)
 
     async def handle(self, msg: IncomingMessage, args: VoteArgs, ctx: Context) -> list[Reply]:
         desk = _desk(ctx)

@@ -38,12 +38,6 @@ class PollRepository:
         return await self.session.scalar(select(PollRow).where(PollRow.room_key == room_key)
                                          .order_by(PollRow.id.desc()).limit(1))
 
-    async def closed_since(self, room_key: str, since: datetime) -> PollRow | None:
-        """The group's poll that closed after `since` (a vote arriving just after the deadline)."""
-        return await self.session.scalar(select(PollRow).where(
-            PollRow.room_key == room_key, PollRow.state == CLOSED, PollRow.closed_at >= since)
-            .order_by(PollRow.id.desc()).limit(1))
-
     async def by_number(self, number: int) -> PollRow | None:
         return await self.session.scalar(select(PollRow).where(PollRow.number == number))
 

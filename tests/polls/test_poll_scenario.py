@@ -114,12 +114,14 @@ async def test_only_a_leader_starts_only_the_starter_ends_and_staff_do_not_vote(
 
 async def test_an_open_poll_takes_a_bare_number_before_a_pending_notice(sample_config, db_spec):
     sent, _, votes = await play(sample_config, db_spec, [
-        ev("2026-11-23T09:00:00+08:00", GROUP, "张阿姨", "#通知 明天上午停水，请储水"),
+        ev("2026-11-23T09:00:00+08:00", "江桥社区第一网格群", "陈丽", "#通知 明天上午停水，请储水"),  # reaches GROUP
         ev("+10m", GROUP, "张阿姨", OPEN),
         ev("+5m", GROUP, "1-101 王芳", "1"),
         ev("+1m", GROUP, "1-202 李强", "收到"),  # still an acknowledgement of the notice, not a vote
-        ev("+1m", GROUP, "张阿姨", "#回执")])
+        ev("+1m", "江桥社区第一网格群", "陈丽", "#回执 1")])
     assert [(v.voter, v.option) for v in votes] == [("1-101", 1)]
+    receipt = next(m["text"] for m in sent if m["room"] == "江桥社区第一网格群" and "江桥花苑1号楼" in m["text"])
+    assert "江桥花苑1号楼微网格：1/4 户" in receipt  # 李强's "收到" counted; 王芳's "1" was her vote
 
 
 async def test_a_linked_ticket_must_exist_and_is_shown_with_its_state(sample_config, db_spec):
