@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.domain import polls_wording as wording
 from bot.domain.polls import command_kind
-from bot.feature import Feature, Job, Stage, in_work
+from bot.feature import Feature, Job, Stage, in_work, looking
 from bot.messages import IncomingMessage, MessageType, Reply
 from bot.polls import PollDesk
 from bot.work import Work
@@ -91,7 +91,7 @@ FEATURE = Feature(
     "polls",
     handlers={Stage.COMMAND: [PollCommandHandler()], Stage.VOTE: [VoteHandler()]},
     jobs=[Job("poll_deadlines", in_work(_close_due, "poll deadlines"),
-              hint=in_work(_next_deadline, "next poll deadline"))],
+              hint=looking(_next_deadline, "next poll deadline"))],
 )
 
 __all__ = ["FEATURE", "PollCommandHandler", "VoteHandler"]

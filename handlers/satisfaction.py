@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.satisfaction import Score
-from bot.feature import Feature, Job, Stage, in_work
+from bot.feature import Feature, Job, Stage, in_work, looking
 from bot.messages import Address, IncomingMessage, MessageType, Reply
 from bot.polls import PollDesk
 from bot.work import Work
@@ -70,5 +70,5 @@ FEATURE = Feature(
     "satisfaction",
     handlers={Stage.SURVEY: [SatisfactionAnswerHandler()]},
     jobs=[Job("satisfaction_questions", in_work(_ask, "satisfaction questions"),
-              hint=in_work(_next_ask, "next satisfaction question"))],
+              hint=looking(_next_ask, "next satisfaction question"))],
 )

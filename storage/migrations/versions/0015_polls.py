@@ -1,7 +1,7 @@
 """polls and satisfaction: 微议事 polls with one vote per household, and the question asked after a ticket closes
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-05
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
