@@ -27,6 +27,7 @@ from bot.domain.digest import (
     Period,
     PersonFigures,
     Recipient,
+    SatisfactionFigures,
     Schedule,
     TicketFigures,
     TierAcks,
@@ -39,9 +40,11 @@ from bot.domain.digest import (
 from bot.domain.grid import GridNode, node_path
 from bot.domain.people import Directory
 from bot.domain.privacy import mask_personal
+from bot.domain.satisfaction import Summary, satisfaction_summary, summary_by
 from bot.messages import Address, Reply
 from storage.digest_repository import DigestRepository
 from storage.review_repository import ReviewRepository
+from storage.satisfaction_repository import SatisfactionRepository
 from storage.repositories import OutboxRepository
 from storage.errors import is_conflict
 from storage.session import Database, Session
@@ -109,7 +112,24 @@ class DigestDesk:
         tz_offset = period.start.astimezone(self.config.tz).utcoffset()
         days = tuple(await repo.daily(start, end, tz_offset)) if daily and tz_offset is not None else ()
         return DigestFigures(node.code, node.name, period, tickets, await self._notices(repo, node, period),
-                             tuple(people), days)
+                             tuple(people), days, await self._satisfaction(node_code, start, end))
+
+    async def _satisfaction(self, node_code: str, start: datetime, end: datetime) -> SatisfactionFigures | None:
+        """Reporters' ratings given in the period in this subtree, overall, per handler and per node."""
+        rows = await SatisfactionRepository(self.session).answers(start, end, path_prefix=self._prefix(node_code))
+        if not rows:
+            return None
+
+        def ranked(by: dict[str, Summary], name: Any) -> tuple[tuple[str, int, float | None], ...]:
+            return tuple(sorted(((name(k), s.count, s.share_satisfied) for k, s in by.items()),
+                                key=lambda r: (-r[1], r[0])))
+
+        people = self.config.people
+        return SatisfactionFigures(
+            len(rows), satisfaction_summary(s for _, _, s in rows).share_satisfied,
+            ranked(summary_by((h, s) for h, _, s in rows if h),
+                   lambda k: people[k].name if k in people else k),
+            ranked(summary_by((n, s) for _, n, s in rows), lambda c: self.tree.node(c).name if c in self.tree else c))
 
     async def _people(self, repo: DigestRepository, start: datetime, end: datetime) -> tuple[PersonFigures, ...]:
         """Per person, credit to whoever acted (the name on the ticket's accept / resolve event), not to whoever

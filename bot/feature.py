@@ -23,8 +23,10 @@ class Stage(IntEnum):
 
     BIND = 0  # a binding code must never reach another handler (or be echoed as unknown)
     COMMAND = 10  # "#…" commands
+    SURVEY = 18  # a reporter's answer to "满意吗？": before the follow-ups, which would take "还是不亮" as a bare reopen
     UNKNOWN_COMMAND = 19  # a "#…" nobody took
     FOLLOW_UP = 20  # answers to what the bot asked about a case: photos, confirmations, withdrawals
+    VOTE = 22  # votes in a group's open poll: after follow-ups ("好了" confirms a ticket), before notice acks
     ACK = 25  # replies to a notice
     QUERY = 30  # questions about earlier cases
     PRIVATE = 40  # private chats: places and reports told to the bot alone

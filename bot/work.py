@@ -26,7 +26,9 @@ from bot.households import HouseholdDesk
 from bot.identity import IdentityDesk
 from bot.messages import Reply
 from bot.notices import NoticeDesk
+from bot.polls import PollDesk
 from bot.review import ReviewDesk
+from bot.satisfaction import SatisfactionDesk
 from bot.tickets import TicketDesk
 from storage.repositories import OutboxRepository
 from storage.session import Database, Session
@@ -106,6 +108,14 @@ class Work:
     @cached_property
     def care_reminders(self) -> CareReminderDesk:
         return CareReminderDesk(self.session, self.config, self.directory, self.now)
+
+    @cached_property
+    def polls(self) -> PollDesk:
+        return PollDesk(self.session, self.config, self.directory, self.now, self.services.bot_id())
+
+    @cached_property
+    def satisfaction(self) -> SatisfactionDesk:
+        return SatisfactionDesk(self.session, self.config, self.directory, self.now, self.tickets)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.feature import Feature, Stage
 from handlers import care, commands, digest, duty, households, identity, notice, review, tickets
+from handlers import polls, satisfaction
 from handlers.router import Router
 
 FEATURES: tuple[Feature, ...] = (
@@ -22,6 +23,8 @@ FEATURES: tuple[Feature, ...] = (
     digest.FEATURE,
     households.FEATURE,
     duty.FEATURE,
+    polls.FEATURE,
+    satisfaction.FEATURE,
 )
 
 

@@ -554,3 +554,66 @@ class CareReminderRow(Base):
     day: Mapped[str] = mapped_column(String(10))  # the local date, ISO
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entries: Mapped[int] = mapped_column(Integer, default=0)  # how many residents it named
+class PollRow(Base):
+    """A 微议事 poll in one group: the question, its options, when it closes and what makes it count."""
+
+    __tablename__ = "polls"
+    __table_args__ = (Index("ix_polls_state_closes_at", "state", "closes_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
+    room_key: Mapped[str] = mapped_column(String(200), index=True)
+    room_id: Mapped[str] = mapped_column(String(200))  # the transport's id, to post into
+    node_code: Mapped[str] = mapped_column(String(64))
+    starter_key: Mapped[str] = mapped_column(String(100))
+    starter_name: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON)
+    quorum: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # bot.domain.polls.Quorum's fields
+    ticket_no: Mapped[int | None] = mapped_column(Integer)  # a linked ticket ("关联 #1023")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline_given: Mapped[bool] = mapped_column(Boolean, default=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(200))  # the starter's name, or "截止" at the deadline
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the final tally, kept as it was announced
+
+
+class PollVoteRow(Base):
+    """One household's vote (the latest replaces the earlier one)."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "voter"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    voter: Mapped[str] = mapped_column(String(200))  # household key, or "member:<id>"
+    member_id: Mapped[str] = mapped_column(String(200))
+    member_name: Mapped[str] = mapped_column(String(200))
+    option: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SatisfactionRow(Base):
+    """A reporter asked once whether a closed ticket was handled to their satisfaction, and their answer."""
+
+    __tablename__ = "satisfaction"
+    __table_args__ = (UniqueConstraint("ticket_id", "reporter_id"),
+                      Index("ix_satisfaction_reporter_state", "reporter_id", "state"),
+                      Index("ix_satisfaction_answered_path", "answered_at", "node_path"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ticket_number: Mapped[int] = mapped_column(Integer)
+    reporter_id: Mapped[str] = mapped_column(String(200))
+    reporter_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10))  # asked / answered / skipped (merged, withdrawn: never asked)
+    to_kind: Mapped[str | None] = mapped_column(String(10))  # where it was asked: room / contact
+    to_id: Mapped[str | None] = mapped_column(String(200))
+    node_code: Mapped[str] = mapped_column(String(64))
+    node_path: Mapped[str | None] = mapped_column(String(800))
+    handler_key: Mapped[str | None] = mapped_column(String(100))  # who held the ticket when it closed
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[int | None] = mapped_column(Integer)  # 1 满意, 2 一般, 3 不满意
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -21,7 +21,7 @@ from bot.config.yaml_lines import lined
 from bot.domain.grid import GridError, GridNode, Person, RoleType, Room
 
 _LOGGER = logging.getLogger(__name__)
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 def cache_path(file: Path, raw: bytes) -> Path:

@@ -156,6 +156,23 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PollConfig:
+    """微议事: how long a poll runs when no deadline is given, and who may start one."""
+
+    default_duration: timedelta = timedelta(days=3)
+    start_roles: tuple[str, ...] = ()  # roles that may start a poll; empty: any leading role (as for #通知)
+
+
+@dataclass(frozen=True, slots=True)
+class SatisfactionConfig:
+    """The one question asked of a reporter after their ticket closes."""
+
+    enabled: bool = True
+    ask_after: timedelta = timedelta(minutes=30)  # wait this long after the close before asking
+    window: timedelta = timedelta(days=3)  # a reply this long after the question is still read as the answer
+
+
+@dataclass(frozen=True, slots=True)
 class DigestConfig:
     """When digests go out and to whom."""
 
@@ -244,6 +261,8 @@ class Config:
     digests: DigestConfig = DigestConfig()
     review: ReviewConfig = ReviewConfig()
     care: CareConfig = CareConfig()
+    polls: PollConfig = PollConfig()
+    satisfaction: SatisfactionConfig = SatisfactionConfig()
     warnings: tuple[str, ...] = ()
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     duty: Roster = field(default_factory=Roster)  # 值班: who is on duty for a node when

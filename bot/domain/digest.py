@@ -258,6 +258,25 @@ class DigestFigures:
     notices: NoticeFigures
     people: Sequence[PersonFigures] = ()
     daily: Sequence[tuple[date, int, int]] = ()  # (day, new, resolved), for the chart
+    satisfaction: "SatisfactionFigures | None" = None  # reporters' answers given in the period
+
+
+@dataclass(frozen=True, slots=True)
+class SatisfactionFigures:
+    """Reporters' ratings given in the period (bot.domain.satisfaction): all of them, per handler, per node."""
+
+    count: int
+    share_satisfied: float | None
+    by_handler: Sequence[tuple[str, int, float | None]] = ()  # (name, answers, share 满意), most answers first
+    by_node: Sequence[tuple[str, int, float | None]] = ()
+
+    def lines(self) -> list[str]:
+        """'满意度：N 条评价，满意 X%' and, when there are several, the handlers and nodes behind it."""
+        lines = [f"😊 满意度：{self.count} 条评价，满意 {_rate(self.share_satisfied)}"]
+        for label, rows in (("按负责人", self.by_handler), ("按网格", self.by_node)):
+            if len(rows) > 1:
+                lines.append(f"{label}：" + "、".join(f"{name} {_rate(share)}（{n}条）" for name, n, share in rows[:5]))
+        return lines
 
 
 # --- text -------------------------------------------------------------------------------------------
@@ -343,6 +362,8 @@ def format_digest(current: DigestFigures, previous: DigestFigures | None, tz: Zo
         for person in current.people[:10]:
             lines.append(f"{person.name} {person.handled}｜{_rate(person.on_time_share)}｜{person.open}｜"
                          f"{person.accepted}")
+    if current.satisfaction is not None and current.satisfaction.count:
+        lines.extend(current.satisfaction.lines())
     if chart_link:
         lines.append(f"📈 图表：{chart_link}")
     return mask_personal("\n".join(lines))

@@ -87,7 +87,7 @@ def vote_ack(option: int, options: tuple[str, ...], previous: int | None = None)
     """None for a first vote or the same vote again (quiet); a short confirmation when a household changes it."""
     if previous is None or previous == option:
         return None
-    return f"已改为「{options[option - 1]}」（原为「{options[previous - 1]}」），以最后一次为准。"
+    return f"您家这一票已改为「{options[option - 1]}」（原为「{options[previous - 1]}」），以最后一次为准。"
 
 
 def late_vote(poll_no: int) -> str:
@@ -132,3 +132,42 @@ def final_for_leader(draft: PollDraft, poll_no: int, result: PollResult) -> str:
     elif draft.ticket_no is not None:
         lines.append(f"关联工单 #{draft.ticket_no} 暂无明确结论，可再次发起议事或直接决定。")
     return "\n".join(lines)
+
+
+# --- answers to the leader's commands (refusals and confirmations) ---------------------------------------------
+
+ONLY_IN_GROUP = "请在要议事的群里发 #议事（每个群的住户各自投票）。"
+NOT_A_LEADER = "抱歉，只有本群的网格长、楼道长等负责人可以发起议事。"
+NO_POLL_HERE = "本群目前没有议事。负责人可以发 #议事 问题 1.同意 2.不同意 截止 周五20点 发起。"
+RESULT_NEEDS_NUMBER = "请写议事编号，例如：#议事结果 3（或在议事的群里直接发 #议事结果）。"
+
+
+def not_allowed(name: str, roles: tuple[str, ...]) -> str:
+    """The sender leads here but the deployment lets only some roles start polls."""
+    return f"抱歉，{name}，本社区只有{'、'.join(roles)}可以发起议事。"
+
+
+def already_open(poll_no: int, deadline: datetime, tz: tzinfo | None = None) -> str:
+    """A second poll while one runs in the group would make every "1" ambiguous."""
+    return (f"本群第{poll_no}号议事还在进行中（截止 {_time(deadline, tz)}），"
+            f"同一时间只能进行一项。可先发 #结束议事 提前结束，再发起新的议事。")
+
+
+def only_starter(poll_no: int, starter: str) -> str:
+    return f"第{poll_no}号议事由{starter}发起，只有发起人可以提前结束。"
+
+
+def already_closed(poll_no: int) -> str:
+    return f"第{poll_no}号议事已经结束，发 #议事结果 {poll_no} 可查看结果。"
+
+
+def unknown_ticket(ticket_no: int) -> str:
+    """A `关联 #N` that names no ticket: the poll is not opened, so the leader can fix the number."""
+    return f"没有找到工单 #{ticket_no}，议事没有发出。请核对工单号，或去掉“关联 #{ticket_no}”再发。"
+
+
+def ticket_line(ticket_no: int, state: str | None) -> str:
+    """The linked ticket, shown under `#议事结果`."""
+    if state is None:
+        return f"关联工单 #{ticket_no}（没有找到这张工单，请核对编号）。"
+    return f"关联工单 #{ticket_no}（{state}）。"

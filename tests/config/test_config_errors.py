@@ -125,6 +125,21 @@ CASES += [  # holidays and the duty roster (值班)
      + "      - {days: \"3\", from: \"20:00\", to: \"22:00\", person: p1}\n", 21, "overlaps weekly[0]"),
     ("duty time not a time", GOOD + "duty:\n  - node: T-01\n    exceptions:\n"
      "      - {date: \"2027-02-10\", from: \"8点\", to: \"24:00\", person: p2}\n", 20, "not a time"),
+    ("poll duration not a duration", GOOD + "polls:\n  default_duration: a week\n", 18,
+     "polls.default_duration is not a duration"),
+    ("poll started by an unknown role", GOOD + "polls:\n  start_roles: [组长]\n", 18,
+     "polls.start_roles names unknown role '组长'"),
+    ("poll started by a role that does not lead", GOOD + "roles:\n  保洁: {leads: false, handles: true}\n"
+     "polls:\n  start_roles: [网格长, 保洁]\n", 20, "role '保洁' does not lead"),
+    ("poll roles not a list", GOOD + "polls:\n  start_roles: {网格长: true}\n", 18,
+     "polls.start_roles must be a list"),
+    ("unknown poll key", GOOD + "polls:\n  duration: 3d\n", 18, "unknown key 'duration' in polls"),
+    ("satisfaction switch not a yes/no", GOOD + "satisfaction:\n  enabled: sometimes\n", 18,
+     "satisfaction.enabled must be true or false"),
+    ("satisfaction window not a duration", GOOD + "satisfaction:\n  window: []\n", 18,
+     "satisfaction.window is not a duration"),
+    ("satisfaction asked at once", GOOD + "satisfaction:\n  ask_after: 0m\n", 18,
+     "satisfaction.ask_after must be longer than zero"),
 ]
 
 
@@ -283,3 +298,11 @@ def test_a_care_resident_loads_with_the_defaults(tmp_path: Path) -> None:
     assert resident.entry.name == "吴奶奶" and resident.entry.check_in and resident.check_in is not None
     assert (resident.check_in.at.hour, resident.check_in.answer_by.hour, resident.check_in.channel) == (9, 11, "private")
     assert care.duty_roles[0] == "社区书记" and "独居老人" in care.kinds
+def test_polls_and_satisfaction_sections_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "polls.yaml"
+    path.write_text(GOOD + "polls:\n  default_duration: 2d\n  start_roles: [网格长]\n"
+                    "satisfaction:\n  enabled: false\n  ask_after: 2h\n  window: 1d\n", encoding="utf-8")
+    config = load_config(path, cache=False)
+    assert config.polls.default_duration.days == 2 and config.polls.start_roles == ("网格长",)
+    assert not config.satisfaction.enabled and config.satisfaction.ask_after.seconds == 7200
+    assert config.satisfaction.window.days == 1

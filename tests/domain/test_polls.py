@@ -274,7 +274,7 @@ def test_announcement() -> None:
 def test_vote_ack_is_quiet_unless_changed() -> None:
     assert wording.vote_ack(1, DEFAULT_OPTIONS) is None
     assert wording.vote_ack(2, DEFAULT_OPTIONS, previous=2) is None
-    assert wording.vote_ack(2, DEFAULT_OPTIONS, previous=1) == "已改为「不同意」（原为「同意」），以最后一次为准。"
+    assert wording.vote_ack(2, DEFAULT_OPTIONS, previous=1) == "您家这一票已改为「不同意」（原为「同意」），以最后一次为准。"
     assert "已经截止" in wording.late_vote(12)
 
 

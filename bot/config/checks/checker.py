@@ -14,6 +14,7 @@ from bot.config.checks.duty import DutyChecks
 from bot.config.checks.lexicon import LexiconChecks
 from bot.config.checks.notices import NoticeChecks
 from bot.config.checks.people import PeopleChecks
+from bot.config.checks.polls import PollChecks
 from bot.config.checks.tickets import TicketChecks
 from bot.config.checks.transport import TransportChecks
 from bot.config.checks.tree import TreeChecks
@@ -24,11 +25,13 @@ from bot.domain.grid import GridError, GridTree
 
 
 _TOP_KEYS = ("deployment", "tiers", "roles", "people", "nodes", "database", "transport", "web", "lexicon", "tickets", "notices",
-             "digests", "review", "calendar", "duty", "care")
+             "digests", "review", "calendar", "duty", "care",
+             "polls", "satisfaction")
 
 
 class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChecks, LexiconChecks,
-              TicketChecks, NoticeChecks, DigestChecks, CalendarChecks, DutyChecks, CareChecks):
+              TicketChecks, NoticeChecks, DigestChecks, CalendarChecks, DutyChecks, CareChecks,
+              PollChecks):
     """Walks the loaded YAML, collecting issues, and builds the Config when there are none."""
 
     def check(self, data: Any, *, prebuilt: Prebuilt | None = None) -> Config | None:
@@ -62,6 +65,8 @@ class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChec
         calendar = self.check_calendar(data, timezone)
         tickets = self.with_calendar(tickets, calendar)
         duty = self.check_duty(data, timezone, people, [node.code for node in nodes])
+        polls = self.check_polls(data, roles)
+        satisfaction = self.check_satisfaction(data)
         if self.issues:
             return None
         try:
@@ -93,7 +98,8 @@ class Checker(TreeChecks, PeopleChecks, DatabaseChecks, TransportChecks, WebChec
             path=self.file, name=name, timezone=timezone, tree=tree, people=people,
             roles={r.name: r for r in roles}, database=database, transport=transport, web=web,
             lexicon=lexicon, tickets=tickets, notices=notices, digests=digests,
-            review=review, warnings=tuple(self.warnings), calendar=calendar, duty=duty, care=care,
+            review=review, warnings=tuple(self.warnings), calendar=calendar, duty=duty, care=care, polls=polls,
+            satisfaction=satisfaction,
         )
 
     def check_deployment(self, data: LinedDict) -> tuple[str, str]:

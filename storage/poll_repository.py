@@ -1,0 +1,76 @@
+"""微议事 polls and their votes: one row per household and poll, the latest answer replacing the earlier one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import PollRow, PollVoteRow
+from storage.repositories import MAX_NAME, clean_text
+from storage.ticket_repository import CounterRepository
+
+OPEN, CLOSED = "open", "closed"
+
+
+class PollRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, **fields: Any) -> PollRow:
+        """A new poll with the next poll number."""
+        number = await CounterRepository(self.session).next("poll", start=1)
+        fields["question"] = clean_text(fields["question"])[0]
+        fields["starter_name"] = clean_text(fields["starter_name"])[0][:MAX_NAME]
+        row = PollRow(number=number, state=OPEN, **fields)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def open_in(self, room_key: str) -> PollRow | None:
+        """The group's open poll (the newest, should a second have been opened)."""
+        return await self.session.scalar(select(PollRow).where(PollRow.room_key == room_key, PollRow.state == OPEN)
+                                         .order_by(PollRow.id.desc()).limit(1))
+
+    async def latest_in(self, room_key: str) -> PollRow | None:
+        return await self.session.scalar(select(PollRow).where(PollRow.room_key == room_key)
+                                         .order_by(PollRow.id.desc()).limit(1))
+
+    async def by_number(self, number: int) -> PollRow | None:
+        return await self.session.scalar(select(PollRow).where(PollRow.number == number))
+
+    async def due(self, now: datetime) -> list[PollRow]:
+        """Open polls whose deadline has come."""
+        return list(await self.session.scalars(select(PollRow).where(
+            PollRow.state == OPEN, PollRow.closes_at <= now).order_by(PollRow.closes_at)))
+
+    async def next_deadline(self) -> datetime | None:
+        return await self.session.scalar(select(func.min(PollRow.closes_at)).where(PollRow.state == OPEN))
+
+    async def vote_of(self, poll: PollRow, voter: str) -> PollVoteRow | None:
+        return await self.session.scalar(select(PollVoteRow).where(PollVoteRow.poll_id == poll.id,
+                                                                   PollVoteRow.voter == voter))
+
+    async def record_vote(self, poll: PollRow, *, voter: str, member_id: str, member_name: str, option: int,
+                          text: str, at: datetime) -> int | None:
+        """Store a household's vote; returns the option it had before (None: its first vote)."""
+        row = await self.vote_of(poll, voter)
+        if row is None:
+            self.session.add(PollVoteRow(poll_id=poll.id, voter=voter, member_id=member_id,
+                                         member_name=clean_text(member_name)[0][:MAX_NAME], option=option,
+                                         text=clean_text(text)[0][:500], at=at))
+            await self.session.flush()
+            return None
+        previous = row.option
+        row.option, row.member_id, row.member_name = option, member_id, clean_text(member_name)[0][:MAX_NAME]
+        row.text, row.at = clean_text(text)[0][:500], at
+        await self.session.flush()
+        return previous
+
+    async def votes(self, poll: PollRow) -> list[tuple[str, int, datetime]]:
+        """(voter, option, at) of every household that voted."""
+        return [tuple(r) for r in (await self.session.execute(select(
+            PollVoteRow.voter, PollVoteRow.option, PollVoteRow.at).where(PollVoteRow.poll_id == poll.id)
+            .order_by(PollVoteRow.id))).all()]  # type: ignore[misc]
