@@ -25,7 +25,9 @@ from bot.config import Config
 from bot.domain import polls_wording as wording
 from bot.domain.acks import household_key, staff_ids
 from bot.domain.grid import GridNode, Person
+from bot.domain.households import HouseholdRegistry, match_member
 from bot.domain.people import Directory, household_of
+from bot.households import registry_for
 from bot.domain.polls import PollDraft, PollError, PollResult, Quorum, interpret_vote, parse_poll_command, tally
 from bot.domain.tickets import STATE_NAMES, State
 from bot.messages import Address, Reply
@@ -92,8 +94,28 @@ class PollDesk:
         """Residents vote; the group's staff and the bot do not."""
         return sender_id not in self.staff(poll.node_code, poll.starter_key)
 
+    async def _registry(self, poll: PollRow) -> HouseholdRegistry | None:
+        return await registry_for(self.session, self.config.tree, [poll.node_code])
+
+    async def _voter(self, poll: PollRow, member_id: str, member_name: str) -> str:
+        """Whose vote it is: the registered household the member speaks for where households are registered
+        (bot/households.py), else the house number in the nickname, else the member alone."""
+        registry = await self._registry(poll)
+        if registry is not None:
+            found = match_member(member_name, registry, node_code=poll.node_code, room_key=poll.room_key,
+                                 on=self.now.astimezone(self.config.tz).date())
+            if found is not None:
+                return found.ref
+        return household_key(member_id, household_of(member_name))
+
     async def households_total(self, poll: PollRow) -> int | None:
-        """Households in the group (its stored members, staff left out); None when no member is known."""
+        """Households in the group: the households registered at its node where there is a registry, else its
+        stored members' households (staff left out); None when nothing is known."""
+        registry = await self._registry(poll)
+        if registry is not None:
+            registered = [h for h in registry if registry.in_scope(h, poll.node_code)]
+            if registered:
+                return len(registered)
         staff = self.staff(poll.node_code, poll.starter_key)
         members = await MemberRepository(self.session).in_room(poll.room_key)
         households = {household_key(m.member_id, m.household or household_of(m.display_name))
@@ -200,7 +222,8 @@ class PollDesk:
         # a voter is a member, even if the member list has not caught up: the count of households covers them
         await MemberRepository(self.session).upsert(poll.room_key, member_id, member_name, household=household,
                                                     now=self.now)
-        previous = await self.repo.record_vote(poll, voter=household_key(member_id, household), member_id=member_id,
+        voter = await self._voter(poll, member_id, member_name)
+        previous = await self.repo.record_vote(poll, voter=voter, member_id=member_id,
                                                member_name=member_name, option=option, text=text, at=self.now)
         ack = wording.vote_ack(option, tuple(poll.options), previous)
         if ack is None:

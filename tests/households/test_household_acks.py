@@ -142,3 +142,21 @@ def test_the_list_stops_at_thirty_lines_and_counts_the_rest():
     text = unreached_answer("江桥花苑1号楼", lines, 40)
     assert text.count("\n· ") == UNREACHED_LIMIT and text.endswith("……还有 5 户")
     assert "户 29" in text and "户 30" not in text
+
+
+async def test_a_poll_counts_the_registered_households_one_vote_each(bot, db, clock):
+    """Where households are registered, a 微议事 is one vote per registered household (王芳 and 老刘 are one), and
+    the turnout's denominator is the households registered at the group's node."""
+    from storage.poll_repository import PollRepository
+
+    b, sim = bot
+    await register(db, "JQS-01-01", _building())
+    await say(b, sim, clock, BUILDING, "wxid_zhangayi", "#议事 楼道旧家具周六统一清走吗？ 1.同意 2.不同意 截止 明天20点")
+    await say(b, sim, clock, BUILDING, "sim:1-1-101 王芳", "1", name="1-1-101 王芳")
+    await say(b, sim, clock, BUILDING, "sim:laoliu", "2", name="老刘")  # the same household: it changes the vote
+    room = await say(b, sim, clock, BUILDING, "wxid_zhangayi", "#议事结果")
+    async with db.unit_of_work() as s:
+        poll = await PollRepository(s).open_in(BUILDING)
+        votes = await PollRepository(s).votes(poll)
+    assert len(votes) == 1 and votes[0][1] == 2  # one household, its latest vote
+    assert "1/4 户" in last_reply(room), last_reply(room)
