@@ -262,6 +262,12 @@ class PollDesk:
         if contacts:
             replies.append(Reply(Address.contact(contacts[0]), wording.final_for_leader(draft, poll.number, result),
                                  priority=PRIORITY, kind="poll_result", ref=f"poll:{poll.id}"))
+        if poll.ticket_no is not None:  # the outcome goes on the ticket's timeline too
+            ticket = await TicketRepository(self.session).find_by_number(poll.ticket_no)
+            if ticket is not None:
+                await TicketRepository(self.session).add_event(
+                    ticket, at=self.now, actor=poll.starter_name, action="poll", from_state=ticket.state,
+                    to_state=ticket.state, note=wording.ticket_note(poll.number, result))
         _LOGGER.info("poll %s closed (%s): %s", poll.number, by, poll.outcome)
         return replies
 

@@ -68,6 +68,11 @@ def _outcome(result: PollResult) -> str:
     return f"结果：{winner}得票最多。"
 
 
+def ticket_note(poll_no: int, result: PollResult) -> str:
+    """What a closed poll adds to the timeline of the ticket it was about."""
+    return f"微议事第{poll_no}号结束：共 {result.turnout}参与。{_outcome(result)}"
+
+
 def announcement(draft: PollDraft, poll_no: int, tz: tzinfo | None = None) -> str:
     """The poll as posted in the group: question, numbered options, how to vote, deadline, quorum, ticket."""
     lines = [f"【微议事 第{poll_no}号】{draft.question}"]

@@ -29,6 +29,7 @@ TIMELINE_ACTIONS = {
     "escalate": "上报",
     "reassign": "转派",
     "reroute": "跳过负责人",
+    "poll": "微议事结果",
 }
 # the same action reads differently from a resident (a second reporter joins) and from a handler (#合并)
 _BY_KIND = {("merge", "resident"): "也反映了这个问题", ("confirm", "bot"): "无人回复，自动关闭"}

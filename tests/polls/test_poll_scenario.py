@@ -144,3 +144,16 @@ async def test_start_roles_narrow_who_may_start(sample_config, db_spec):
         ev("+1m", GROUP, "陈丽", OPEN)])  # 网格长 of the grid above: allowed
     assert any("本社区只有网格长可以发起议事" in m["text"] for m in sent)
     assert [p.starter_key for p in polls] == ["chen_li"]
+
+
+async def test_a_closed_poll_notes_its_outcome_on_the_linked_tickets_timeline(sample_config, db_spec):
+    from storage.models import TicketEventRow
+
+    await play(sample_config, db_spec, [
+        ev("2026-11-23T09:00:00+08:00", GROUP, "1-101 王芳", "1号楼楼道里堆满了旧家具，过不去"),  # ticket #1001
+        ev("+5m", GROUP, "张阿姨", OPEN + " 关联 #1001"),
+        ev("+1m", GROUP, "1-101 王芳", "同意"),
+        ev("+1m", GROUP, "张阿姨", "#结束议事")])
+    async with db_spec.database().unit_of_work() as s:
+        steps = list(await s.scalars(select(TicketEventRow).where(TicketEventRow.action == "poll")))
+    assert len(steps) == 1 and "微议事第1号结束" in steps[0].note and "「同意」得票最多" in steps[0].note
