@@ -337,6 +337,16 @@ class MessageRepository:
                              account: str | None = None) -> list["PendingMessage"]:
         """The durable inbox: (message as received, room key, node) rows inserted now, in one statement, with
         handler INBOX until `flush_pending` writes what handling made of them."""
+        if messages and self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            # one round trip: the rows, their ids given back in the order sent (no reservation first)
+            rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, handler=INBOX, account=account)
+                    for msg, room_key, node_code in messages]
+            conn = await self.session.connection()
+            result = await conn.execute(_INSERT_MESSAGES_RETURNING_ID, [
+                {name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows])
+            for row, row_id in zip(rows, result.scalars().all(), strict=True):
+                row.id = int(row_id)
+            return rows
         ids = await self.reserve_ids(len(messages))
         rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, row_id=row_id, handler=INBOX,
                                   account=account) for (msg, room_key, node_code), row_id in zip(messages, ids)]
@@ -596,5 +606,6 @@ class PendingMessage:
 
 
 _PENDING_FIELDS = tuple(field.name for field in dataclasses.fields(PendingMessage))
+_INSERT_MESSAGES_RETURNING_ID = MessageRow.__table__.insert().returning(MessageRow.id, sort_by_parameter_order=True)
 # what handling a stored message may change in its row
 _RESULT_FIELDS = ("kind", "category", "urgency", "parse", "handler", "ticket_id", "attachment", "error")
