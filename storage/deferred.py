@@ -22,11 +22,6 @@ def defer(session: AsyncSession | SyncSession, statement: Any, values: dict[str,
     session.info.setdefault(KEY, {}).setdefault(statement, []).append(values)
 
 
-def pending(session: AsyncSession | SyncSession) -> int:
-    """How many rows wait to be written."""
-    return sum(len(rows) for rows in session.info.get(KEY, {}).values())
-
-
 async def flush(session: AsyncSession) -> None:
     """Write every deferred row now (before reading a table they go to)."""
     waiting: dict[Any, list[dict[str, Any]]] | None = session.info.pop(KEY, None)
