@@ -17,9 +17,15 @@ from sqlalchemy.orm import Session as SyncSession
 KEY = "deferred_inserts"  # session.info: statement → the rows waiting for it, in order
 
 
-def defer(session: AsyncSession | SyncSession, statement: Any, values: dict[str, Any]) -> None:
-    """Keep one row for `statement` (an INSERT), to be written with the others of this unit of work."""
+def defer(session: AsyncSession | SyncSession, statement: Any, values: dict[str, Any] | tuple[Any, ...]) -> None:
+    """Keep one row for `statement` (an INSERT), to be written with the others of this unit of work: a Core
+    statement with a dict of values, or the driver's own SQL (a str) with a tuple (no per-row parameter
+    processing, for many small rows of plain values)."""
     session.info.setdefault(KEY, {}).setdefault(statement, []).append(values)
+
+
+def _write(conn: Any, statement: Any, rows: list[Any]) -> Any:
+    return conn.exec_driver_sql(statement, rows) if isinstance(statement, str) else conn.execute(statement, rows)
 
 
 async def flush(session: AsyncSession) -> None:
@@ -29,7 +35,7 @@ async def flush(session: AsyncSession) -> None:
         return
     conn = await session.connection()
     for statement, rows in waiting.items():
-        await conn.execute(statement, rows)
+        await _write(conn, statement, rows)
 
 
 def flush_before_commit(session: SyncSession) -> None:
@@ -41,4 +47,4 @@ def flush_before_commit(session: SyncSession) -> None:
         return
     conn = session.connection()
     for statement, rows in waiting.items():
-        conn.execute(statement, rows)
+        _write(conn, statement, rows)

@@ -337,14 +337,19 @@ class MessageRepository:
                              account: str | None = None) -> list["PendingMessage"]:
         """The durable inbox: (message as received, room key, node) rows inserted now, in one statement, with
         handler INBOX until `flush_pending` writes what handling made of them."""
-        if messages and self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            # one round trip: the rows, their ids given back in the order sent (no reservation first)
+        postgresql = self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
+        if messages and (postgresql or len(messages) == 1):
+            # one statement, no reservation first: PostgreSQL gives the ids back in the order sent, and one
+            # row's id is the driver's last row id (SQLite, one message at a time: the latency path)
             rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, handler=INBOX, account=account)
                     for msg, room_key, node_code in messages]
+            values = [{name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows]
             conn = await self.session.connection()
-            result = await conn.execute(_INSERT_MESSAGES_RETURNING_ID, [
-                {name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows])
-            for row, row_id in zip(rows, result.scalars().all(), strict=True):
+            if postgresql:
+                ids = (await conn.execute(_INSERT_MESSAGES_RETURNING_ID, values)).scalars().all()
+            else:
+                ids = (await conn.execute(MessageRow.__table__.insert(), values[0])).inserted_primary_key
+            for row, row_id in zip(rows, ids, strict=True):
                 row.id = int(row_id)
             return rows
         ids = await self.reserve_ids(len(messages))

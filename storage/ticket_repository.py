@@ -87,7 +87,8 @@ _TICKET_DEFAULTS = {name: None for name in _TICKET_COLUMNS} | {
     "reporter_count": 1, "escalation_level": 0, "escalated": False, "breached": False}
 _INSERT_TICKET = _tickets.insert()
 _INSERT_REPORTER = _reporters.insert()
-_INSERT_TERMS = TicketTermRow.__table__.insert()
+# plain strings and ids, thirty-odd rows a ticket: the driver's executemany, without per-row parameter processing
+_INSERT_TERMS_SQLITE = f"INSERT INTO {TicketTermRow.__tablename__} (term, ticket_id) VALUES (?, ?)"
 _INSERT_EVENT = TicketEventRow.__table__.insert()
 
 
@@ -187,7 +188,7 @@ class TicketRepository:
                                                   "reporter_name": reporter_name, "room_key": values["room_key"],
                                                   "message_id": message_id, "at": at})
             for term in words:  # read only by the console's word search, which writes them first
-                deferred.defer(self.session, _INSERT_TERMS, {"term": term, "ticket_id": ticket_id})
+                deferred.defer(self.session, _INSERT_TERMS_SQLITE, (term, ticket_id))
             deferred.defer(self.session, _INSERT_EVENT, {"ticket_id": ticket_id, **opened})
         ticket = TicketRow(id=int(ticket_id), **values)
         make_transient_to_detached(ticket)  # every column is set: the session takes it as loaded, nothing expired
