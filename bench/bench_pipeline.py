@@ -6,7 +6,14 @@ stored, parsed, routed (reports open or join tickets, queries look them up, comm
 are committed to the outbox. Throughput: a burst of messages into the simulator until all are handled.
 Latency: one message at a time, from `post` to its unit of work being committed.
 
+Two mixes of texts: "default" (tests/data/messages*.jsonl, where about three messages in four are reports and
+half open a ticket) and "writers" (tests/data/writers/*.jsonl, what residents write: mostly chat and
+acknowledgements, under a third reports). Statements per message count what the engine executed (an
+executemany once); round trips add each transaction's BEGIN and COMMIT and each pool checkout (a ping where
+the pool pings).
+
 Run: .venv/bin/python bench/bench_pipeline.py [--messages 5000] [--db sqlite|postgresql|both] [--url URL]
+     [--mix default|writers|both]
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import statistics
 import sys
@@ -39,13 +47,51 @@ FALLBACK = ["3号楼楼道灯坏了好几天了", "收到", "+1 我家也是", "
             "电梯又停了 老人下不了楼", "好的", "有人在小区里发广告", "楼上天天半夜装修太吵了"]
 
 
-def corpus() -> list[str]:
+def corpus(mix: str = "default") -> list[str]:
+    """The texts of a mix: "default" (the old labelled corpus) or "writers" (the writers' realistic mix)."""
+    data = ROOT / "tests" / "data"
+    paths = sorted((data / "writers").glob("*.jsonl")) if mix == "writers" else [
+        data / "messages.jsonl", data / "messages_heldout.jsonl"]
     texts: list[str] = []
-    for name in ("messages.jsonl", "messages_heldout.jsonl"):
-        path = ROOT / "tests" / "data" / name
+    for path in paths:
         if path.exists():
             texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return texts or FALLBACK
+
+
+class Counter:
+    """Statements the engine executed, transactions and pool checkouts, since the last `take`."""
+
+    def __init__(self, db: Database) -> None:
+        from sqlalchemy import event
+
+        self.statements = self.transactions = self.checkouts = 0
+        engine = db.engine.sync_engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _statement(*_args: object) -> None:
+            if not _args[2].lstrip().upper().startswith(("BEGIN", "PRAGMA")):  # SQLite's BEGIN IMMEDIATE: a transaction
+                self.statements += 1
+
+        @event.listens_for(engine, "begin")
+        def _begin(*_args: object) -> None:
+            self.transactions += 1
+
+        @event.listens_for(engine.pool, "checkout")
+        def _checkout(*_args: object) -> None:
+            self.checkouts += 1
+
+    def take(self) -> tuple[int, int, int]:
+        taken = (self.statements, self.transactions, self.checkouts)
+        self.statements = self.transactions = self.checkouts = 0
+        return taken
+
+    @staticmethod
+    def describe(taken: tuple[int, int, int], count: int, pinged: bool) -> str:
+        statements, transactions, checkouts = taken
+        trips = statements + 2 * transactions + (checkouts if pinged else 0)
+        return (f"{statements / count:.2f} statements per message, {transactions / count:.2f} transactions, "
+                f"~{trips / count:.2f} round trips")
 
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -73,12 +119,15 @@ async def database(backend: str, url: str | None) -> AsyncIterator[Database]:
         await admin.dispose()
 
 
-async def run(count: int, latency_samples: int, backend: str = "sqlite", url: str | None = None) -> None:
+async def run(count: int, latency_samples: int, backend: str = "sqlite", url: str | None = None,
+              mix: str = "default") -> None:
     logging.disable(logging.WARNING)
     config = load_config(ROOT / "config.yaml")
-    texts = corpus()
+    texts = corpus(mix)
     rng = random.Random(5)
     async with database(backend, url) as db:
+        counter = Counter(db)
+        pinged = bool(getattr(db.engine.pool, "_pre_ping", False))
         clock = SystemClock()
         sim = SimulatorTransport.from_config(config, clock)
         bot = GridBot(config, sim, clock=clock, database=db, scheduler=False)
@@ -96,11 +145,13 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
             await sim.post(room_id, sender, text)
         await bot.idle()
         # throughput: a burst
+        counter.take()
         start, cpu = time.perf_counter(), time.process_time()
         for room_id, sender, text in plan[:count]:
             await sim.post(room_id, sender, text)
         await bot.idle()
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        burst = counter.take()
         # latency: one at a time, post → committed
         latencies = []
         for room_id, sender, text in plan[count:]:
@@ -108,6 +159,7 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
             await sim.post(room_id, sender, text)
             await bot.idle()
             latencies.append((time.perf_counter() - t0) * 1000)
+        single = counter.take()
         stats = bot.stats
         async with bot.db.unit_of_work() as s:
             from sqlalchemy import func, select
@@ -121,11 +173,14 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
     print(f"machine: {describe()}")
     name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[backend]
-    print(f"messages: {count} burst + {latency_samples} one by one, {len(texts)} distinct texts, 30 groups, {name}")
+    print(f"messages: {count} burst + {latency_samples} one by one, {len(texts)} distinct texts ({mix} mix), "
+          f"30 groups, {name}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count}); "
           f"this process's CPU {cpu * 1000 / count:.2f} ms per message (the figure to compare on a busy machine)")
     print(f"latency in → reply queued: p50 {p(0.50):.2f} ms, p99 {p(0.99):.2f} ms, "
           f"max {latencies[-1]:.2f} ms, mean {statistics.mean(latencies):.2f} ms")
+    print(f"burst: {Counter.describe(burst, count, pinged)}; one by one: "
+          f"{Counter.describe(single, latency_samples, pinged)}")
     print(f"handled {stats.handled}, errors {stats.errors}, tickets {tickets}, replies queued {queued}")
 
 
@@ -134,13 +189,17 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--latency-samples", type=int, default=1000)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--mix", choices=("default", "writers", "both"), default="default",
+                        help="the texts: the old corpus (half open tickets), the writers' realistic mix, or both")
     parser.add_argument("--url", help="the database URL (default: a temporary SQLite file, or " + PG_URL + ")")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     if args.url and len(backends) > 1:
         parser.error("--url names one database: use it with --db sqlite or --db postgresql")
+    mixes = ("default", "writers") if args.mix == "both" else (args.mix,)
     for backend in backends:
-        asyncio.run(run(args.messages, args.latency_samples, backend, args.url))
+        for mix in mixes:
+            asyncio.run(run(args.messages, args.latency_samples, backend, args.url, mix))
 
 
 if __name__ == "__main__":

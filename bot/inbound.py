@@ -28,6 +28,7 @@ from bot.transport.base import Event, Transport
 from bot.work import Services, Work
 from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
+from storage import deferred
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository, PendingMessage
 from storage.session import Database, Session
 
@@ -335,6 +336,7 @@ class Inbound:
         async def work(session: Session) -> list[RouteResult]:
             routed = [await self._handle(session, p) for p in prepared]
             await MessageRepository(session).flush_pending()  # every row's result in one executemany
+            await deferred.flush(session)  # and the timeline steps of every ticket they touched, in one more
             replies = [reply for r in routed for reply in r.replies]
             if replies:  # and every reply in one INSERT
                 await OutboxRepository(session).enqueue(replies, now=self.services.clock.now())

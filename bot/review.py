@@ -61,22 +61,24 @@ class ReviewDesk:
         """Keep a likely report for a leader; a possibly urgent one is announced at once."""
         leader = self.directory.leader(held.node.code)
         urgent = parse.urgency == "urgent"
+        told = self._alerted(held.node.code, leader) if urgent else []
         item = await self.repo.add(
             created_at=self.now, message_id=held.message_id, room_key=held.room_key, room_id=held.room_id,
             node_code=held.node.code, node_path=node_path(self.config.tree, held.node.code),
             sender_id=held.sender_id, sender_name=held.sender_name, text=held.text, parse=parse.to_dict(),
             category=parse.category, urgent=urgent, confidence=round(parse.confidence, 3),
-            leader_key=leader.person.key if leader else None)
-        if not urgent:
+            leader_key=leader.person.key if leader else None,
+            notified_at=self.now if told else None)  # told at once: written with the item, not after it
+        if not told:
             return item, []
-        return item, self._urgent_alert(item, leader)
+        return item, self._urgent_alert(item, told)
 
-    def _urgent_alert(self, item: ReviewRow, leader: Holder | None) -> list[Reply]:
-        above = self.directory.leader(item.node_code, above=True) if leader is not None else None
-        people: list[Holder] = [h for h in (leader, above) if h is not None]
-        if not people:
-            return []
-        item.notified_at = self.now
+    def _alerted(self, node_code: str, leader: Holder | None) -> list[Holder]:
+        """Who hears of a possibly urgent item at once: its leader and the leader above."""
+        above = self.directory.leader(node_code, above=True) if leader is not None else None
+        return [h for h in (leader, above) if h is not None]
+
+    def _urgent_alert(self, item: ReviewRow, people: list[Holder]) -> list[Reply]:
         text = (f"【可能紧急，请确认】{self._line(item)}\n"
                 f"机器人没有把握，没有在群里回复。请尽快确认：回复 #登记 {item.id} 立即生成紧急工单，"
                 f"#忽略 {item.id} 不处理。")

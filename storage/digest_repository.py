@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 
 from bot.domain.tickets import State
+from storage import deferred
 from storage.models import CounterRow, DigestDeliveryRow, NoticeRow, TicketEventRow, TicketRow
 from storage.repositories import dialect_insert
 from storage.ticket_repository import OPEN, in_subtree, overdue_now
@@ -124,6 +125,7 @@ class DigestRepository:
         """Who acted, from the ticket timeline: (action, actor name, assignee, breached) for each ticket accepted
         or resolved in the period, with the name on its last such event in the period (None: no event kept)."""
         found: list[tuple[str, str | None, str, bool]] = []
+        await deferred.flush(self.session)  # this unit of work's own timeline steps count too
         for action, column in (("accept", TicketRow.accepted_at), ("resolve", TicketRow.resolved_at)):
             last = (select(TicketEventRow.ticket_id, func.max(TicketEventRow.id).label("event_id"))
                     .where(TicketEventRow.action == action, TicketEventRow.at >= start, TicketEventRow.at < end)

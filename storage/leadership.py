@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from storage.session import Database
 
@@ -44,9 +45,7 @@ class Leadership:
                 _LOGGER.warning("lost the leader connection: %s", exc)
                 await self._drop()
         try:
-            conn = await self.db.engine.connect()
-            got = bool((await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})).scalar())
-            await conn.commit()  # the session-level lock outlives the transaction
+            conn, got = await self._try_lock()
         except Exception as exc:
             _LOGGER.warning("could not try for leadership: %s", exc)
             return False
@@ -56,6 +55,21 @@ class Leadership:
         else:
             await conn.close()
         return got
+
+    async def _try_lock(self) -> tuple[Any, bool]:
+        """A connection of its own and whether it took the lock; a pooled connection found dead (the pool does
+        not ping) is dropped and the lock tried once more on a fresh one."""
+        for attempt in (1, 2):
+            conn = await self.db.engine.connect()
+            try:
+                got = bool((await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})).scalar())
+                await conn.commit()  # the session-level lock outlives the transaction
+                return conn, got
+            except DBAPIError as exc:
+                await conn.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _drop(self) -> None:
         conn, self._conn, self.is_leader = self._conn, None, False

@@ -337,6 +337,21 @@ class MessageRepository:
                              account: str | None = None) -> list["PendingMessage"]:
         """The durable inbox: (message as received, room key, node) rows inserted now, in one statement, with
         handler INBOX until `flush_pending` writes what handling made of them."""
+        postgresql = self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
+        if messages and (postgresql or len(messages) == 1):
+            # one statement, no reservation first: PostgreSQL gives the ids back in the order sent, and one
+            # row's id is the driver's last row id (SQLite, one message at a time: the latency path)
+            rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, handler=INBOX, account=account)
+                    for msg, room_key, node_code in messages]
+            values = [{name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows]
+            conn = await self.session.connection()
+            if postgresql:
+                ids = (await conn.execute(_INSERT_MESSAGES_RETURNING_ID, values)).scalars().all()
+            else:
+                ids = (await conn.execute(MessageRow.__table__.insert(), values[0])).inserted_primary_key
+            for row, row_id in zip(rows, ids, strict=True):
+                row.id = int(row_id)
+            return rows
         ids = await self.reserve_ids(len(messages))
         rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, row_id=row_id, handler=INBOX,
                                   account=account) for (msg, room_key, node_code), row_id in zip(messages, ids)]
@@ -596,5 +611,6 @@ class PendingMessage:
 
 
 _PENDING_FIELDS = tuple(field.name for field in dataclasses.fields(PendingMessage))
+_INSERT_MESSAGES_RETURNING_ID = MessageRow.__table__.insert().returning(MessageRow.id, sort_by_parameter_order=True)
 # what handling a stored message may change in its row
 _RESULT_FIELDS = ("kind", "category", "urgency", "parse", "handler", "ticket_id", "attachment", "error")

@@ -14,8 +14,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session as SyncSession
 
-from storage import sqlite_inline
+from storage import deferred, sqlite_inline
 from storage.errors import DatabaseUnavailable
 
 _LOGGER = logging.getLogger(__name__)
@@ -24,6 +25,15 @@ Session = AsyncSession  # what a unit of work hands to repositories; code above 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 726_001  # advisory lock key: one process migrates at a time
+# PostgreSQL connections are replaced after this long, so none lives past a server's or a firewall's idle limit
+POOL_RECYCLE = 300.0
+
+
+class _UnitOfWorkSession(SyncSession):
+    """Our sessions: what repositories deferred (storage.deferred) is written just before each commit."""
+
+
+event.listen(_UnitOfWorkSession, "before_commit", deferred.flush_before_commit)
 
 
 class Database:
@@ -41,13 +51,15 @@ class Database:
             else:
                 kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No ping at every checkout (a round trip per unit of work): a connection that died since its last
+            # use fails its first statement, the pool drops it and every older one, and `run` tries again at once
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE)
             if schema:  # a PostgreSQL schema of its own (tests, several deployments on one server)
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=_UnitOfWorkSession)
         # SQLite has one writer: units of work of this process take turns instead of waiting in SQLite
         self._turn: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
@@ -69,7 +81,9 @@ class Database:
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
         """Run `work` in one unit of work, retrying while the database is down or locked.
 
-        With attempts=None it retries until it succeeds: the caller would rather wait than lose data.
+        With attempts=None it retries until it succeeds: the caller would rather wait than lose data. A
+        connection found dead (the server restarted, or ended it) is retried at once, the first time: the pool
+        has dropped it, and a fresh one usually answers.
         """
         delay = backoff
         attempt = 0
@@ -83,6 +97,9 @@ class Database:
                     raise
                 if attempts is not None and attempt >= attempts:
                     raise DatabaseUnavailable(f"{what} failed after {attempt} attempts: {_short(exc)}") from exc
+                if attempt == 1 and isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                    _LOGGER.info("a database connection had died during %s (%s); trying again", what, _short(exc))
+                    continue
                 _LOGGER.warning("database unavailable during %s (attempt %d): %s; retrying in %.1fs",
                                 what, attempt, _short(exc), delay)
                 await sleep(delay)
@@ -96,9 +113,16 @@ class Database:
             await conn.run_sync(_upgrade_sync)
 
     async def ping(self) -> None:
-        """`SELECT 1` on a connection of its own (the readiness probe); raises when the database cannot answer."""
-        async with self.engine.connect() as conn:
-            await conn.exec_driver_sql("SELECT 1")
+        """`SELECT 1` on a connection of its own (the readiness probe); raises when the database cannot answer.
+        A pooled connection found dead is dropped and the question asked once more, on a fresh one."""
+        for attempt in (1, 2):
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("SELECT 1")
+                return
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()

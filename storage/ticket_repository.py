@@ -13,6 +13,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage import deferred
 from storage.errors import NotFound
 from storage.repositories import MessageRepository
 from bot.domain.search import terms
@@ -26,19 +27,33 @@ ACTIVE = ACTIVE_VALUES
 class CounterRepository:
     """Sequential numbers, safe across processes (one row per counter, bumped in the caller's transaction)."""
 
+    TAKEN = "counter_values"  # session.info (SQLite): counter name → the last number this unit of work took
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def next(self, name: str, *, start: int = 1) -> int:
         conn = await self.session.connection()
+        if conn.dialect.name == "sqlite":
+            # The unit of work holds SQLite's one write lock (BEGIN IMMEDIATE) from the first bump to its commit:
+            # later numbers are the next ones up, and the counter row is written once, before the commit.
+            taken: dict[str, int] = self.session.info.setdefault(self.TAKEN, {})
+            if name in taken:
+                taken[name] += 1
+                deferred.defer(self.session, _SET_NUMBER, {"name": name, "value": taken[name]})
+                return taken[name]
         result = await conn.execute(_NEXT_NUMBER, {"name": name, "start": start})
-        return int(result.scalar_one())
+        number = int(result.scalar_one())
+        if conn.dialect.name == "sqlite":
+            taken[name] = number
+        return number
 
 
 # Plain text: SQLAlchemy compiles an ON CONFLICT construct afresh at every call (it is not cacheable), which
 # cost more than the statement itself on the ticket-opening path. Both backends speak this SQL.
 _NEXT_NUMBER = text(f"INSERT INTO {CounterRow.__tablename__} (name, value) VALUES (:name, :start) "
                     f"ON CONFLICT (name) DO UPDATE SET value = {CounterRow.__tablename__}.value + 1 RETURNING value")
+_SET_NUMBER = text(f"UPDATE {CounterRow.__tablename__} SET value = :value WHERE name = :name")
 
 
 def overdue_now(now: datetime) -> Any:
@@ -72,14 +87,20 @@ _TICKET_DEFAULTS = {name: None for name in _TICKET_COLUMNS} | {
     "reporter_count": 1, "escalation_level": 0, "escalated": False, "breached": False}
 _INSERT_TICKET = _tickets.insert()
 _INSERT_REPORTER = _reporters.insert()
-_INSERT_TERMS = TicketTermRow.__table__.insert()
+# plain strings and ids, thirty-odd rows a ticket: the driver's executemany, without per-row parameter processing
+_INSERT_TERMS_SQLITE = f"INSERT INTO {TicketTermRow.__tablename__} (term, ticket_id) VALUES (?, ?)"
 _INSERT_EVENT = TicketEventRow.__table__.insert()
 
 
 def _create_on_postgresql() -> Any:
-    """PostgreSQL: the ticket, its first reporter and its search terms in one statement (one round trip)."""
+    """PostgreSQL: the ticket's number, the ticket, its first reporter, its search terms and its "open" step in one
+    statement (one round trip)."""
     binds = {name: bindparam(name, type_=_tickets.c[name].type) for name in _TICKET_COLUMNS}
-    ticket = _tickets.insert().values(binds).returning(_tickets.c.id).cte("new_ticket")
+    number = _NEXT_NUMBER.columns(value=BigInteger).cte("next_number")
+    ticket = _tickets.insert().from_select(
+        list(_TICKET_COLUMNS), select(*(number.c.value if name == "number" else binds[name]
+                                        for name in _TICKET_COLUMNS))
+    ).returning(_tickets.c.id, _tickets.c.number).cte("new_ticket")
     reporter = _reporters.insert().from_select(
         ["ticket_id", "reporter_id", "reporter_name", "room_key", "message_id", "at"],
         select(ticket.c.id, binds["reporter_id"], binds["reporter_name"], binds["room_key"],
@@ -87,7 +108,13 @@ def _create_on_postgresql() -> Any:
     postings = TicketTermRow.__table__.insert().from_select(
         ["term", "ticket_id"], select(func.unnest(bindparam("terms", type_=ARRAY(String))), ticket.c.id)
     ).cte("new_terms")
-    return select(ticket.c.id).add_cte(reporter).add_cte(postings)
+    events = TicketEventRow.__table__
+    opened = events.insert().from_select(
+        ["ticket_id", "at", "actor", "action", "from_state", "to_state", "note"],
+        select(ticket.c.id, binds["created_at"], binds["reporter_name"], bindparam("action", type_=String),
+               bindparam("from_state", type_=String), binds["state"], bindparam("note", type_=events.c.note.type))
+    ).cte("new_event")
+    return select(ticket.c.id, ticket.c.number).add_cte(reporter).add_cte(postings).add_cte(opened)
 
 
 _CREATE_PG = _create_on_postgresql()
@@ -133,29 +160,37 @@ class TicketRepository:
         """Every ticket, oldest number first (a replay's summary)."""
         return list(await self.session.scalars(select(TicketRow).order_by(TicketRow.number)))
 
-    async def create(self, *, number: int, fields: dict[str, Any], reporter_id: str, reporter_name: str,
-                     message_id: int | None, at: datetime) -> TicketRow:
-        values = _TICKET_DEFAULTS | {"number": number, "reporter_id": reporter_id, "reporter_name": reporter_name,
+    async def create(self, *, fields: dict[str, Any], reporter_id: str, reporter_name: str, message_id: int | None,
+                     at: datetime, first_number: int = 1, note: str | None = None) -> TicketRow:
+        """A new ticket numbered by the "ticket" counter (from `first_number`), with its first reporter, its search
+        terms and its "open" step (by the reporter, with `note`)."""
+        values = _TICKET_DEFAULTS | {"number": None, "reporter_id": reporter_id, "reporter_name": reporter_name,
                                      "created_at": at, "updated_at": at} | fields
         unknown = values.keys() - _TICKET_DEFAULTS.keys()
         if unknown:
             raise TypeError(f"not a ticket column: {', '.join(sorted(unknown))}")
         words = terms(values["text"])  # for finding it by a word later (bot.domain.search)
+        opened = {"at": at, "actor": reporter_name, "action": "open", "from_state": None, "to_state": values["state"],
+                  "note": note}
         await self.session.flush()  # what the session holds goes first, as an ORM flush would have it
         # Core statements, not an ORM flush of the ticket and its reporter: the unit of work's bookkeeping
         # cost more than the INSERTs (the ticket-opening path is the bot's hottest)
         conn = await self.session.connection()
         if conn.dialect.name == "postgresql":
-            ticket_id = int((await conn.execute(_CREATE_PG, {**values, "message_id": message_id,
-                                                              "terms": words})).scalar_one())
+            ticket_id, number = (await conn.execute(_CREATE_PG, {
+                **values, "name": "ticket", "start": first_number, "message_id": message_id, "terms": words,
+                "action": opened["action"], "from_state": None, "note": note})).one()
+            values["number"] = int(number)
         else:
-            ticket_id = int((await conn.execute(_INSERT_TICKET, values)).inserted_primary_key[0])
+            values["number"] = await CounterRepository(self.session).next("ticket", start=first_number)
+            ticket_id = (await conn.execute(_INSERT_TICKET, values)).inserted_primary_key[0]
             await conn.execute(_INSERT_REPORTER, {"ticket_id": ticket_id, "reporter_id": reporter_id,
                                                   "reporter_name": reporter_name, "room_key": values["room_key"],
                                                   "message_id": message_id, "at": at})
-            if words:
-                await conn.execute(_INSERT_TERMS, [{"term": term, "ticket_id": ticket_id} for term in words])
-        ticket = TicketRow(id=ticket_id, **values)
+            for term in words:  # read only by the console's word search, which writes them first
+                deferred.defer(self.session, _INSERT_TERMS_SQLITE, (term, ticket_id))
+            deferred.defer(self.session, _INSERT_EVENT, {"ticket_id": ticket_id, **opened})
+        ticket = TicketRow(id=int(ticket_id), **values)
         make_transient_to_detached(ticket)  # every column is set: the session takes it as loaded, nothing expired
         self.session.add(ticket)
         return ticket
@@ -218,17 +253,20 @@ class TicketRepository:
 
     async def add_event(self, ticket: TicketRow, *, at: datetime, actor: str, action: str, from_state: str | None,
                         to_state: str | None, note: str | None = None) -> None:
-        """One step of the timeline, written at once (in order with every other step)."""
-        conn = await self.session.connection()
-        await conn.execute(_INSERT_EVENT, {"ticket_id": ticket.id, "at": at, "actor": actor, "action": action,
-                                           "from_state": from_state, "to_state": to_state, "note": note})
+        """One step of the timeline, written with the others of this unit of work (in order, before anyone reads
+        the timeline, and before the commit: storage.deferred)."""
+        deferred.defer(self.session, _INSERT_EVENT, {"ticket_id": ticket.id, "at": at, "actor": actor,
+                                                     "action": action, "from_state": from_state, "to_state": to_state,
+                                                     "note": note})
 
     async def timeline(self, ticket_id: int) -> list[TicketEventRow]:
+        await deferred.flush(self.session)
         return list(await self.session.scalars(
             select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)))
 
     async def last_event_id(self, ticket_id: int) -> int:
         """The id of the ticket's latest timeline step (0 for none): a step taken shows as a larger one."""
+        await deferred.flush(self.session)
         return int(await self.session.scalar(
             select(func.max(TicketEventRow.id)).where(TicketEventRow.ticket_id == ticket_id)) or 0)
 
@@ -247,6 +285,7 @@ class TicketRepository:
 
     async def last_escalation_to(self, person_key: str, since: datetime) -> datetime | None:
         """When a non-urgent ticket now held by this person was last escalated to them, if after `since`."""
+        await deferred.flush(self.session)
         return await self.session.scalar(
             select(func.max(TicketEventRow.at)).join(TicketRow, TicketRow.id == TicketEventRow.ticket_id).where(
                 TicketRow.assignee == person_key, TicketRow.urgency != "urgent",

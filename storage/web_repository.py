@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.search import query_terms
+from storage import deferred
 from storage.models import AuditRow, MessageRow, ReviewRow, TicketRow, TicketTermRow, WebSessionRow, WebUserRow
 from storage.review_repository import PENDING
 from storage.ticket_repository import OPEN, in_subtree, overdue_now
@@ -111,6 +112,7 @@ class WebRepository:
             query = query.where(TicketRow.state.in_(OPEN), overdue_now(overdue_at))
         if text:
             query = query.where(TicketRow.text.contains(text, autoescape=True))
+            await deferred.flush(self.session)  # this unit of work's new tickets' terms (storage.deferred)
             rare = await self._rarest_term(text)
             if rare is not None:  # a rare word: start from the few tickets that have it, not from the newest
                 query = query.where(TicketRow.id.in_(select(TicketTermRow.ticket_id).where(TicketTermRow.term == rare)))

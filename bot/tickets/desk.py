@@ -30,7 +30,7 @@ from bot.tickets.audience import AlertBatch, Audience, EscalationAlert, Reporter
 from bot.tickets.wording import short_text
 from storage.models import MessageRow, TicketRow
 from storage.session import Session
-from storage.ticket_repository import CounterRepository, TicketRepository
+from storage.ticket_repository import TicketRepository
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,7 +116,6 @@ class TicketDesk(TicketLookups):
 
     async def _open(self, reporter: Reporter, category: str, urgency: str, loc: Any, text: str,
                     key: str | None, *, mentions: Sequence[str] = ()) -> tuple[TicketRow, Holder | None]:
-        number = await CounterRepository(self.session).next("ticket", start=self.settings.first_number)
         prefer = self.settings.routing.get(category)
 
         def party(holder: Holder) -> bool:
@@ -129,10 +128,10 @@ class TicketDesk(TicketLookups):
                               location=loc, problem_key=key, room_key=reporter.room_key, room_id=reporter.room_id,
                               assignment=assignment,
                               due_at=self.settings.sla.deadline("accept", urgency, category, self.now))
-        ticket = await self.repo.create(number=number, fields=fields, reporter_id=reporter.id,
-                                        reporter_name=reporter.name, message_id=reporter.message_row_id, at=self.now)
-        await self.repo.add_event(ticket, at=self.now, actor=reporter.name, action="open", from_state=None,
-                                  to_state=State.NEW.value, note=short_text(text, 200))
+        # numbered, with its first reporter and its "open" step (by the reporter), in as few statements as can be
+        ticket = await self.repo.create(fields=fields, reporter_id=reporter.id, reporter_name=reporter.name,
+                                        message_id=reporter.message_row_id, at=self.now,
+                                        first_number=self.settings.first_number, note=short_text(text, 200))
         await self._record_skips(ticket, skipped, holder)
         await self.photos.attach_loose(ticket, reporter)
         return ticket, holder

@@ -92,3 +92,42 @@ def test_two_processes_write_one_sqlite_file_without_corruption(sqlite_db_path):
     counts = dict(conn.execute("SELECT room_key, count(*) FROM messages GROUP BY room_key").fetchall())
     assert counts == {"a": 150, "b": 150}
     conn.close()
+
+
+async def _kill_backend(spec, pid: int) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    admin = Database(spec.url)
+    async with admin.engine.begin() as conn:
+        assert (await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})).scalar()
+    await admin.dispose()
+
+
+async def test_a_connection_the_server_ended_is_retried_at_once_on_a_fresh_one(pg_spec):
+    """The pool does not ping at every checkout: a pooled connection the server ended (a restart,
+    pg_terminate_backend) fails its first statement, and the unit of work is tried again at once."""
+    from sqlalchemy import text
+
+    db = pg_spec.database()
+    try:
+        first = await db.run(lambda s: s.scalar(text("SELECT pg_backend_pid()")))
+        await _kill_backend(pg_spec, first)
+        tries: list[int] = []
+        slept: list[float] = []
+
+        async def work(session):  # type: ignore[no-untyped-def]
+            tries.append(1)
+            await MessageRepository(session).add_incoming(make_message("断线后"), room_key=None, node_code=None)
+            return await session.scalar(text("SELECT pg_backend_pid()"))
+
+        async def sleep(seconds: float) -> None:
+            slept.append(seconds)
+
+        second = await db.run(work, what="storing after a restart", sleep=sleep)
+        assert second != first and len(tries) == 2 and slept == []  # the dead one failed, a fresh one answered
+        async with db.unit_of_work() as s:
+            assert await s.scalar(select(func.count()).select_from(MessageRow)) == 1  # stored once
+        await _kill_backend(pg_spec, second)
+        await db.ping()  # the readiness probe, too, asks again on a fresh connection
+    finally:
+        await db.dispose()

@@ -120,6 +120,16 @@ async def test_possibly_urgent_goes_to_the_leader_and_the_one_above_at_once(samp
     assert not [m for m in sent if m["room"] == GROUP]
 
 
+async def test_a_possibly_urgent_item_once_told_is_not_listed_again(sample_config, db_spec):
+    config = held_config(sample_config)
+    sent, _, _ = await play(config, db_spec, [
+        ev("2026-11-23T23:30:00+08:00", GROUP, "3-201 王芳", "楼道里好大的煤气味，谁家漏气了快来看看"),
+        ev("2026-11-24T10:00:00+08:00"),  # long past every gathering of the night and the morning
+    ])
+    about = [m for m in private(sent) if "煤气味" in m["text"]]
+    assert len(about) == 2 and all("可能紧急，请确认" in m["text"] for m in about)
+
+
 def _at(message):
     from datetime import datetime
     return datetime.fromisoformat(message["at"])
