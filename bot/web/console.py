@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.domain.digest import PERIOD_NAMES, calendar_period
+from bot.domain.satisfaction import Score
 from bot.domain.tickets import CATEGORY_NAMES, URGENCY_NAMES
 from bot.tickets.timeline_wording import timeline_step
 from bot.work import perform
@@ -27,7 +28,8 @@ from bot.web.forms import bad_request, clean, whole_number
 from bot.web.keys import bot_of
 from bot.web.overview import overview
 from bot.web.pages import audit, posted_form, render, require
-from storage.models import MessageRow, TicketEventRow, TicketReporterRow, TicketRow
+from storage.models import MessageRow, SatisfactionRow, TicketEventRow, TicketReporterRow, TicketRow
+from storage.satisfaction_repository import SatisfactionRepository
 from storage.ticket_repository import TicketRepository
 from storage.web_repository import WebRepository
 
@@ -116,12 +118,16 @@ async def ticket_page(request: web.Request) -> web.Response:
     bot = bot_of(request)
     ticket = await load_ticket(request, bot, user)
 
-    async def details(session: Session) -> tuple[list[TicketEventRow], list[TicketReporterRow], list[MessageRow]]:
+    async def details(session: Session) -> tuple[list[TicketEventRow], list[TicketReporterRow], list[MessageRow],
+                                                 list[SatisfactionRow]]:
         repo = TicketRepository(session)
         return (await repo.timeline(ticket.id), await repo.reporters(ticket.id),
-                await WebRepository(session).messages_of(ticket.id))
+                await WebRepository(session).messages_of(ticket.id),
+                await SatisfactionRepository(session).for_ticket(ticket.id))
 
-    events, reporters, messages = await bot.db.run(details, what="ticket detail")
+    events, reporters, messages, asked = await bot.db.run(details, what="ticket detail")
+    satisfaction = [(row.reporter_name, Score(row.score).label if row.score else "未回复", row.answer or "")
+                    for row in asked]
     handlers = {p.name for p in bot.config.people.values()}
     reporter_names = {r.reporter_name for r in reporters}
     timeline = [(ev, timeline_step(ev.actor, ev.action, ev.note, handlers, reporter_names)) for ev in events]
@@ -129,7 +135,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     return render(request, "ticket.html", f"工单 #{ticket.number}", user, ticket=ticket, csrf=csrf,
                   said=await flash.take(request), node=bot.config.tree.node(ticket.node_code),
                   assignee=person_name(bot, ticket.assignee, "—"), reporters=reporters, messages=messages,
-                  timeline=timeline, photos=photos, actions=offered_actions(ticket.state))
+                  timeline=timeline, photos=photos, actions=offered_actions(ticket.state), satisfaction=satisfaction)
 
 
 async def ticket_post(request: web.Request) -> web.StreamResponse:

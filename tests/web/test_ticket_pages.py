@@ -240,3 +240,21 @@ async def test_a_leader_accepts_three_tickets_at_once_and_the_closed_one_is_refu
     assert ("accept", f"ticket:{light}", True) in audited
     await web.login("kan")  # a viewer acts on nothing
     assert "name='number'" not in await (await web.client.get("/console/tickets")).text()
+
+
+async def test_the_ticket_page_shows_each_reporters_satisfaction(web):
+    from datetime import timedelta
+
+    from storage.models import SatisfactionRow
+
+    await web.say(GRID1, TENANT, "3号楼楼道灯坏了好几天了")
+    number = (await numbers_by_text(web))["3号楼楼道灯坏了好几天了"]
+    async with web.bot.db.unit_of_work() as s:
+        ticket = await s.scalar(select(TicketRow).where(TicketRow.number == number))
+        now = web.bot.clock.now()
+        s.add(SatisfactionRow(ticket_id=ticket.id, ticket_number=number, reporter_id=TENANT, reporter_name="3-201 王芳",
+                              state="answered", node_code=ticket.node_code, asked_at=now - timedelta(hours=1),
+                              score=3, answer="还是不亮", answered_at=now))
+    await web.login("shuji")
+    html = await (await web.client.get(f"/console/tickets/{number}")).text()
+    assert "<h2>满意度</h2>" in html and "3-201 王芳：不满意（“还是不亮”）" in html
