@@ -167,3 +167,38 @@ async def test_the_audit_log_shows_a_refused_accept_as_refused(site, browser, si
         raise
     finally:
         await w.context.close()
+
+
+@SIZES
+async def test_a_secretary_follows_a_notice_from_sending_to_the_first_reply(site, browser, size, request):
+    """Post from the console (the plan first), see it delivered, a resident's "收到" counted, on a phone and a desk."""
+    bot, sim, base = site
+    w = await open_page(browser, size)
+    page = w.page
+    try:
+        await sign_in(w, base, "shuji")
+        await page.goto(f"{base}/console/notices")
+        await page.select_option("select[name=node]", "JQS-01")
+        await page.fill("textarea[name=text]", "周六上午消防演练，请大家配合")
+        await page.click("button:has-text('确认发送范围')")
+        await expect(page.locator("p.notice-plan")).to_contain_text("11")  # shown first, not sent yet
+        await page.click("button:has-text('确认发送')")
+        await expect(page.locator(".flash")).to_contain_text("已安排发送")
+        for _ in range(40):  # delivered at the simulator's pace
+            await page.goto(f"{base}/console/notices/1")
+            if (await page.locator("b.delivered").inner_text()) == "11":
+                break
+            await page.wait_for_timeout(500)
+        await expect(page.locator("b.delivered")).to_have_text("11")
+        await report(bot, sim, GRID1, "sim:3-201 王芳", "收到，周六在家")
+        await page.reload()
+        await expect(page.locator("b.households")).to_contain_text("1/")
+        await expect(page.locator("table.households tr.replied")).to_have_count(1)
+        await expect(page.locator("table.households tr.replied")).to_contain_text("3-201")
+        await w.no_sideways_scroll()
+        await w.clean()
+    except Exception:
+        await step(page, f"follow-notice-{request.node.callspec.id}")
+        raise
+    finally:
+        await w.context.close()
