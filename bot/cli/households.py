@@ -9,12 +9,15 @@ or 无人在群). Exit codes: 0 done, 1 the config, the file or the database fai
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.cli._common import add_config_argument, load_or_report
+from bot.cli._common import add_config_argument, load_or_report, run_in_database
+
+if TYPE_CHECKING:
+    from storage.session import Session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,28 +63,18 @@ def run_import(args: argparse.Namespace) -> int:
     today = _now().astimezone(config.tz).date()
     directory = Directory(config.tree, config.people, config.roles)
 
-    async def go() -> tuple[int, int, int]:
-        db = config.open_database()
-        try:
-            await db.upgrade()
-
-            async def work(session):  # type: ignore[no-untyped-def]
-                desk = HouseholdDesk(session, config, directory, _now())
-                if args.dry_run:
-                    return len(await desk.repo.load([args.node])), len(result.households), people_count(
-                        result.households)
-                replaced = await desk.store(args.node, result.households, source=Path(args.file).name)
-                return replaced.removed, replaced.stored, replaced.people
-
-            return await db.run(work, what="importing households", attempts=3)
-        finally:
-            await db.dispose()
+    async def work(session: Session) -> tuple[int, int, int]:
+        desk = HouseholdDesk(session, config, directory, _now())
+        if args.dry_run:
+            return len(await desk.repo.load([args.node])), len(result.households), people_count(result.households)
+        replaced = await desk.store(args.node, result.households, source=Path(args.file).name)
+        return replaced.removed, replaced.stored, replaced.people
 
     if args.dry_run:
         for household in result.households:
             print(f"将登记：{wording.household_line(household, today)}")
     try:
-        removed, stored, people = asyncio.run(go())
+        removed, stored, people = run_in_database(config, work, what="importing households", attempts=3)
     except Exception as error:  # the database: say so, not a traceback
         if not (isinstance(error, StorageError) or is_database_error(error)):
             raise
@@ -107,16 +100,8 @@ def run_list(args: argparse.Namespace) -> int:
     now = _now()
     today = now.astimezone(config.tz).date()
 
-    async def go():  # type: ignore[no-untyped-def]
-        db = config.open_database()
-        try:
-            await db.upgrade()
-            return await db.run(lambda s: HouseholdDesk(s, config, directory, now).reach(args.node),
-                                what="listing households", attempts=3)
-        finally:
-            await db.dispose()
-
-    rows = asyncio.run(go())
+    rows = run_in_database(config, lambda s: HouseholdDesk(s, config, directory, now).reach(args.node),
+                           what="listing households", attempts=3)
     node = config.tree.node(args.node)
     if not rows:
         print(f"{node.name}（{node.code}）还没有导入住户名单：gridbot households import 住户表.xlsx --node {node.code}")

@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli._common import add_config_argument, load_or_report
+from bot.cli._common import add_config_argument, load_or_report, run_in_database
 
 if TYPE_CHECKING:
-    from storage.models import WebUserRow
     from storage.session import Session
 
 
@@ -70,27 +68,18 @@ def run_add(args: argparse.Namespace) -> int:
         return 2
     token, token_hashed = new_token()
 
-    async def go() -> str | None:
+    async def work(session: Session) -> str | None:
         from datetime import datetime, timezone
 
-        db = config.open_database()
-        try:
-            await db.upgrade()
+        repo = WebRepository(session)
+        if await repo.user(args.username) is not None:
+            return f"account {args.username!r} exists already"
+        await repo.add_user(username=args.username, password_hash=hash_password(password), role=args.role,
+                            person_key=args.person, node_code=args.node, token_hash=token_hashed,
+                            disabled=False, created_at=datetime.now(timezone.utc))
+        return None
 
-            async def work(session: Session) -> str | None:
-                repo = WebRepository(session)
-                if await repo.user(args.username) is not None:
-                    return f"account {args.username!r} exists already"
-                await repo.add_user(username=args.username, password_hash=hash_password(password), role=args.role,
-                                    person_key=args.person, node_code=args.node, token_hash=token_hashed,
-                                    disabled=False, created_at=datetime.now(timezone.utc))
-                return None
-
-            return await db.run(work, what="adding an account")
-        finally:
-            await db.dispose()
-
-    problem = asyncio.run(go())
+    problem = run_in_database(config, work, what="adding an account")
     if problem:
         print(problem, file=sys.stderr)
         return 1
@@ -106,15 +95,7 @@ def run_list(args: argparse.Namespace) -> int:
     if config is None:
         return 1
 
-    async def go() -> list[WebUserRow]:
-        db = config.open_database()
-        try:
-            await db.upgrade()
-            return await db.run(lambda s: WebRepository(s).users(), what="accounts")
-        finally:
-            await db.dispose()
-
-    for user in asyncio.run(go()):
+    for user in run_in_database(config, lambda s: WebRepository(s).users(), what="accounts"):
         fields = [user.username, user.role, user.person_key or user.node_code or ""]
         print("\t".join(fields + (["disabled"] if user.disabled else [])))
     return 0
@@ -129,15 +110,7 @@ def run_token(args: argparse.Namespace) -> int:
         return 1
     token, hashed = new_token()
 
-    async def go() -> int:
-        db = config.open_database()
-        try:
-            await db.upgrade()
-            return await db.run(lambda s: WebRepository(s).set_token_hash(args.username, hashed), what="new token")
-        finally:
-            await db.dispose()
-
-    if not asyncio.run(go()):
+    if not run_in_database(config, lambda s: WebRepository(s).set_token_hash(args.username, hashed), what="new token"):
         print(f"no account {args.username!r}", file=sys.stderr)
         return 1
     print(f"new API token for {args.username} (shown once): {token}")
@@ -168,16 +141,8 @@ def run_bind(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     expires = now + CODE_LIFETIME
 
-    async def go() -> None:
-        db = config.open_database()
-        try:
-            await db.upgrade()
-            await db.run(lambda s: IdentityRepository(s).issue_code(
-                person.key, hash_code(code), now=now, expires=expires, actor=_operator()), what="binding code")
-        finally:
-            await db.dispose()
-
-    asyncio.run(go())
+    run_in_database(config, lambda s: IdentityRepository(s).issue_code(
+        person.key, hash_code(code), now=now, expires=expires, actor=_operator()), what="binding code")
     hours = int(CODE_LIFETIME.total_seconds() // 3600)
     print(f"one-time code for {person.name} ({person.key}), valid {hours} h, shown once:")
     print(f"  {BIND_WORD} {code}")
@@ -199,16 +164,8 @@ def run_unbind(args: argparse.Namespace) -> int:
         print(f"no person {args.person!r} under people: in {args.config}", file=sys.stderr)
         return 2
 
-    async def go() -> tuple[int, int]:
-        db = config.open_database()
-        try:
-            await db.upgrade()
-            return await db.run(lambda s: IdentityRepository(s).unbind(
-                args.person, now=datetime.now(timezone.utc), actor=_operator()), what="unbinding")
-        finally:
-            await db.dispose()
-
-    bindings, codes = asyncio.run(go())
+    bindings, codes = run_in_database(config, lambda s: IdentityRepository(s).unbind(
+        args.person, now=datetime.now(timezone.utc), actor=_operator()), what="unbinding")
     print(f"{args.person}: {bindings} binding(s) and {codes} unused code(s) revoked "
           "(a running bot stops honouring them within a minute)")
     return 0
