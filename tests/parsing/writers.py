@@ -22,9 +22,10 @@ from bot.domain.parsing import ParseContext, parse
 DATA = Path(__file__).resolve().parent.parent / "data"
 WRITERS = DATA / "writers"
 FIRST_HELDOUT = ("w03", "w04", "w05", "w08", "w14", "w15")  # scored at the end of two tuning rounds (no longer fresh)
-# six more writers commissioned on 2026-12-01 after those two rounds, given only docs/labelling.md and a persona,
-# all held out from the start: their first score is the honest figure of the third round
-FRESH_HELDOUT = ("w26", "w27", "w28", "w29", "w30", "w31")
+# w26-w31 were commissioned after those two rounds and held out for the third (scored before and after it); they
+# are tune writers since the fourth round. Six more writers, commissioned on 2026-12-01 for the fourth round the same
+# way (only docs/labelling.md and a persona), are held out from the start: scored once before any tuning, once at the end
+FRESH_HELDOUT = ("w32", "w33", "w34", "w35", "w36", "w37")
 HELDOUT_WRITERS = FIRST_HELDOUT + FRESH_HELDOUT
 FIELDS = ("building", "unit", "room", "place")
 
