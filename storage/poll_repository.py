@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.memo import forget, remember
 from storage.models import PollRow, PollVoteRow
 from storage.repositories import MAX_NAME, clean_text
 from storage.ticket_repository import CounterRepository
@@ -27,6 +28,7 @@ class PollRepository:
         row = PollRow(number=number, state=OPEN, **fields)
         self.session.add(row)
         await self.session.flush()
+        forget(self.session, "poll")
         return row
 
     async def open_in(self, room_key: str) -> PollRow | None:
@@ -35,8 +37,10 @@ class PollRepository:
                                          .order_by(PollRow.id.desc()).limit(1))
 
     async def latest_in(self, room_key: str) -> PollRow | None:
-        return await self.session.scalar(select(PollRow).where(PollRow.room_key == room_key)
-                                         .order_by(PollRow.id.desc()).limit(1))
+        """The group's newest poll; asked for every group message of a batch (the vote stage), so read once per
+        group and unit of work (storage.memo; a poll opened in it is seen: `create` forgets)."""
+        return await remember(self.session, ("poll", room_key), lambda: self.session.scalar(
+            select(PollRow).where(PollRow.room_key == room_key).order_by(PollRow.id.desc()).limit(1)))
 
     async def by_number(self, number: int) -> PollRow | None:
         return await self.session.scalar(select(PollRow).where(PollRow.number == number))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.memo import forget, remember
 from storage.models import SatisfactionRow, TicketEventRow, TicketReporterRow, TicketRow
 from storage.repositories import MAX_NAME, clean_text
 from storage.ticket_repository import in_subtree
@@ -59,14 +60,26 @@ class SatisfactionRepository:
             reopened=False)
         self.session.add(row)
         await self.session.flush()
+        forget(self.session, "satisfaction")
         return row
 
     async def waiting_for(self, reporter_id: str, to_kind: str, to_id: str, since: datetime) -> SatisfactionRow | None:
-        """The newest question to this reporter in this conversation, asked since `since` and not answered."""
-        return await self.session.scalar(select(SatisfactionRow).where(
-            SatisfactionRow.reporter_id == reporter_id, SatisfactionRow.state == ASKED,
-            SatisfactionRow.to_kind == to_kind, SatisfactionRow.to_id == to_id, SatisfactionRow.asked_at >= since)
-            .order_by(SatisfactionRow.asked_at.desc(), SatisfactionRow.id.desc()).limit(1))
+        """The newest question to this reporter in this conversation, asked since `since` and not answered.
+
+        Asked for every message that reads like a rating, so the conversation's open questions are read once per
+        unit of work (storage.memo: those asked since the first `since`; a later message's `since` is later) and
+        sorted out here; an answer recorded in between marks its row answered, which the filter sees."""
+        async def load() -> tuple[datetime, list[SatisfactionRow]]:
+            return since, list(await self.session.scalars(select(SatisfactionRow).where(
+                SatisfactionRow.state == ASKED, SatisfactionRow.to_kind == to_kind,
+                SatisfactionRow.to_id == to_id, SatisfactionRow.asked_at >= since)))
+
+        loaded_since, rows = await remember(self.session, ("satisfaction", to_kind, to_id), load)
+        if since < loaded_since:  # an earlier `since` than what was read: read it afresh
+            forget(self.session, "satisfaction")
+            loaded_since, rows = await remember(self.session, ("satisfaction", to_kind, to_id), load)
+        mine = [r for r in rows if r.reporter_id == reporter_id and r.state == ASKED and r.asked_at >= since]
+        return max(mine, key=lambda r: (r.asked_at, r.id), default=None)
 
     async def for_ticket(self, ticket_id: int) -> list[SatisfactionRow]:
         return list(await self.session.scalars(select(SatisfactionRow).where(
