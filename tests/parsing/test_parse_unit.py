@@ -47,6 +47,21 @@ def test_location_forms():
     loc = parse("9-2-1302 卫生间顶上往下滴水").location
     assert (loc.building, loc.unit, loc.room) == ("9", "2", "1302")
     assert parse("楼道灯坏了").location.to_dict() == {"building": None, "unit": None, "room": None, "place": None}
+    # towers named by a letter, as in many newer high-rises
+    loc = parse("楼上B座2603往我家漏水").location
+    assert (loc.building, loc.room) == ("B", "2603")
+    loc = parse("a栋1单元电梯坏了").location
+    assert (loc.building, loc.unit) == ("A", "1")
+    assert parse("WiFi密码多少").location.building is None
+
+
+def test_emergency_numbers_only_where_they_stand_alone():
+    from bot.domain.parsing.lexicon import _alternation
+
+    pattern = _alternation(["120", "救护车"])
+    assert [m.group(0) for m in pattern.finditer("快打120叫救护车")] == ["120", "救护车"]
+    assert pattern.search("我家1205水龙头没水") is None and pattern.search("电话13912012001") is None
+    assert parse("我家1205水龙头一滴水都没有").urgency != "urgent"
 
 
 def test_chinese_numbers():

@@ -374,12 +374,19 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     a thousand words and matches the same, longest, word.
     """
     trie: dict[str, Any] = {}
+    numbers = set()
     for word in {w for w in words if w}:
+        if word.isdigit():  # 110, 120: a number only where it stands alone, not inside room 1205 or a phone number
+            numbers.add(word)
+            continue
         node = trie
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = True
-    return re.compile(_trie_pattern(trie) if trie else r"(?!x)x")
+    parts = [r"(?<!\d)(?:" + "|".join(sorted(numbers, key=lambda w: (-len(w), w))) + r")(?!\d)"] if numbers else []
+    if trie:
+        parts.append(_trie_pattern(trie))
+    return re.compile("|".join(parts) if parts else r"(?!x)x")
 
 
 def _trie_pattern(node: dict[str, Any]) -> str:

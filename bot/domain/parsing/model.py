@@ -70,10 +70,65 @@ def rule_features(rule: Any, notice_pending: bool) -> list[str]:
     return out
 
 
+# Classes of words, so that what strangers say in words nobody here used still lands on a learned weight: a
+# resident whose ceiling "像下雨一样" and one whose "顶子往下淌" both show water + overhead + spreading. The
+# models weigh each class and each pair of classes present ("K:water+overhead"); no class decides anything alone.
+CONCEPTS: dict[str, tuple[str, ...]] = {
+    "now": ("现在", "正在", "还在", "这会儿", "这会", "此刻", "刚刚", "刚才", "一直", "到现在", "越来越", "眼看", "马上就"),
+    "water": ("水", "漏", "滴", "淌", "渗", "呲", "喷", "湿"),
+    "overhead": ("天花板", "顶子", "屋顶", "吊顶", "顶上", "楼上", "灯"),
+    "electric": ("电线", "线", "插座", "电箱", "电闸", "电杆", "开关", "火花", "电表", "充电"),
+    "burn": ("焦", "糊", "火花", "冒火", "烟", "烫手", "烧"),
+    "person": ("老人", "老太", "老头", "老爷子", "大爷", "大妈", "阿婆", "阿公", "奶奶", "爷爷", "外婆", "外公", "姥姥",
+               "姥爷", "我妈", "我爸", "老妈", "老爸", "母亲", "父亲", "公公", "婆婆", "我公", "我婆", "叔", "伯", "姨",
+               "孃", "阿嬷", "孩子", "小孩", "娃", "宝宝", "儿子", "女儿", "邻居", "他", "她"),
+    "unresponsive": ("不应", "没应", "没人接", "不接", "没接", "没反应", "迷迷糊糊", "迷糊", "叫不醒", "喊不醒", "没动静",
+                     "没声音", "没回", "莫回", "冇回", "没出来", "没开门", "不开门", "联系不", "打不通", "关机"),
+    "missing": ("没回来", "莫回来", "冇回来", "还没回", "找不到", "不见了", "走丢", "认不到路", "认不得路", "不认得路",
+                "不记得路", "天都黑", "天黑了"),
+    "body": ("烫", "发烧", "喘", "吐", "晕", "抽", "血", "疼得", "痛得", "脸色", "嘴唇", "站不起", "起不来", "瘫", "摔"),
+    "stranger": ("陌生", "不认识", "没见过", "冒充", "自称", "说是", "没穿工作服", "没有证件", "莫得证件", "没证件",
+                 "鬼鬼祟祟", "可疑"),
+    "door": ("门口", "敲门", "门开着", "门没关", "一条缝", "撬", "锁", "翻东西", "动静", "进屋", "要进"),
+    "structure": ("墙", "砖", "瓦", "房檐", "屋檐", "围墙", "外墙", "阳台", "栏杆", "护栏", "雨棚", "招牌", "广告牌",
+                  "树", "电杆"),
+    "failing": ("裂", "歪", "斜", "塌", "垮", "掉下", "掉了", "松动", "活动的", "晃", "倒了", "要倒", "断了", "耷", "垂"),
+    "people_below": ("下面", "底下", "楼下", "路过", "过路", "候车", "放学", "人行道", "行人", "差一步", "差点",
+                     "旁边就是", "有人走", "小孩玩"),
+    "alone": ("独居", "一个人住", "一个人在家", "自己住", "没人在家", "家里没人", "他家没人", "没有人在", "在外地",
+              "不在家"),
+    "spread": ("满地", "一地", "到处", "流到", "淹", "漫", "下雨一样", "像下雨", "越来越大", "止不住", "停不下"),
+    "cant_stop": ("拧不动", "关不上", "关不掉", "拔不下", "拔不掉", "弄不了", "不会弄", "不敢开", "不敢进", "不敢动",
+                  "不敢碰", "不知道怎么办", "要怎么办", "咋办", "怎么办"),
+    "crime": ("偷", "撬", "抢", "砸", "打人", "打架", "动手", "刀", "棍"),
+    "heat_cold": ("热得", "热晕", "中暑", "冻", "冷得", "没暖气", "空调坏"),
+    "help": ("帮忙", "帮我", "帮下", "帮一下", "麻烦", "快来", "来人", "叫人", "派人", "上来看", "过来看", "敲下门",
+             "去看看"),
+}
+_CLASSES_OF: dict[str, frozenset[str]] = {}
+for _name, _words in CONCEPTS.items():
+    for _word in _words:
+        _CLASSES_OF[_word] = _CLASSES_OF.get(_word, frozenset()) | {_name}
+# one scan: every word of every class, the longer first; a word's classes are looked up where it matched
+_CONCEPT_RE = re.compile("|".join(map(re.escape, sorted(_CLASSES_OF, key=lambda w: (-len(w), w)))))
+
+
+def concept_features(text: str) -> list[str]:
+    """The word classes present ("K:water") and every pair of them ("K:overhead+water"), in a fixed order."""
+    present: set[str] = set()
+    for found in _CONCEPT_RE.findall(text):
+        present |= _CLASSES_OF[found]
+    names = sorted(present)
+    out = ["K:" + n for n in names]
+    out += [f"K:{a}+{b}" for i, a in enumerate(names) for b in names[i + 1:]]
+    return out
+
+
 def features(text: str, rule: Any, notice_pending: bool) -> list[str]:
     feats = text_features(text)
     feats.append(_length_bucket(len(text)))
     feats.extend(rule_features(rule, notice_pending))
+    feats.extend(concept_features(text))
     return feats
 
 

@@ -119,6 +119,8 @@ _NUM = rf"(\d{{1,4}}|[{_CN}]{{1,4}})"
 _ADDRESS = re.compile(r"(?<![\d-])(\d{1,3})-(\d{1,2})-(\d{3,4})(?![\d-])")  # 3-1-201
 _ADDRESS2 = re.compile(r"(?<![\d-])(\d{1,3})-(\d{3,4})(?![\d-])")  # 3-201 (building-room)
 _BUILDING = re.compile(rf"{_NUM}\s*(?:号楼|栋楼|幢楼|栋|幢|座|#楼|#|号房子|号院)")
+# a tower named by a letter, as many newer high-rises are ("B座2503", "A栋302", "c座"): the letter, upper case
+_BUILDING_LETTER = re.compile(r"(?<![A-Za-z])([A-Za-z])\s*(?:座|栋|幢|号楼|#楼|#)")
 _BUILDING_PLAIN_LOU = re.compile(rf"(?<![\d{_CN}])(\d{{1,2}}|[{_CN}]{{1,3}})\s*楼(?=\s*(?:\d{{1,2}}|[{_CN}]{{1,2}})\s*单元)")
 _UNIT = re.compile(rf"{_NUM}\s*单元")
 _ROOM = re.compile(rf"(?:(?<=[栋幢座#号楼元\s-])|^|(?<=[住在的是]))\s*(\d{{3,4}}|[{_CN}]{{3,4}})\s*(?:室|房|号房|户)?(?![\d楼层号栋幢])")
@@ -167,6 +169,11 @@ def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
             if value:
                 building = value
                 why.append(f"楼栋『{b.group(0).strip()}』")
+        else:
+            letter = _BUILDING_LETTER.search(text)
+            if letter:
+                building = letter.group(1).upper()
+                why.append(f"楼栋『{letter.group(0).strip()}』")
     if unit is None and has_unit:
         u = _UNIT.search(text)
         if u:
@@ -274,7 +281,7 @@ class Thresholds:
 
 _DEFAULT_THRESHOLDS = Thresholds()
 URGENT_RULE_FLOOR = 0.05  # a danger the rules see is held for a leader unless the model gives it less than this
-URGENT_MODEL = 0.4  # the learned urgency head's probability from which a report is urgent (recall first)
+URGENT_MODEL = 0.3  # the learned urgency head's probability from which a report is urgent (recall first)
 _USE_DEFAULT_MODEL = object()
 
 
