@@ -1,0 +1,90 @@
+"""What a unit of work asks of every group message in a batch (storage.memo) is read once per group, yet never
+stale within it: a poll it opens, an answer it records, a later message's own window are all seen; and a new unit
+of work reads afresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from storage.models import SatisfactionRow, TicketRow
+from storage.poll_repository import PollRepository
+from storage.satisfaction_repository import ANSWERED, ASKED, SatisfactionRepository
+
+
+@contextmanager
+def counting(db) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:  # type: ignore[no-untyped-def]
+        if sql.lstrip().upper().startswith("SELECT"):
+            seen.append(sql)
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+
+
+def _poll(room_key: str, now):  # type: ignore[no-untyped-def]
+    return {"room_key": room_key, "room_id": "sim-" + room_key, "node_code": "JQS-01-03", "starter_key": "wang",
+            "starter_name": "王网格员", "question": "楼道装感应灯吗", "options": ["同意", "不同意"], "quorum": None,
+            "opened_at": now, "closes_at": now + timedelta(days=2)}
+
+
+async def test_the_newest_poll_is_read_once_per_group_and_a_poll_opened_meanwhile_is_seen(db, clock):
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        repo = PollRepository(s)
+        with counting(db) as selects:
+            for _ in range(5):
+                assert await repo.latest_in("3号楼") is None
+            assert await repo.latest_in("5号楼") is None
+        assert len([q for q in selects if "FROM polls" in q]) == 2  # one per group, not one per message
+        opened = await repo.create(**_poll("3号楼", now))
+        assert await repo.latest_in("3号楼") is opened  # what this unit of work wrote, it sees
+        opened.state = "closed"
+        assert (await repo.latest_in("3号楼")).state == "closed"
+    async with db.unit_of_work() as s:
+        assert (await PollRepository(s).latest_in("3号楼")).number == opened.number  # a new unit of work reads
+
+
+async def _ticket(s, now) -> TicketRow:  # type: ignore[no-untyped-def]
+    ticket = TicketRow(number=1001, state="closed", category="repair", urgency="normal", node_code="JQS-01-03",
+                       text="楼道灯不亮", reporter_id="r1", reporter_name="李阿姨", created_at=now, updated_at=now)
+    s.add(ticket)
+    await s.flush()
+    return ticket
+
+
+async def test_waiting_questions_are_read_once_and_an_answer_or_a_later_window_is_seen(db, clock):
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        ticket = await _ticket(s, now)
+        repo = SatisfactionRepository(s)
+        asked = await repo.add(ticket, reporter_id="r1", reporter_name="李阿姨", state=ASKED, to_kind="room",
+                               to_id="3号楼", at=now - timedelta(hours=3))
+        other = await repo.add(ticket, reporter_id="r2", reporter_name="赵叔", state=ASKED, to_kind="room",
+                               to_id="3号楼", at=now - timedelta(hours=1))
+    async with db.unit_of_work() as s:
+        repo = SatisfactionRepository(s)
+        with counting(db) as selects:
+            assert (await repo.waiting_for("r1", "room", "3号楼", now - timedelta(days=1))).id == asked.id
+            assert (await repo.waiting_for("r2", "room", "3号楼", now - timedelta(days=1))).id == other.id
+            assert await repo.waiting_for("r3", "room", "3号楼", now - timedelta(days=1)) is None
+            # a later message's window has left the first question behind
+            assert await repo.waiting_for("r1", "room", "3号楼", now - timedelta(hours=2)) is None
+        assert len([q for q in selects if "FROM satisfaction" in q]) == 1
+        row = await repo.waiting_for("r2", "room", "3号楼", now - timedelta(days=1))
+        row.state = ANSWERED  # answered in this unit of work: no longer waiting
+        assert await repo.waiting_for("r2", "room", "3号楼", now - timedelta(days=1)) is None
+        # an earlier window than the one read is read afresh, not answered from what was kept
+        assert (await repo.waiting_for("r1", "room", "3号楼", now - timedelta(days=2))).id == asked.id
+    async with db.unit_of_work() as s:
+        assert {r.state for r in await SatisfactionRepository(s).for_ticket(ticket.id)} == {ASKED, ANSWERED}
+        assert isinstance(await s.get(SatisfactionRow, asked.id), SatisfactionRow)
