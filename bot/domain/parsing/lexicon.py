@@ -384,9 +384,29 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
             node = node.setdefault(ch, {})
         node[""] = True
     parts = [r"(?<!\d)(?:" + "|".join(sorted(numbers, key=lambda w: (-len(w), w))) + r")(?!\d)"] if numbers else []
-    if trie:
-        parts.append(_trie_pattern(trie))
+    if len(trie) <= 2 * _BUCKET:
+        if trie:
+            parts.append(_trie_pattern(trie))
+    else:
+        parts += [_bucket(dict(group)) for group in _chunks(sorted(trie.items()), _BUCKET)]
     return re.compile("|".join(parts) if parts else r"(?!x)x")
+
+
+
+# The regex engine tries a group's alternatives one after the other. With hundreds of first characters (the
+# category words) that walk is most of the cost, so the first level is cut into buckets of _BUCKET, each behind
+# a lookahead for its first characters. Words in different buckets begin differently: the same longest word wins.
+# (A smaller lexicon keeps one group: the engine then skips, in C, the positions no word can begin at, which
+# the lookaheads would hide from it.)
+_BUCKET = 96
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _bucket(node: dict[str, Any]) -> str:
+    return "(?=[" + "".join(re.escape(ch) for ch in sorted(node)) + "])" + _trie_pattern(node)
 
 
 def _trie_pattern(node: dict[str, Any]) -> str:
@@ -405,11 +425,17 @@ def _trie_pattern(node: dict[str, Any]) -> str:
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"), None)
+_TRANSLATE = {**TRADITIONAL, **_ZERO_WIDTH}  # one pass: no traditional character maps to a zero-width one
+# str.translate looks every character up; most messages hold none of these, and a character class finds that in C
+_TRANSLATED = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TRANSLATE)) + "]")
 
 
 def normalize(text: str) -> str:
     """Full-width → half-width, common traditional → simplified, lower case, zero-width characters removed."""
-    return unicodedata.normalize("NFKC", text).translate(TRADITIONAL).translate(_ZERO_WIDTH).lower()
+    text = unicodedata.normalize("NFKC", text)
+    if _TRANSLATED.search(text) is not None:
+        text = text.translate(_TRANSLATE)
+    return text.lower()
 
 
 _DEFAULT = Lexicon(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +44,24 @@ def _head(explanation: str) -> str:
     return explanation[:10]
 
 
+_TEXT_CHARS = 300
+# slice(i, i + 2) and slice(i, i + 3) for every position of a marked text: mapping t.__getitem__ over them cuts
+# the 2- and 3-grams in C
+_PAIRS = tuple(slice(i, i + 2) for i in range(_TEXT_CHARS + 1))
+_TRIPLES = tuple(slice(i, i + 3) for i in range(_TEXT_CHARS))
+
+
 def text_features(text: str) -> list[str]:
     """Character 1–3-grams of the normalised text with digits folded to 0 and runs of spaces to one."""
-    t = "^" + _SPACES.sub(" ", _DIGITS.sub("0", text[:300])).strip() + "$"
+    return list(_grams(text))
+
+
+def _grams(text: str) -> Iterator[str]:
+    """text_features, one at a time (each gram can be dropped once looked up; a list keeps ~80 alive)."""
+    t = "^" + _SPACES.sub(" ", _DIGITS.sub("0", text[:_TEXT_CHARS])).strip() + "$"
     n = len(t)
-    return [*t, *[t[i:i + 2] for i in range(n - 1)], *[t[i:i + 3] for i in range(n - 2)]]
+    gram = t.__getitem__
+    return chain(t, map(gram, _PAIRS[:n - 1]), map(gram, _TRIPLES[:n - 2]))
 
 
 def rule_features(rule: Any, notice_pending: bool) -> list[str]:
@@ -125,11 +140,13 @@ def concept_features(text: str) -> list[str]:
 
 
 def features(text: str, rule: Any, notice_pending: bool) -> list[str]:
-    feats = text_features(text)
-    feats.append(_length_bucket(len(text)))
-    feats.extend(rule_features(rule, notice_pending))
-    feats.extend(concept_features(text))
-    return feats
+    return list(iter_features(text, rule, notice_pending))
+
+
+def iter_features(text: str, rule: Any, notice_pending: bool) -> Iterator[str]:
+    """features(), in the same order, as a stream for Model.predict."""
+    return chain(_grams(text), (_length_bucket(len(text)),), rule_features(rule, notice_pending),
+                 concept_features(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +189,10 @@ class Model:
         return cls({f: i for i, f in enumerate(vocab_list)}, data["weights"].astype(np.float32),
                    data["bias"].astype(np.float32), kinds, categories)
 
-    def predict(self, feats: list[str], *, explain: bool = True) -> Prediction:
-        found = set(map(self.vocab.get, feats))  # binary features: each counts once
+    def predict(self, feats: Iterable[str], *, explain: bool = True) -> Prediction:
+        # binary features: each counts once. The rows are summed in float32 in the set's order, so the
+        # set is built exactly so (None included) for the same sums to the last bit.
+        found = set(map(self.vocab.get, feats))
         found.discard(None)
         k, c = self._k, self._c
         idx = list(found)
@@ -187,10 +206,10 @@ class Model:
         urgent = 1.0 / (1.0 + math.exp(-logits[k + c]))
         reasons: tuple[str, ...] = ()
         if explain and rows is not None:
-            best = max(range(k), key=pk.__getitem__)
-            column = rows[:, best]
-            top = np.argsort(column)[-6:][::-1].tolist()
-            named = [self.names[idx[j]] for j in top if column[j] > 0.3]
+            column = rows[:, pk.index(max(pk))]  # the chosen kind (the first of equals)
+            top = np.argsort(column)[:-7:-1]  # the six heaviest features, heaviest first
+            strong = (column[top] > 0.3).tolist()  # a float32 comparison, as column[j] > 0.3 was
+            named = [self.names[idx[j]] for j, heavy in zip(top.tolist(), strong) if heavy]
             reasons = tuple([n for n in named if not n.startswith(_QUIET)][:3])
         return Prediction(dict(zip(self.kinds, pk)), dict(zip(self.categories, pc)), urgent, reasons)
 

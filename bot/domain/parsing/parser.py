@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain.parsing.model import default_model, features
+from bot.domain.parsing.model import default_model, iter_features
 from bot.domain.parsing.situations import SETTLED, situations
 from bot.domain.parsing.lexicon import (
     COMPLAINT_CUES,
@@ -139,8 +139,12 @@ _ROOM_AFTER_CUE = re.compile(r"(?:我家|我屋企|我屋|屋企|俺家|俺屋|�
 # before a person or a household ("802老两口", "401的周阿姨", "1203的"): after a space, a sign or the start
 _ROOM_BEFORE_PERSON = re.compile(r"(?:(?<=[\s,，。!！?？:：+、])|^)" + r"(\d{3,4})" + r"(?=\s*(?:的|家|那家|号|户|业主|租客|住户|老|阿姨|"
                                  r"大爷|大妈|奶奶|爷爷|阿婆|阿公|阿嬷|叔|婶|伯|小两口|老两口|两口子|也))")
+# three digits or a spelled zero (六零二): no room number without one
+_ROOM_DIGITS = re.compile(r"\d{3}|[一二三四五六七八九][零〇]")
+_ROAD_END = re.compile(r"[路街巷]|大道|胡同")  # what a road's name ends with (_ROAD)
 _ROAD = re.compile(r"([\u4e00-\u9fff]{1,5}?(?<![见的条走修过上来去回带让挡堵绕马公小细指问一开位])(?:路|街(?!坊)|大道|巷|胡同))"
                    r"(?![灯面口过况线费牌])(\d{1,4}[号弄])?")
+_THREE_DIGITS = re.compile(r"\d{3}")
 _TICKET = re.compile(r"(?:查询|工单|编号|单号|#)\s*[#号:]?\s*(\d{3,9})|(\d{3,9})\s*号?工单")
 _EMOJI_ONLY = re.compile(r"^[\W_\s\d]*$")
 _NOTICE_TITLE = re.compile(r"^\s*(?:【[^】]{0,12}(?:通知|公告|提示|提醒|告知|通告)[^】]{0,4}】|(?:转发|转)[:：])")
@@ -180,13 +184,12 @@ def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
             unit = cn_number(u.group(1))
             why.append(f"单元『{u.group(0)}』")
     if room is None:
-        r = _ROOM_EXPLICIT.search(text)
+        r = _ROOM_EXPLICIT.search(text) if "室" in text or "房" in text else None
         if r is None and building is not None:
             r = _ROOM.search(text)
-        if r is None:
-            r = _ROOM_HOUSEHOLD.search(text)
-        if r is None:
-            r = _ROOM_AFTER_CUE.search(text) or _ROOM_BEFORE_PERSON.search(text) or _CN_ROOM.search(text)
+        if r is None and _ROOM_DIGITS.search(text):  # what the four patterns below all need
+            r = (_ROOM_HOUSEHOLD.search(text) or _ROOM_AFTER_CUE.search(text) or _ROOM_BEFORE_PERSON.search(text)
+                 or _CN_ROOM.search(text))
         if r is not None:
             value = cn_number(r.group(1))
             spelled = r.group(1)[1:2] in ("零", "〇")  # 四零一个陈伯: a room, not 401 of something
@@ -209,7 +212,7 @@ def _place(text: str, lexicon: Lexicon) -> str | None:
     m = lexicon.place_re.search(text)
     while m is not None and text[m.end():m.end() + 1] == "舞":  # 广场舞 is a dance, not a square
         m = lexicon.place_re.search(text, m.end())
-    road = _ROAD.search(text)
+    road = _ROAD.search(text) if _ROAD_END.search(text) else None
     if road is not None and (m is None or road.start() <= m.start()):
         phrase = _trim_place(road.group(1))
         if len(phrase) >= 3 or (len(phrase) == 2 and road.group(2)):
@@ -318,7 +321,7 @@ def decide(rule: ParseResult, text: str, context: ParseContext, thresholds: Thre
         return replace(rule, ticket=rule.kind == "report", review=False)
     if rule.explanation and rule.explanation[0] == "空消息或只有标点":
         return rule
-    pred = model.predict(features(text, rule, context.notice_pending))
+    pred = model.predict(iter_features(text, rule, context.notice_pending))
     p_report = pred.kind["report"]
     kind = max(pred.kind, key=pred.kind.__getitem__)
     urgent_rule = rule.kind == "report" and rule.urgency == "urgent"
@@ -353,7 +356,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     stripped = _ACK_STRIP.sub("", text)
     why: list[str] = []
     ticket_ref = None
-    t = _TICKET.search(text)
+    t = _TICKET.search(text) if _THREE_DIGITS.search(text) else None  # a ticket number has three digits or more
     if t:
         ticket_ref = t.group(1) or t.group(2)
 
@@ -374,16 +377,16 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
 
     scores: dict[str, int] = {}
     hits: dict[str, list[str]] = {}
-    for m in lexicon.category_re.finditer(text):
-        for category, weight in lexicon.category_of[m.group(0)]:
+    for word in lexicon.category_re.findall(text):
+        for category, weight in lexicon.category_of[word]:
             scores[category] = scores.get(category, 0) + weight
-            hits.setdefault(category, []).append(m.group(0))
-    urgent_hits = [m.group(0) for m in lexicon.urgent_re.finditer(text)]
+            hits.setdefault(category, []).append(word)
+    urgent_hits = lexicon.urgent_re.findall(text)
     settled = SETTLED.search(text)
     found = [] if settled else situations(text)  # emergencies described as situations
     danger = max((s.weight for s, _ in found), default=0)
-    low_hits = [m.group(0) for m in lexicon.low_re.finditer(text)]
-    chat_hits = [m.group(0) for m in lexicon.chat_re.finditer(text)]
+    low_hits = lexicon.low_re.findall(text)
+    chat_hits = lexicon.chat_re.findall(text)
     fixed = any(text[max(0, m.start() - 1):m.start()] not in ("不", "没", "未") for m in _FIXED_RE.finditer(text)) \
         and _NEGATED_FIXED.search(text) is None
     query = _QUERY_RE.search(text)
