@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 
+from bot.clock import SystemClock
 from bot.messages import Address, RoomInfo
 from bot.transport.base import EventSink, TransportError
 
@@ -40,3 +42,19 @@ class FakeTransport:
 
     async def rooms(self) -> list[RoomInfo]:
         return list(self._rooms)
+
+
+class ShiftedClock(SystemClock):
+    """Wall-clock time moved to a fixed moment: it starts at `start` and runs at real speed (sleeping really
+    sleeps), so a test that needs real time (a browser, the sender's pacing) does not depend on the hour it runs at
+    (quiet hours hold routine notices at night; holidays hold them all day)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(timezone.utc)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self._offset
+
+
+# a Tuesday morning in an ordinary working week, Beijing time: no quiet hours, no holiday
+WORKDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=timezone(timedelta(hours=8)))

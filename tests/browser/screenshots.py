@@ -16,7 +16,6 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 from bot.app import GridBot
-from bot.clock import SystemClock
 from bot.config import SendBudget, load_config
 from bot.transport.simulator import SimulatorTransport
 from bot.web.accounts import hash_password, new_token
@@ -24,6 +23,7 @@ from bot.web.app import build_web_app, start_web
 from storage.session import Database
 from storage.web_repository import WebRepository
 from tests.browser.test_console_browser import CHROMIUM, free_port
+from tests.fakes import WORKDAY_MORNING, ShiftedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = {"375": {"width": 375, "height": 812}, "1440": {"width": 1440, "height": 900}}
@@ -45,7 +45,7 @@ async def shoot(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{tmp}/screenshots.db")
         await db.upgrade()
-        clock = SystemClock()
+        clock = ShiftedClock(WORKDAY_MORNING)  # not the hour the test runs at
         sim = SimulatorTransport.from_config(config, clock)
         bot = GridBot(config, sim, clock=clock, database=db, scheduler=False)
         await bot.start()

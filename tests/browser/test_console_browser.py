@@ -15,12 +15,12 @@ import pytest
 from playwright.async_api import async_playwright, expect
 
 from bot.app import GridBot
-from bot.clock import SystemClock
 from bot.config import SendBudget
 from bot.transport.simulator import SimulatorTransport
 from bot.web.accounts import hash_password, new_token
 from bot.web.app import build_web_app, start_web
 from storage.web_repository import WebRepository
+from tests.fakes import WORKDAY_MORNING, ShiftedClock
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -38,7 +38,7 @@ def free_port() -> int:
 async def site(sample_config, db):
     config = dataclasses.replace(sample_config, transport=dataclasses.replace(
         sample_config.transport, send_budget=SendBudget(per_minute=600, jitter=0.0)))
-    clock = SystemClock()
+    clock = ShiftedClock(WORKDAY_MORNING)  # not the hour the test runs at
     sim = SimulatorTransport.from_config(config, clock)
     bot = GridBot(config, sim, clock=clock, database=db, scheduler=False)
     await bot.start()

@@ -7,16 +7,16 @@ import dataclasses
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import GridBot
-from bot.clock import SystemClock
 from bot.config import DigestConfig
 from bot.digests import chart_path
 from bot.transport.simulator import SimulatorTransport
 from bot.web.app import build_web_app
+from tests.fakes import WORKDAY_MORNING, ShiftedClock
 
 
 async def test_a_chart_is_served_by_name_only(sample_config, db, tmp_path):
     config = dataclasses.replace(sample_config, digests=DigestConfig(charts_dir=str(tmp_path / "charts")))
-    clock = SystemClock()
+    clock = ShiftedClock(WORKDAY_MORNING)  # not the hour the test runs at
     bot = GridBot(config, SimulatorTransport.from_config(config, clock), clock=clock, database=db, scheduler=False)
     path = chart_path(config)
     path.parent.mkdir(parents=True)

@@ -8,14 +8,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import GridBot
-from bot.clock import SystemClock
 from bot.transport.simulator import SimulatorTransport
 from bot.web.app import build_web_app
+from tests.fakes import WORKDAY_MORNING, ShiftedClock
 
 
 @pytest.fixture
 async def client(sample_config, db):
-    clock = SystemClock()
+    clock = ShiftedClock(WORKDAY_MORNING)  # not the hour the test runs at
     sim = SimulatorTransport.from_config(sample_config, clock)
     bot = GridBot(sample_config, sim, clock=clock, database=db, scheduler=False)
     await bot.start()
