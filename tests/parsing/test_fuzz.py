@@ -54,3 +54,34 @@ def test_cue_words_in_any_order(pieces, pending):
     assert 0.0 <= result.confidence <= 1.0
     for value in result.location.to_dict().values():
         assert value is None or isinstance(value, str)
+
+
+gram_text = st.lists(st.sampled_from(["\x00", "\x01", "^", "$", " ", "7", "水", "漏", "楼", "上", "🔥", "\U0010fffd",
+                                      "\ud800", "收到", "的事大家", "上周"]) | st.characters(codec=None),
+                     max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(gram_text, st.booleans())
+def test_integer_ngram_lookup_is_the_string_lookup(text, pending):
+    """Model.predict_message (n-grams as integer keys) answers as predict() over the named features, to the bit."""
+    from bot.domain.parsing.model import default_model, iter_features
+    from bot.domain.parsing.parser import _NO_CONTEXT, prepare_text, rules
+
+    model = default_model()
+    lexicon = Lexicon.default()
+    prepared = prepare_text(text, lexicon)
+    rule = rules(prepared, _NO_CONTEXT, lexicon)
+    for raw in (prepared, text):  # the parser's prepared text, and any str (NUL, surrogates, the last plane)
+        want = model.predict(iter_features(raw, rule, pending))
+        got = model.predict_message(raw, rule, pending)
+        assert (got.kind, got.category, got.urgent, got.reasons) == (want.kind, want.category, want.urgent, want.reasons)
+
+
+@settings(max_examples=300, deadline=None)
+@given(gram_text)
+def test_settled_is_the_settled_pattern(text):
+    from bot.domain.parsing.situations import SETTLED, settled
+
+    want, got = SETTLED.search(text), settled(text)
+    assert (want and (want.span(), want.group(0))) == (got and (got.span(), got.group(0)))

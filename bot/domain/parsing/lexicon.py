@@ -383,10 +383,14 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = True
-    parts = [r"(?<!\d)(?:" + "|".join(sorted(numbers, key=lambda w: (-len(w), w))) + r")(?!\d)"] if numbers else []
+    # each number its own branch, its first digit before the look-behind ("1(?<!\d1)20(?!\d)", the same as
+    # "(?<!\d)120(?!\d)"), and the trie's first level spliced in: every branch then begins with a character, from
+    # which the engine learns the characters a match can begin with and skips, in C, the positions no word can
+    # begin at (a look-around or a group in front hides them: the scan then starts a match at every position)
+    parts = [re.escape(w[0]) + r"(?<!\d" + re.escape(w[0]) + ")" + re.escape(w[1:]) + r"(?!\d)"
+             for w in sorted(numbers, key=lambda w: (-len(w), w))]
     if len(trie) <= 2 * _BUCKET:
-        if trie:
-            parts.append(_trie_pattern(trie))
+        parts += [re.escape(ch) + _trie_pattern(child) for ch, child in sorted(trie.items())]
     else:
         parts += [_bucket(dict(group)) for group in _chunks(sorted(trie.items()), _BUCKET)]
     return re.compile("|".join(parts) if parts else r"(?!x)x")

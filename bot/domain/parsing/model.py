@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.domain.parsing.lexicon import _alternation
+
 MODEL_FILE = Path(__file__).with_name("model.npz")
 KINDS = ("report", "ack", "query", "chat")
 
@@ -56,12 +58,40 @@ def text_features(text: str) -> list[str]:
     return list(_grams(text))
 
 
+def _marked(text: str) -> str:
+    """The text the n-grams are cut from: digits folded to 0, runs of spaces to one, between ^ and $."""
+    return "^" + _SPACES.sub(" ", _DIGITS.sub("0", text[:_TEXT_CHARS])).strip() + "$"
+
+
 def _grams(text: str) -> Iterator[str]:
     """text_features, one at a time (each gram can be dropped once looked up; a list keeps ~80 alive)."""
-    t = "^" + _SPACES.sub(" ", _DIGITS.sub("0", text[:_TEXT_CHARS])).strip() + "$"
+    t = _marked(text)
     n = len(t)
     gram = t.__getitem__
     return chain(t, map(gram, _PAIRS[:n - 1]), map(gram, _TRIPLES[:n - 2]))
+
+
+# An n-gram as one int64: each character is its code point + 1 (1 .. 0x110000, so 21 bits and never 0), a 2-gram
+# (a << 21) | b and a 3-gram (a << 42) | (b << 21) | c. No character is 0, so the three lengths fall in disjoint
+# ranges ([1, 2**21), [2**21, 2**42), [2**42, 2**63)) and no two n-grams share a key.
+_MAX_GRAM = 3
+
+
+def _gram_keys(t: str) -> np.ndarray:
+    """The keys of every 1-, 2- and 3-gram of a marked text (_marked), in _grams' order."""
+    c = np.add(np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), 1, dtype=np.int64)
+    pairs = (c[:-1] << 21) | c[1:]
+    return np.concatenate((c, pairs, (pairs[:-1] << 21) | c[2:]))
+
+
+def _name_keys(names: list[str], length: int) -> np.ndarray:
+    """_gram_keys of n-grams given as strings, all of one length."""
+    c = np.add(np.frombuffer("".join(names).encode("utf-32-le", "surrogatepass"), dtype=np.uint32), 1,
+               dtype=np.int64).reshape(len(names), length)
+    key = c[:, 0]
+    for j in range(1, length):
+        key = (key << 21) | c[:, j]
+    return key
 
 
 def rule_features(rule: Any, notice_pending: bool) -> list[str]:
@@ -124,15 +154,24 @@ _CLASSES_OF: dict[str, frozenset[str]] = {}
 for _name, _words in CONCEPTS.items():
     for _word in _words:
         _CLASSES_OF[_word] = _CLASSES_OF.get(_word, frozenset()) | {_name}
-# one scan: every word of every class, the longer first; a word's classes are looked up where it matched
-_CONCEPT_RE = re.compile("|".join(map(re.escape, sorted(_CLASSES_OF, key=lambda w: (-len(w), w)))))
+# one scan: every word of every class, the longest where several begin; a word's classes are looked up where it
+# matched
+_CONCEPT_RE = _alternation(_CLASSES_OF)
 
 
 def concept_features(text: str) -> list[str]:
     """The word classes present ("K:water") and every pair of them ("K:overhead+water"), in a fixed order."""
-    present: set[str] = set()
+    return _concept_names(_concepts_present(text))
+
+
+def _concepts_present(text: str) -> frozenset[str]:
+    present: frozenset[str] = frozenset()
     for found in _CONCEPT_RE.findall(text):
         present |= _CLASSES_OF[found]
+    return present
+
+
+def _concept_names(present: frozenset[str]) -> list[str]:
     names = sorted(present)
     out = ["K:" + n for n in names]
     out += [f"K:{a}+{b}" for i, a in enumerate(names) for b in names[i + 1:]]
@@ -177,6 +216,14 @@ class Model:
         self.categories = categories
         self._k = len(kinds)
         self._c = len(categories)
+        # the vocabulary's n-grams by their integer keys (_gram_keys): looked up without cutting a string per n-gram
+        self._gram_rows: dict[int, int] = {}
+        for length in range(1, _MAX_GRAM + 1):
+            names = [n for n in self.names if len(n) == length]  # every other feature is longer ("K:now", "len<3")
+            self._gram_rows.update(zip(_name_keys(names, length).tolist(), map(vocab.__getitem__, names)))
+        self._concept_rows: dict[frozenset[str], list[int | None]] = {}
+        self._bias_row = len(weights)
+        self._weights_and_bias = np.concatenate((weights, bias.reshape(1, -1)))
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "Model | None":
@@ -190,27 +237,51 @@ class Model:
                    data["bias"].astype(np.float32), kinds, categories)
 
     def predict(self, feats: Iterable[str], *, explain: bool = True) -> Prediction:
-        # binary features: each counts once. The rows are summed in float32 in the set's order, so the
-        # set is built exactly so (None included) for the same sums to the last bit.
+        """The three heads' answer for a message's features (binary: each counts once)."""
+        # the rows are summed in float32 in the set's order, so the set is built exactly so (None included)
         found = set(map(self.vocab.get, feats))
+        return self._predict(found, explain)
+
+    def predict_message(self, text: str, rule: Any, notice_pending: bool, *, explain: bool = True) -> Prediction:
+        """predict(iter_features(text, rule, notice_pending)), the same to the last bit, with the n-grams looked
+        up by integer key: the set of rows is built from the same rows in the same order (None for each
+        feature outside the vocabulary), so it iterates, sums and breaks ties alike."""
+        found = set(map(self._gram_rows.get, _gram_keys(_marked(text)).tolist()))
+        get = self.vocab.get
+        found.add(get(_length_bucket(len(text))))
+        found.update(map(get, rule_features(rule, notice_pending)))
+        present = _concepts_present(text)
+        concepts = self._concept_rows.get(present)
+        if concepts is None:
+            concepts = list(map(get, _concept_names(present)))
+            if len(self._concept_rows) < 4096:  # the classes' combinations met so far; a bound all the same
+                self._concept_rows[present] = concepts
+        found.update(concepts)
+        return self._predict(found, explain)
+
+    def _predict(self, found: set[int | None], explain: bool) -> Prediction:
         found.discard(None)
         k, c = self._k, self._c
-        idx = list(found)
-        if idx:
-            rows = self.weights.take(idx, axis=0)
-            logits = (np.add.reduce(rows, axis=0) + self.bias).tolist()
+        n = len(found)
+        if n:
+            # the rows in the set's order, then the bias: summed in float32 one after the other, the same sums
+            # to the last bit as the rows' sum plus the bias
+            idx = np.fromiter(chain(found, (self._bias_row,)), np.intp, n + 1)
+            rows = self._weights_and_bias.take(idx, axis=0)
+            logits = np.add.reduce(rows, axis=0).tolist()
         else:
-            rows, logits = None, self.bias.tolist()
+            logits = self.bias.tolist()
         pk = _softmax(logits[:k])
         pc = _softmax(logits[k:k + c])
         urgent = 1.0 / (1.0 + math.exp(-logits[k + c]))
         reasons: tuple[str, ...] = ()
-        if explain and rows is not None:
-            column = rows[:, pk.index(max(pk))]  # the chosen kind (the first of equals)
+        if explain and n:
+            column = rows[:n, pk.index(max(pk))]  # the chosen kind (the first of equals)
             top = np.argsort(column)[:-7:-1]  # the six heaviest features, heaviest first
             strong = (column[top] > 0.3).tolist()  # a float32 comparison, as column[j] > 0.3 was
-            named = [self.names[idx[j]] for j, heavy in zip(top.tolist(), strong) if heavy]
-            reasons = tuple([n for n in named if not n.startswith(_QUIET)][:3])
+            names = self.names
+            named = [names[i] for i, heavy in zip(idx[top].tolist(), strong) if heavy]
+            reasons = tuple([name for name in named if not name.startswith(_QUIET)][:3])
         return Prediction(dict(zip(self.kinds, pk)), dict(zip(self.categories, pc)), urgent, reasons)
 
 

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain.parsing.model import default_model, iter_features
-from bot.domain.parsing.situations import SETTLED, situations
+from bot.domain.parsing.model import default_model
+from bot.domain.parsing.situations import settled as settled_event, situations
 from bot.domain.parsing.lexicon import (
     COMPLAINT_CUES,
     FIXED_CUES,
@@ -141,6 +141,9 @@ _ROOM_BEFORE_PERSON = re.compile(r"(?:(?<=[\s,，。!！?？:：+、])|^)" + r"(
                                  r"大爷|大妈|奶奶|爷爷|阿婆|阿公|阿嬷|叔|婶|伯|小两口|老两口|两口子|也))")
 # three digits or a spelled zero (六零二): no room number without one
 _ROOM_DIGITS = re.compile(r"\d{3}|[一二三四五六七八九][零〇]")
+_ROOM_DIGITS_MARK = re.compile(r"[\d零〇]")  # what _ROOM_DIGITS needs; a scan for it skips in C what cannot be one
+# one of these ends every building (_BUILDING, _BUILDING_LETTER, _BUILDING_PLAIN_LOU)
+_BUILDING_MARK = re.compile(r"[号栋幢座#楼]")
 _ROAD_END = re.compile(r"[路街巷]|大道|胡同")  # what a road's name ends with (_ROAD)
 _ROAD = re.compile(r"([\u4e00-\u9fff]{1,5}?(?<![见的条走修过上来去回带让挡堵绕马公小细指问一开位])(?:路|街(?!坊)|大道|巷|胡同))"
                    r"(?![灯面口过况线费牌])(\d{1,4}[号弄])?")
@@ -166,7 +169,7 @@ def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
         if m2:
             building, room = str(int(m2.group(1))), m2.group(2)
             why.append(f"地址『{m2.group(0)}』")
-    if building is None:
+    if building is None and _BUILDING_MARK.search(text) is not None:  # what every building pattern ends with
         b = _BUILDING.search(text) or (_BUILDING_PLAIN_LOU.search(text) if has_unit else None)
         if b:
             value = cn_number(b.group(1))
@@ -187,7 +190,7 @@ def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
         r = _ROOM_EXPLICIT.search(text) if "室" in text or "房" in text else None
         if r is None and building is not None:
             r = _ROOM.search(text)
-        if r is None and _ROOM_DIGITS.search(text):  # what the four patterns below all need
+        if r is None and _ROOM_DIGITS_MARK.search(text) and _ROOM_DIGITS.search(text):  # what the four below need
             r = (_ROOM_HOUSEHOLD.search(text) or _ROOM_AFTER_CUE.search(text) or _ROOM_BEFORE_PERSON.search(text)
                  or _CN_ROOM.search(text))
         if r is not None:
@@ -199,6 +202,8 @@ def extract_location(text: str, lexicon: Lexicon) -> tuple[Location, list[str]]:
     place = _place(text, lexicon)
     if place:
         why.append(f"地点『{place}』")
+    elif building is None and unit is None and room is None:
+        return _NOWHERE, why  # most messages: one shared empty location
     return Location(building, unit, room, place), why
 
 
@@ -269,6 +274,9 @@ _QUESTION_INFO = re.compile(r"(请问|怎么|如何|哪里|在哪|什么时候|�
 
 
 _NO_CONTEXT = ParseContext()
+_NOWHERE = Location()
+_AD_WORDS = frozenset(("红包", "拼多多", "砍一刀", "帮我点", "投票", "助力", "转发抽奖", "优惠", "特价", "团购", "代购", "微商",
+                       "加我微信", "扫码", "秒杀", "出售", "转让", "招聘", "兼职", "免费领"))  # chat words of an advert
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +329,7 @@ def decide(rule: ParseResult, text: str, context: ParseContext, thresholds: Thre
         return replace(rule, ticket=rule.kind == "report", review=False)
     if rule.explanation and rule.explanation[0] == "空消息或只有标点":
         return rule
-    pred = model.predict(iter_features(text, rule, context.notice_pending))
+    pred = model.predict_message(text, rule, context.notice_pending)
     p_report = pred.kind["report"]
     kind = max(pred.kind, key=pred.kind.__getitem__)
     urgent_rule = rule.kind == "report" and rule.urgency == "urgent"
@@ -361,7 +369,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
         ticket_ref = t.group(1) or t.group(2)
 
     if not stripped:
-        return ParseResult("chat", None, None, Location(), ("空消息或只有标点",), 0.9, ticket_ref=ticket_ref)
+        return ParseResult("chat", None, None, _NOWHERE, ("空消息或只有标点",), 0.9, ticket_ref=ticket_ref)
 
     me_too = _ME_TOO_RE.search(text) is not None
     # pure acknowledgement ("收到", "已阅👌", "好的 已转发给租客"); weak ones ("好的", 👌) only for a pending notice
@@ -369,11 +377,11 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
         strong = any(word in stripped for word in STRONG_ACK)
         if strong or context.notice_pending:
             conf = 0.95 if context.notice_pending else 0.8
-            return ParseResult("ack", None, None, Location(), (f"确认用语『{stripped[:12]}』",), conf)
-        return ParseResult("chat", None, None, Location(), (f"应答用语『{stripped[:12]}』（没有待确认的通知）",), 0.7)
+            return ParseResult("ack", None, None, _NOWHERE, (f"确认用语『{stripped[:12]}』",), conf)
+        return ParseResult("chat", None, None, _NOWHERE, (f"应答用语『{stripped[:12]}』（没有待确认的通知）",), 0.7)
     if _EMOJI_ONLY.match(stripped) and not stripped.isdigit() and not me_too:
         return ParseResult("ack" if context.notice_pending and stripped in lexicon.ack else "chat", None, None,
-                           Location(), ("只有表情或符号",), 0.6)
+                           _NOWHERE, ("只有表情或符号",), 0.6)
 
     scores: dict[str, int] = {}
     hits: dict[str, list[str]] = {}
@@ -382,12 +390,14 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
             scores[category] = scores.get(category, 0) + weight
             hits.setdefault(category, []).append(word)
     urgent_hits = lexicon.urgent_re.findall(text)
-    settled = SETTLED.search(text)
+    urgent_score = sum(map(lexicon.urgent.__getitem__, urgent_hits)) if urgent_hits else 0
+    settled = settled_event(text)
     found = [] if settled else situations(text)  # emergencies described as situations
     danger = max((s.weight for s, _ in found), default=0)
     low_hits = lexicon.low_re.findall(text)
     chat_hits = lexicon.chat_re.findall(text)
-    fixed = any(text[max(0, m.start() - 1):m.start()] not in ("不", "没", "未") for m in _FIXED_RE.finditer(text)) \
+    fixed = _FIXED_RE.search(text) is not None and any(
+        text[max(0, m.start() - 1):m.start()] not in ("不", "没", "未") for m in _FIXED_RE.finditer(text)) \
         and _NEGATED_FIXED.search(text) is None
     query = _QUERY_RE.search(text)
     help_cue = _HELP_RE.search(text)
@@ -401,9 +411,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
         len(text) > 20 and _NOTICE_TITLE.match(text) is not None)
     if notice_like:
         return ParseResult("chat", None, None, location, ("转发的通知/公告",), 0.7, ticket_ref=ticket_ref)
-    ad_like = any(w in ("红包", "拼多多", "砍一刀", "帮我点", "投票", "助力", "转发抽奖", "优惠", "特价", "团购",
-                        "代购", "微商", "加我微信", "扫码", "秒杀", "出售", "转让", "招聘", "兼职", "免费领")
-                  for w in chat_hits)
+    ad_like = bool(chat_hits) and not _AD_WORDS.isdisjoint(chat_hits)
     if ad_like and best < 5:
         return ParseResult("chat", None, None, location, (f"广告/红包『{chat_hits[0]}』",), 0.8,
                            ticket_ref=ticket_ref)
@@ -426,7 +434,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
 
     ack_head = _ACK_HEAD.match(text)
     strong_head = ack_head is not None and (context.notice_pending or ack_head.group(1) not in ("好的", "ok", "明白", "知道了"))
-    if strong_head and sum(lexicon.urgent[h] for h in urgent_hits) < 2 and not me_too and _PASS_ON.search(text, ack_head.end()) and best < 3:
+    if strong_head and urgent_score < 2 and not me_too and _PASS_ON.search(text, ack_head.end()) and best < 3:
         return ParseResult("ack", None, None, location, (f"确认用语『{ack_head.group(1)}』并转告他人",), 0.75)
     if strong_head and best < 2 and not urgent_hits and not help_cue and not me_too:
         return ParseResult("ack", None, None, location, (f"确认用语『{ack_head.group(1)}』",), 0.75)
@@ -435,7 +443,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     reportish = best >= 2 or (best >= 1 and (help_cue or me_too or location.building or location.place))
     if me_too and not reportish and len(stripped) <= 20:
         reportish = True  # "+1 我家也是": joins whatever was just reported
-    if sum(lexicon.urgent[h] for h in urgent_hits) >= 2 or danger >= 3:
+    if urgent_score >= 2 or danger >= 3:
         reportish = True
     if _EVENT_NOTICE.search(text) and not danger and not help_cue and best < 4:
         return ParseResult("chat", None, None, location, ("活动或上门通知",), 0.7, ticket_ref=ticket_ref)
@@ -460,7 +468,8 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     else:
         category = "other"
         why.append("类别 other: 没有命中类别词")
-    strongest = next((s for s, _ in sorted(found, key=lambda f: -f[0].weight) if s.category != "other"), None)
+    strongest = next((s for s, _ in sorted(found, key=lambda f: -f[0].weight) if s.category != "other"),
+                     None) if found else None
     if strongest is not None and strongest.weight >= 3 and best < 5 and category != strongest.category:
         why.append(f"类别 {strongest.category}: 情形『{strongest.name}』")
         category = strongest.category
@@ -476,7 +485,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
     elif danger >= 3:
         urgency = "urgent"
         why.append("紧急: " + "、".join(f"{s.name}『{words}』" for s, words in found))
-    elif not settled and sum(lexicon.urgent[h] for h in urgent_hits) >= 2 and not _negated(text, urgent_hits[0]):
+    elif not settled and urgent_score >= 2 and not _negated(text, urgent_hits[0]):
         urgency = "urgent"
         why.append("紧急: 命中" + "".join(f"『{h}』" for h in dict.fromkeys(urgent_hits)))
     elif low_hits:

@@ -104,9 +104,18 @@ SITUATIONS: tuple[Situation, ...] = (
 )
 
 # the event is over, past, rehearsed or hypothetical: nothing is happening now
-SETTLED = re.compile(r"已经(?:处理|修|找到|回|解决|灭|没事|送医|送到)|找到了|回家了|虚惊|演练|讲座|培训|宣传|"
-                     r"上周|上个月|去年|前几天[^。！？\n]{0,12}(?:的事|那次|那个)|[^。！？\n]{0,8}的事大家|原来是|"
-                     r"会不会有危险|万一|有备无患|要不要|过期|新闻|电视上|电视剧|报道|做梦|梦见|梦到")
+_SETTLED_BEFORE = (r"已经(?:处理|修|找到|回|解决|灭|没事|送医|送到)|找到了|回家了|虚惊|演练|讲座|培训|宣传|"
+                   r"上周|上个月|去年|前几天[^。！？\n]{0,12}(?:的事|那次|那个)|")
+_SETTLED_AFTER = r"原来是|会不会有危险|万一|有备无患|要不要|过期|新闻|电视上|电视剧|报道|做梦|梦见|梦到"
+SETTLED = re.compile(_SETTLED_BEFORE + r"[^。！？\n]{0,8}的事大家|" + _SETTLED_AFTER)
+# the same without the one branch that can begin anywhere: every branch then begins with a character, and the
+# scan skips in C the positions none begins at. Where 的事大家 is absent that branch cannot match: the same match.
+_SETTLED_WORDS = re.compile(_SETTLED_BEFORE + _SETTLED_AFTER)
+
+
+def settled(text: str) -> re.Match[str] | None:
+    """SETTLED.search(text), the same match, faster."""
+    return (SETTLED if "的事大家" in text else _SETTLED_WORDS).search(text)
 
 
 # -- which texts to search -------------------------------------------------------------------------------
