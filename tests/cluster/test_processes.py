@@ -39,6 +39,8 @@ def zone_config(tmp_path: Path) -> Path:
         for name, nodes in zip("abc", thirds))
     transport = (f"transport:\n  kind: simulator\n  sim_log: {tmp_path / 'wechat.jsonl'}\n  accounts:\n{accounts}")
     text = text.replace("transport: {kind: simulator, send_budget: {per_minute: 20, jitter: 0.3}}", transport)
+    # the processes run on the real clock: no quiet hours, or a notice posted at night would rightly wait till 07:00
+    text += "tickets: {quiet_hours: \"off\"}\nnotices: {quiet_hours: \"off\"}\n"
     path = tmp_path / "zone.yaml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -12,6 +12,7 @@ from bot.config import SendBudget
 from bot.transport.wechaty import WechatyTransport
 from storage.models import MemberRow, TicketRow
 from tests.wechaty.harness import Contact, MockWeChat, resident_id, until, world_from_config
+from tests.fakes import WORKDAY_MORNING, ShiftedClock
 
 
 async def sent_to(server, room_id, needle, timeout=20):
@@ -32,7 +33,7 @@ async def test_tickets_notices_members_and_a_restart_over_wechaty(node_path, sam
     server = MockWeChat(world, tmp_path, node=node_path)
     await server.start()
     transport = WechatyTransport(server.endpoint, server.token, reconnect_initial=0.1, reconnect_max=0.5)
-    bot = GridBot(config, transport, database=db, scheduler=False)
+    bot = GridBot(config, transport, clock=ShiftedClock(WORKDAY_MORNING), database=db, scheduler=False)
     try:
         await bot.start()
         await until(lambda: transport.logged_in, timeout=10)
@@ -128,7 +129,7 @@ async def test_a_stranger_named_like_the_secretary_is_refused_over_wechaty(node_
     server = MockWeChat(world, tmp_path, node=node_path)
     await server.start()
     transport = WechatyTransport(server.endpoint, server.token, reconnect_initial=0.1, reconnect_max=0.5)
-    bot = GridBot(config, transport, database=db, scheduler=False)
+    bot = GridBot(config, transport, clock=ShiftedClock(WORKDAY_MORNING), database=db, scheduler=False)
     try:
         await bot.start()
         await until(lambda: transport.logged_in, timeout=10)

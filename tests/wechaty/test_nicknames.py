@@ -17,6 +17,7 @@ from bot.transport.wechaty import WechatyTransport, member_display_name
 from storage.models import MemberRow, NoticeRow
 from tests.wechaty.harness import Contact, EventLog, MockWeChat, resident_id, until, world_from_config
 from wechaty_grpc.wechaty.puppet import RoomMemberPayloadResponse
+from tests.fakes import WORKDAY_MORNING, ShiftedClock
 
 ROOM = "jqs-04-12@chatroom"
 SAMPLE = Path(__file__).resolve().parents[2] / "config.yaml"
@@ -92,7 +93,7 @@ async def test_households_come_from_nicknames_and_receipts_name_groups(node_path
     server = MockWeChat(world, tmp_path, node=node_path)
     await server.start()
     transport = WechatyTransport(server.endpoint, server.token, reconnect_initial=0.1, reconnect_max=0.5)
-    bot = GridBot(config, transport, database=db, scheduler=False)
+    bot = GridBot(config, transport, clock=ShiftedClock(WORKDAY_MORNING), database=db, scheduler=False)
     try:
         await bot.start()
         await until(lambda: transport.logged_in, timeout=10)
