@@ -26,11 +26,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip >/dev/null
 
-$(VENV)/.installed: $(PY) pyproject.toml
+# setup.py builds the parser's optional C extension: a change to it or to its source builds it again
+$(VENV)/.installed: $(PY) pyproject.toml setup.py bot/domain/parsing/_grams.c
 	$(PIP) install -e . >/dev/null
 	touch $@
 
-$(VENV)/.installed-test: $(PY) pyproject.toml
+$(VENV)/.installed-test: $(PY) pyproject.toml setup.py bot/domain/parsing/_grams.c
 	$(PIP) install -e '.[test,bench]' >/dev/null
 	touch $@
 
@@ -52,4 +53,4 @@ screenshots: $(VENV)/.installed-test $(CJK_FONT) $(CHROMIUM)
 	$(PY) -m tests.browser.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info bot/domain/parsing/_grams.*.so

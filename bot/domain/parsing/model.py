@@ -4,8 +4,10 @@ The rules (parser.py) say what a message looks like to them; three small linear 
 against the message's characters — what is being done (kind: report / ack / query / chat), about what (category)
 and whether it is urgent. They were trained by `python -m scripts.train_parser` (scikit-learn, logistic
 regression) on the tune writers of tests/data/writers/ and the old corpus, and ship as one small file
-(`model.npz`). Inference here is plain numpy: look up each feature's row, add, softmax — offline, deterministic,
-a few microseconds. The features that decided a message are named in its explanation.
+(`model.npz`). Inference looks up each feature's row, adds, softmax — offline, deterministic, a few microseconds:
+the n-gram lookup and the row sums in C (`_grams.c`, built by setup.py where a C compiler is at hand) or, without
+it, in numpy, the two the same to the last bit (tests/parsing/test_native.py). The features that decided a message
+are named in its explanation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from typing import Any
 import numpy as np
 
 from bot.domain.parsing.lexicon import _alternation
+
+try:  # the n-gram lookup and row sums in C (_grams.c, built by `pip install -e .` where a C compiler is at hand)
+    from bot.domain.parsing import _grams as _native
+except ImportError:  # pragma: no cover - the same answers, to the bit, in numpy
+    _native = None
 
 MODEL_FILE = Path(__file__).with_name("model.npz")
 KINDS = ("report", "ack", "query", "chat")
@@ -207,7 +214,7 @@ class Model:
     """Three linear heads over one vocabulary: kind (4 classes), category (9), urgent (1 logit)."""
 
     def __init__(self, vocab: dict[str, int], weights: np.ndarray, bias: np.ndarray, kinds: tuple[str, ...],
-                 categories: tuple[str, ...]) -> None:
+                 categories: tuple[str, ...], *, native: bool = True) -> None:
         self.vocab = vocab
         self.names = sorted(vocab, key=vocab.__getitem__)  # index → feature, for explanations
         self.weights = weights
@@ -216,17 +223,25 @@ class Model:
         self.categories = categories
         self._k = len(kinds)
         self._c = len(categories)
-        # the vocabulary's n-grams by their integer keys (_gram_keys): looked up without cutting a string per n-gram
-        self._gram_rows: dict[int, int] = {}
-        for length in range(1, _MAX_GRAM + 1):
-            names = [n for n in self.names if len(n) == length]  # every other feature is longer ("K:now", "len<3")
-            self._gram_rows.update(zip(_name_keys(names, length).tolist(), map(vocab.__getitem__, names)))
         self._concept_rows: dict[frozenset[str], list[int | None]] = {}
         self._bias_row = len(weights)
-        self._weights_and_bias = np.concatenate((weights, bias.reshape(1, -1)))
+        self._weights_and_bias = np.ascontiguousarray(np.concatenate((weights, bias.reshape(1, -1))))
+        # the vocabulary's n-grams by their integer keys (_gram_keys): looked up without cutting a string per n-gram
+        keys, rows = [], []
+        for length in range(1, _MAX_GRAM + 1):
+            names = [n for n in self.names if len(n) == length]  # every other feature is longer ("K:now", "len<3")
+            keys += _name_keys(names, length).tolist()
+            rows += map(vocab.__getitem__, names)
+        # in C where it was built (and for float32 weights, as shipped; the training script's are float64)
+        self.native = native and _native is not None and self._weights_and_bias.dtype == np.float32
+        if self.native:
+            self._table = _native.GramTable(keys, rows, len(weights))
+            self._linear = _native.Weights(self._weights_and_bias)
+        else:
+            self._gram_rows: dict[int, int] = dict(zip(keys, rows))
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> "Model | None":
+    def load(cls, path: Path = MODEL_FILE, *, native: bool = True) -> "Model | None":
         if not path.exists():
             return None
         data = np.load(path, allow_pickle=False)
@@ -234,55 +249,71 @@ class Model:
         kinds = tuple(str(data["kinds"][()]).split("\n"))
         categories = tuple(str(data["categories"][()]).split("\n"))
         return cls({f: i for i, f in enumerate(vocab_list)}, data["weights"].astype(np.float32),
-                   data["bias"].astype(np.float32), kinds, categories)
+                   data["bias"].astype(np.float32), kinds, categories, native=native)
 
     def predict(self, feats: Iterable[str], *, explain: bool = True) -> Prediction:
         """The three heads' answer for a message's features (binary: each counts once)."""
-        # the rows are summed in float32 in the set's order, so the set is built exactly so (None included)
-        found = set(map(self.vocab.get, feats))
-        return self._predict(found, explain)
+        found = dict.fromkeys(map(self.vocab.get, feats))  # each row once, where it first occurs
+        found.pop(None, None)
+        return self._predict(list(found), explain)
 
     def predict_message(self, text: str, rule: Any, notice_pending: bool, *, explain: bool = True) -> Prediction:
         """predict(iter_features(text, rule, notice_pending)), the same to the last bit, with the n-grams looked
-        up by integer key: the set of rows is built from the same rows in the same order (None for each
-        feature outside the vocabulary), so it iterates, sums and breaks ties alike."""
-        found = set(map(self._gram_rows.get, _gram_keys(_marked(text)).tolist()))
+        up by integer key: the same rows in the same order (where each first occurs), so they sum and break ties
+        alike."""
         get = self.vocab.get
-        found.add(get(_length_bucket(len(text))))
-        found.update(map(get, rule_features(rule, notice_pending)))
         present = _concepts_present(text)
         concepts = self._concept_rows.get(present)
         if concepts is None:
             concepts = list(map(get, _concept_names(present)))
             if len(self._concept_rows) < 4096:  # the classes' combinations met so far; a bound all the same
                 self._concept_rows[present] = concepts
-        found.update(concepts)
-        return self._predict(found, explain)
+        extra = [get(_length_bucket(len(text))), *map(get, rule_features(rule, notice_pending)), *concepts]
+        return self._predict(self._rows(text, extra), explain)
 
-    def _predict(self, found: set[int | None], explain: bool) -> Prediction:
-        found.discard(None)
+    def _rows(self, text: str, extra: list[int | None]) -> list[int]:
+        """The rows of the text's n-grams and then of `extra` (None: outside the vocabulary), each once, where it
+        first occurs."""
+        if self.native:
+            return self._table.rows(text, extra)
+        found = dict.fromkeys(chain(map(self._gram_rows.get, _gram_keys(_marked(text)).tolist()), extra))
+        found.pop(None, None)
+        return list(found)
+
+    def _predict(self, rows: list[int], explain: bool) -> Prediction:
         k, c = self._k, self._c
-        n = len(found)
-        if n:
-            # the rows in the set's order, then the bias: summed in float32 one after the other, the same sums
-            # to the last bit as the rows' sum plus the bias
-            idx = np.fromiter(chain(found, (self._bias_row,)), np.intp, n + 1)
-            rows = self._weights_and_bias.take(idx, axis=0)
-            logits = np.add.reduce(rows, axis=0).tolist()
+        if self.native:
+            logits = self._linear.sum(rows)
         else:
-            logits = self.bias.tolist()
+            taken = self._weights_and_bias.take(np.fromiter(chain(rows, (self._bias_row,)), np.intp, len(rows) + 1),
+                                                axis=0)
+            logits = _in_turn(taken)
         pk = _softmax(logits[:k])
         pc = _softmax(logits[k:k + c])
         urgent = 1.0 / (1.0 + math.exp(-logits[k + c]))
         reasons: tuple[str, ...] = ()
-        if explain and n:
-            column = rows[:n, pk.index(max(pk))]  # the chosen kind (the first of equals)
-            top = np.argsort(column)[:-7:-1]  # the six heaviest features, heaviest first
-            strong = (column[top] > 0.3).tolist()  # a float32 comparison, as column[j] > 0.3 was
+        if explain and rows:
+            kind = pk.index(max(pk))  # the chosen kind (the first of equals)
+            top = self._linear.heaviest(rows, kind, 6, 0.3) if self.native else _heaviest(taken[:-1, kind], rows)
             names = self.names
-            named = [names[i] for i, heavy in zip(idx[top].tolist(), strong) if heavy]
-            reasons = tuple([name for name in named if not name.startswith(_QUIET)][:3])
+            reasons = tuple([name for name in map(names.__getitem__, top) if not name.startswith(_QUIET)][:3])
         return Prediction(dict(zip(self.kinds, pk)), dict(zip(self.categories, pc)), urgent, reasons)
+
+
+def _in_turn(taken: np.ndarray) -> list[float]:
+    """The rows (the features' and then the bias) added one after the other in their own precision, as _grams.c
+    adds them: numpy's reduce over the rows of a C-ordered matrix of several columns runs along each row in turn;
+    with one column it may add pairwise, so there it accumulates."""
+    if taken.shape[1] > 1:
+        return np.add.reduce(taken, axis=0).tolist()
+    return np.add.accumulate(taken, axis=0)[-1].tolist()
+
+
+def _heaviest(column: np.ndarray, rows: list[int]) -> list[int]:
+    """Of the six rows weighing most in `column` (equals in their order), those above 0.3, heaviest first."""
+    top = np.argsort(-column, kind="stable")[:6]
+    strong = (column[top] > 0.3).tolist()  # in the weights' own precision (float32 as shipped)
+    return [rows[j] for j, heavy in zip(top.tolist(), strong) if heavy]
 
 
 _MODEL: Model | None = None
