@@ -291,6 +291,7 @@ class Thresholds:
 
 
 _DEFAULT_THRESHOLDS = Thresholds()
+_NO_NOTICE = "（没有待确认的通知）"  # a bare "好的" with no notice in the group: nothing to acknowledge
 URGENT_RULE_FLOOR = 0.05  # a danger the rules see is held for a leader unless the model gives it less than this
 URGENT_MODEL = 0.3  # the learned urgency head's probability from which a report is urgent (recall first)
 _USE_DEFAULT_MODEL = object()
@@ -332,6 +333,8 @@ def decide(rule: ParseResult, text: str, context: ParseContext, thresholds: Thre
     pred = model.predict_message(text, rule, context.notice_pending)
     p_report = pred.kind["report"]
     kind = max(pred.kind, key=pred.kind.__getitem__)
+    if kind == "ack" and rule.explanation and rule.explanation[0].endswith(_NO_NOTICE):
+        kind = "chat"  # an acknowledgement needs something to acknowledge: a weak reply alone, no notice, is chat
     urgent_rule = rule.kind == "report" and rule.urgency == "urgent"
     urgent_signal = urgent_rule or pred.urgent >= URGENT_MODEL
     if kind != "report" and (p_report >= thresholds.review or (urgent_rule and p_report >= URGENT_RULE_FLOOR)):
@@ -378,7 +381,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
         if strong or context.notice_pending:
             conf = 0.95 if context.notice_pending else 0.8
             return ParseResult("ack", None, None, _NOWHERE, (f"确认用语『{stripped[:12]}』",), conf)
-        return ParseResult("chat", None, None, _NOWHERE, (f"应答用语『{stripped[:12]}』（没有待确认的通知）",), 0.7)
+        return ParseResult("chat", None, None, _NOWHERE, (f"应答用语『{stripped[:12]}』{_NO_NOTICE}",), 0.7)
     if _EMOJI_ONLY.match(stripped) and not stripped.isdigit() and not me_too:
         return ParseResult("ack" if context.notice_pending and stripped in lexicon.ack else "chat", None, None,
                            _NOWHERE, ("只有表情或符号",), 0.6)
