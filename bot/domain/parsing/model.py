@@ -1,4 +1,4 @@
-"""The learned part of the parser: linear models over character n-grams and the rules' own verdict.
+"""The learned part of the parser: linear models over character n-grams, classes of words and the rules' verdict.
 
 The rules (parser.py) say what a message looks like to them; three small linear models then weigh that verdict
 against the message's characters — what is being done (kind: report / ack / query / chat), about what (category)
