@@ -9,6 +9,7 @@ is read once per group and unit of work and kept in `session.info`; whatever wri
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,18 @@ async def remember(session: AsyncSession, key: tuple[Hashable, ...], load: Calla
         return kept[key]  # type: ignore[no-any-return]
     value = kept[key] = await load()
     return value
+
+
+async def remember_since(session: AsyncSession, key: tuple[Hashable, ...], since: datetime,
+                         load: Callable[[datetime], Awaitable[T]]) -> T:
+    """`load(since)`'s answer for `key` — what happened since a moment — read once in this unit of work: what was
+    read for a window starting at `since` covers every later start (each message of a batch asks from its own time;
+    the caller sorts out what falls before its own `since`); an earlier start than what was read reads afresh."""
+    kept: dict[tuple[Hashable, ...], Any] = session.info.setdefault(KEY, {})
+    held: tuple[datetime, T] | None = kept.get(key)
+    if held is None or since < held[0]:
+        held = kept[key] = (since, await load(since))
+    return held[1]
 
 
 def forget(session: AsyncSession, subject: Hashable) -> None:

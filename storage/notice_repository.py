@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.acks import Member
-from storage.memo import forget, remember
+from storage.memo import remember_since
 from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow
 from bot.messages import Address, Reply
 from storage.repositories import dialect_insert, outbox_values
@@ -94,17 +94,14 @@ class NoticeRepository:
 
         Asked for every acknowledgement, so the group's latest delivery is read once per unit of work
         (storage.memo) and measured against each message's own `since` (a later message's is later)."""
-        async def load() -> tuple[datetime, tuple[str, datetime] | None]:
+        async def load(start: datetime) -> tuple[str | None, datetime] | None:
             found = (await self.session.execute(
                 select(OutboxRow.ref, OutboxRow.sent_at).where(
                     OutboxRow.kind == "notice", OutboxRow.to_id == room_key, OutboxRow.status == "sent",
-                    OutboxRow.sent_at >= since).order_by(OutboxRow.sent_at.desc()).limit(1))).first()
-            return since, (found[0], found[1]) if found is not None else None
+                    OutboxRow.sent_at >= start).order_by(OutboxRow.sent_at.desc()).limit(1))).first()
+            return (found[0], found[1]) if found is not None else None
 
-        loaded_since, latest = await remember(self.session, ("notice_delivery", room_key), load)
-        if since < loaded_since:
-            forget(self.session, "notice_delivery")
-            loaded_since, latest = await remember(self.session, ("notice_delivery", room_key), load)
+        latest = await remember_since(self.session, ("notice_delivery", room_key), since, load)
         if latest is None or latest[0] is None or latest[1] < since:
             return None
         return await self.session.get(NoticeRow, int(latest[0].split(":", 1)[1]))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.memo import forget, remember
+from storage.memo import forget, remember_since
 from storage.models import SatisfactionRow, TicketEventRow, TicketReporterRow, TicketRow
 from storage.repositories import MAX_NAME, clean_text
 from storage.ticket_repository import in_subtree
@@ -69,15 +69,12 @@ class SatisfactionRepository:
         Asked for every message that reads like a rating, so the conversation's open questions are read once per
         unit of work (storage.memo: those asked since the first `since`; a later message's `since` is later) and
         sorted out here; an answer recorded in between marks its row answered, which the filter sees."""
-        async def load() -> tuple[datetime, list[SatisfactionRow]]:
-            return since, list(await self.session.scalars(select(SatisfactionRow).where(
+        async def load(start: datetime) -> list[SatisfactionRow]:
+            return list(await self.session.scalars(select(SatisfactionRow).where(
                 SatisfactionRow.state == ASKED, SatisfactionRow.to_kind == to_kind,
-                SatisfactionRow.to_id == to_id, SatisfactionRow.asked_at >= since)))
+                SatisfactionRow.to_id == to_id, SatisfactionRow.asked_at >= start)))
 
-        loaded_since, rows = await remember(self.session, ("satisfaction", to_kind, to_id), load)
-        if since < loaded_since:  # an earlier `since` than what was read: read it afresh
-            forget(self.session, "satisfaction")
-            loaded_since, rows = await remember(self.session, ("satisfaction", to_kind, to_id), load)
+        rows = await remember_since(self.session, ("satisfaction", to_kind, to_id), since, load)
         mine = [r for r in rows if r.reporter_id == reporter_id and r.state == ASKED and r.asked_at >= since]
         return max(mine, key=lambda r: (r.asked_at, r.id), default=None)
 
