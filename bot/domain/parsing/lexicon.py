@@ -374,7 +374,7 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     a thousand words and matches the same, longest, word.
     """
     trie: dict[str, Any] = {}
-    numbers = set()
+    numbers: set[str] = set()
     for word in {w for w in words if w}:
         if word.isdigit():  # 110, 120: a number only where it stands alone, not inside room 1205 or a phone number
             numbers.add(word)
@@ -394,7 +394,6 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     else:
         parts += [_bucket(dict(group)) for group in _chunks(sorted(trie.items()), _BUCKET)]
     return re.compile("|".join(parts) if parts else r"(?!x)x")
-
 
 
 # The regex engine tries a group's alternatives one after the other. With hundreds of first characters (the

@@ -414,7 +414,7 @@ def rules(text: str, context: ParseContext, lexicon: Lexicon) -> ParseResult:
         len(text) > 20 and _NOTICE_TITLE.match(text) is not None)
     if notice_like:
         return ParseResult("chat", None, None, location, ("转发的通知/公告",), 0.7, ticket_ref=ticket_ref)
-    ad_like = bool(chat_hits) and not _AD_WORDS.isdisjoint(chat_hits)
+    ad_like = not _AD_WORDS.isdisjoint(chat_hits)
     if ad_like and best < 5:
         return ParseResult("chat", None, None, location, (f"广告/红包『{chat_hits[0]}』",), 0.8,
                            ticket_ref=ticket_ref)
