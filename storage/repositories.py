@@ -328,9 +328,10 @@ class MessageRepository:
             fields = _PENDING_FIELDS  # a shallow read: asdict would deep-copy every parse
             await self.session.execute(MessageRow.__table__.insert(),
                                        [{name: getattr(row, name) for name in fields} for row in rows])
-        if handled:  # an ORM bulk UPDATE by primary key: one executemany
-            await self.session.execute(update(MessageRow), [
-                {"id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled])
+        if handled:  # one executemany (Core: the ORM's bulk UPDATE cost more than the statement)
+            conn = await self.session.connection()
+            await conn.execute(_UPDATE_RESULTS, [
+                {"row_id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled])
         return len(rows or ()) + len(handled or ())
 
     async def store_arrivals(self, messages: Sequence[tuple[IncomingMessage, str | None, str | None]], *,
@@ -614,3 +615,6 @@ _PENDING_FIELDS = tuple(field.name for field in dataclasses.fields(PendingMessag
 _INSERT_MESSAGES_RETURNING_ID = MessageRow.__table__.insert().returning(MessageRow.id, sort_by_parameter_order=True)
 # what handling a stored message may change in its row
 _RESULT_FIELDS = ("kind", "category", "urgency", "parse", "handler", "ticket_id", "attachment", "error")
+_messages = MessageRow.__table__
+_UPDATE_RESULTS = _messages.update().where(_messages.c.id == bindparam("row_id")).values(
+    {name: bindparam(name, type_=_messages.c[name].type) for name in _RESULT_FIELDS})

@@ -108,3 +108,24 @@ async def test_members_join_leave_and_households(db, clock):
         assert [m.member_id for m in members] == ["m2"]
         everyone = await MemberRepository(s).in_room("k", active_only=False)
         assert {m.household for m in everyone} == {"3-201"}
+
+
+async def test_a_ticket_just_opened_is_the_session_s_own_and_a_change_to_it_is_written(db, clock):
+    from storage.models import TicketRow
+    from storage.ticket_repository import TicketRepository
+
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        repo = TicketRepository(s)
+        ticket = await repo.create(fields={"state": "new", "category": "repair", "urgency": "normal",
+                                           "node_code": "JQS-01-03", "node_path": "/JQS/JQS-01/JQS-01-03/",
+                                           "text": "3号楼楼道灯坏了", "room_key": "3号楼"},
+                                   reporter_id="r1", reporter_name="李阿姨", message_id=None, at=now, first_number=1001)
+        assert ticket.number == 1001 and ticket.reporter_count == 1 and ticket.text == "3号楼楼道灯坏了"
+        assert await s.get(TicketRow, ticket.id) is ticket  # as if read: the identity map's, nothing to load
+        assert not s.dirty and ticket not in s.new
+        ticket.state = "accepted"  # a change later in the same unit of work
+        assert ticket in s.dirty
+    async with db.unit_of_work() as s:
+        stored = await TicketRepository(s).find_by_number(1001)
+        assert (stored.state, stored.reporter_name, stored.created_at) == ("accepted", "李阿姨", now)
