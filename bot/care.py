@@ -35,6 +35,10 @@ SUBJECT, FAMILY, HELPER = "subject", "family", "helper"
 _PRIORITY = {StepKind.PROMPT: 3, StepKind.LOOK_IN: 1, StepKind.ALERT: 0, StepKind.TICKET: 0, StepKind.ANSWERED: 2}
 
 
+def _helpers(plan: CheckInPlan) -> tuple[str, ...]:
+    return (*plan.first_escalation, *plan.second_escalation)
+
+
 @dataclass(frozen=True, slots=True)
 class Day:
     """What is stored about one resident's check-in on one day."""
@@ -83,12 +87,11 @@ class CareDesk:
         """The check-ins this sender speaks in: as the resident (or proxy), a relative, or a helper asked."""
         found = []
         for resident in self.checked_in():
-            plan = self.plan(resident)
             if sender_id in self.subject_ids(resident):
                 found.append((resident, SUBJECT))
             elif any(sender_id in self._ids(r.contact) for r in resident.entry.family):
                 found.append((resident, FAMILY))
-            elif person is not None and person.key in (*plan.first_escalation, *plan.second_escalation):
+            elif person is not None and person.key in _helpers(self.plan(resident)):  # planned only for staff
                 found.append((resident, HELPER))
         return found
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from bot.config import Config
@@ -47,14 +47,20 @@ SYSTEM = "系统"
 
 class SatisfactionDesk:
     def __init__(self, session: Session, config: Config, directory: Directory, now: datetime,
-                 tickets: TicketDesk) -> None:
+                 tickets: Callable[[], TicketDesk]) -> None:
+        """`tickets`: the unit of work's ticket desk, asked for only when an answer acts on its ticket (every
+        message is offered to this desk; few need the other)."""
         self.session = session
         self.config = config
         self.settings = config.satisfaction
         self.directory = directory
         self.now = now
-        self.tickets = tickets
+        self._tickets = tickets
         self.repo = SatisfactionRepository(session)
+
+    @property
+    def tickets(self) -> TicketDesk:
+        return self._tickets()
 
     # -- asking -------------------------------------------------------------------------------------
 

@@ -115,7 +115,7 @@ class Work:
 
     @cached_property
     def satisfaction(self) -> SatisfactionDesk:
-        return SatisfactionDesk(self.session, self.config, self.directory, self.now, self.tickets)
+        return SatisfactionDesk(self.session, self.config, self.directory, self.now, lambda: self.tickets)
 
     async def queue_said(self) -> int:
         """Put what was said into the outbox, in this transaction (one INSERT)."""
