@@ -28,7 +28,7 @@ from bot.transport.base import Event, Transport
 from bot.work import Services, Work
 from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
-from storage import deferred
+from storage import deferred, memo
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository, PendingMessage
 from storage.session import Database, Session
 
@@ -334,6 +334,7 @@ class Inbound:
         prepared = [self._prepare(item) for item in items]
 
         async def work(session: Session) -> list[RouteResult]:
+            memo.expect_groups(session, {p.stored.room_key for p in prepared if p.stored.room_key is not None})
             routed = [await self._handle(session, p) for p in prepared]
             await MessageRepository(session).flush_pending()  # every row's result in one executemany
             await deferred.flush(session)  # and the timeline steps of every ticket they touched, in one more

@@ -8,14 +8,59 @@ is read once per group and unit of work and kept in `session.info`; whatever wri
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 KEY = "memo"
+GROUPS = "memo_groups"  # session.info: the groups whose messages this unit of work handles (`expect_groups`)
 T = TypeVar("T")
+
+
+def expect_groups(session: AsyncSession, room_keys: Iterable[str]) -> None:
+    """The groups this unit of work's messages come from: a per-group answer (`remember_for_group`) missing for one
+    of them is then read for all of them at once."""
+    session.info[GROUPS] = frozenset(room_keys)
+
+
+async def remember_for_group(session: AsyncSession, subject: tuple[Hashable, ...], room_key: str,
+                             load: Callable[[list[str]], Awaitable[Mapping[str, T]]], default: T) -> T:
+    """The answer about `subject` (a key's first elements, such as ("poll",)) for one group, read once in this unit
+    of work — and, when it must be read, read for every expected group not yet read, in one statement:
+    `load(room_keys)` maps each group to its answer (a group it leaves out gets `default`). `forget` drops them."""
+    kept: dict[tuple[Hashable, ...], Any] = session.info.setdefault(KEY, {})
+    key = (*subject, room_key)
+    if key not in kept:
+        wanted = _unread(session, kept, subject, room_key)
+        found = await load(wanted)
+        for group in wanted:
+            kept[(*subject, group)] = found.get(group, default)
+    return kept[key]  # type: ignore[no-any-return]
+
+
+async def remember_since_for_group(session: AsyncSession, subject: tuple[Hashable, ...], room_key: str,
+                                   since: datetime, load: Callable[[list[str], datetime], Awaitable[Mapping[str, T]]],
+                                   default: T) -> T:
+    """`remember_since` for one group, read with the other expected groups not yet read (as `remember_for_group`):
+    messages come in order, so another group's later message asks from a later moment, which what was read covers;
+    an earlier start than what was read reads this group afresh."""
+    kept: dict[tuple[Hashable, ...], Any] = session.info.setdefault(KEY, {})
+    key = (*subject, room_key)
+    held: tuple[datetime, T] | None = kept.get(key)
+    if held is None or since < held[0]:
+        wanted = [room_key] if held is not None else _unread(session, kept, subject, room_key)
+        found = await load(wanted, since)
+        for group in wanted:
+            kept[(*subject, group)] = (since, found.get(group, default))
+    return kept[key][1]  # type: ignore[no-any-return]
+
+
+def _unread(session: AsyncSession, kept: dict[tuple[Hashable, ...], Any], subject: tuple[Hashable, ...],
+            room_key: str) -> list[str]:
+    expected = session.info.get(GROUPS, ())
+    return sorted({room_key, *(group for group in expected if (*subject, group) not in kept)})
 
 
 async def remember(session: AsyncSession, key: tuple[Hashable, ...], load: Callable[[], Awaitable[T]]) -> T:

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.acks import Member
-from storage.memo import remember_since
+from storage.memo import remember_since_for_group
 from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow
 from bot.messages import Address, Reply
 from storage.repositories import dialect_insert, outbox_values
@@ -94,14 +94,17 @@ class NoticeRepository:
 
         Asked for every acknowledgement, so the group's latest delivery is read once per unit of work
         (storage.memo) and measured against each message's own `since` (a later message's is later)."""
-        async def load(start: datetime) -> tuple[str | None, datetime] | None:
-            found = (await self.session.execute(
-                select(OutboxRow.ref, OutboxRow.sent_at).where(
-                    OutboxRow.kind == "notice", OutboxRow.to_id == room_key, OutboxRow.status == "sent",
-                    OutboxRow.sent_at >= start).order_by(OutboxRow.sent_at.desc()).limit(1))).first()
-            return (found[0], found[1]) if found is not None else None
+        async def load(room_keys: list[str], start: datetime) -> dict[str, tuple[str | None, datetime]]:
+            latest: dict[str, tuple[str | None, datetime]] = {}
+            for to_id, ref, sent_at in (await self.session.execute(
+                    select(OutboxRow.to_id, OutboxRow.ref, OutboxRow.sent_at).where(
+                        OutboxRow.kind == "notice", OutboxRow.to_id.in_(room_keys), OutboxRow.status == "sent",
+                        OutboxRow.sent_at >= start))).all():
+                if to_id not in latest or sent_at > latest[to_id][1]:
+                    latest[to_id] = (ref, sent_at)
+            return latest
 
-        latest = await remember_since(self.session, ("notice_delivery", room_key), since, load)
+        latest = await remember_since_for_group(self.session, ("notice_delivery",), room_key, since, load, None)
         if latest is None or latest[0] is None or latest[1] < since:
             return None
         return await self.session.get(NoticeRow, int(latest[0].split(":", 1)[1]))

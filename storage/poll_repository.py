@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.memo import forget, remember
+from storage.memo import forget, remember_for_group
 from storage.models import PollRow, PollVoteRow
 from storage.repositories import MAX_NAME, clean_text
 from storage.ticket_repository import CounterRepository
@@ -38,9 +38,14 @@ class PollRepository:
 
     async def latest_in(self, room_key: str) -> PollRow | None:
         """The group's newest poll; asked for every group message of a batch (the vote stage), so read once per
-        group and unit of work (storage.memo; a poll opened in it is seen: `create` forgets)."""
-        return await remember(self.session, ("poll", room_key), lambda: self.session.scalar(
-            select(PollRow).where(PollRow.room_key == room_key).order_by(PollRow.id.desc()).limit(1)))
+        unit of work, for all the batch's groups together (storage.memo; a poll opened in it is seen: `create`
+        forgets)."""
+        async def load(room_keys: list[str]) -> dict[str, PollRow]:
+            newest = select(func.max(PollRow.id)).where(PollRow.room_key.in_(room_keys)).group_by(PollRow.room_key)
+            return {row.room_key: row for row in await self.session.scalars(select(PollRow).where(
+                PollRow.id.in_(newest)))}
+
+        return await remember_for_group(self.session, ("poll",), room_key, load, None)
 
     async def by_number(self, number: int) -> PollRow | None:
         return await self.session.scalar(select(PollRow).where(PollRow.number == number))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.memo import forget, remember_since
+from storage.memo import forget, remember_since, remember_since_for_group
 from storage.models import SatisfactionRow, TicketEventRow, TicketReporterRow, TicketRow
 from storage.repositories import MAX_NAME, clean_text
 from storage.ticket_repository import in_subtree
@@ -69,12 +69,23 @@ class SatisfactionRepository:
         Asked for every message that reads like a rating, so the conversation's open questions are read once per
         unit of work (storage.memo: those asked since the first `since`; a later message's `since` is later) and
         sorted out here; an answer recorded in between marks its row answered, which the filter sees."""
-        async def load(start: datetime) -> list[SatisfactionRow]:
-            return list(await self.session.scalars(select(SatisfactionRow).where(
+        def asked(to_ids: list[str], start: datetime) -> Any:
+            return select(SatisfactionRow).where(
                 SatisfactionRow.state == ASKED, SatisfactionRow.to_kind == to_kind,
-                SatisfactionRow.to_id == to_id, SatisfactionRow.asked_at >= start)))
+                SatisfactionRow.to_id.in_(to_ids), SatisfactionRow.asked_at >= start)
 
-        rows = await remember_since(self.session, ("satisfaction", to_kind, to_id), since, load)
+        async def load(start: datetime) -> list[SatisfactionRow]:
+            return list(await self.session.scalars(asked([to_id], start)))
+
+        async def load_groups(room_keys: list[str], start: datetime) -> dict[str, list[SatisfactionRow]]:
+            found: dict[str, list[SatisfactionRow]] = {}
+            for row in await self.session.scalars(asked(room_keys, start)):
+                found.setdefault(row.to_id or "", []).append(row)
+            return found
+
+        rows = (await remember_since_for_group(self.session, ("satisfaction", "room"), to_id, since, load_groups, [])
+                if to_kind == "room" else await remember_since(self.session, ("satisfaction", to_kind, to_id), since,
+                                                                 load))
         mine = [r for r in rows if r.reporter_id == reporter_id and r.state == ASKED and r.asked_at >= since]
         return max(mine, key=lambda r: (r.asked_at, r.id), default=None)
 

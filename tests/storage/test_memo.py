@@ -10,7 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from storage.models import SatisfactionRow, TicketRow
+from storage.memo import expect_groups
+from storage.models import NoticeRow, OutboxRow, SatisfactionRow, TicketRow
+from storage.notice_repository import NoticeRepository
 from storage.poll_repository import PollRepository
 from storage.satisfaction_repository import ANSWERED, ASKED, SatisfactionRepository
 
@@ -88,3 +90,70 @@ async def test_waiting_questions_are_read_once_and_an_answer_or_a_later_window_i
     async with db.unit_of_work() as s:
         assert {r.state for r in await SatisfactionRepository(s).for_ticket(ticket.id)} == {ASKED, ANSWERED}
         assert isinstance(await s.get(SatisfactionRow, asked.id), SatisfactionRow)
+
+
+async def test_the_batch_s_groups_are_read_together_and_a_poll_opened_meanwhile_is_seen(db, clock):
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        earlier = await PollRepository(s).create(**_poll("7号楼", now))
+    async with db.unit_of_work() as s:
+        repo = PollRepository(s)
+        expect_groups(s, ["3号楼", "5号楼", "7号楼"])
+        with counting(db) as selects:
+            assert await repo.latest_in("3号楼") is None
+            assert await repo.latest_in("5号楼") is None
+            assert (await repo.latest_in("7号楼")).number == earlier.number
+        assert len([q for q in selects if "FROM polls" in q]) == 1  # one statement for the batch's three groups
+        opened = await repo.create(**_poll("5号楼", now))
+        assert await repo.latest_in("5号楼") is opened
+        with counting(db) as selects:
+            assert await repo.latest_in("9号楼") is None  # a group the batch did not name is read too
+        assert len([q for q in selects if "FROM polls" in q]) == 1
+
+
+async def test_waiting_questions_of_the_batch_s_groups_are_read_together(db, clock):
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        ticket = await _ticket(s, now)
+        repo = SatisfactionRepository(s)
+        here = await repo.add(ticket, reporter_id="r1", reporter_name="李阿姨", state=ASKED, to_kind="room",
+                              to_id="3号楼", at=now - timedelta(hours=3))
+        there = await repo.add(ticket, reporter_id="r2", reporter_name="赵叔", state=ASKED, to_kind="room",
+                               to_id="5号楼", at=now - timedelta(hours=1))
+        private = await repo.add(ticket, reporter_id="r3", reporter_name="孙姐", state=ASKED, to_kind="contact",
+                                 to_id="r3", at=now - timedelta(hours=1))
+    async with db.unit_of_work() as s:
+        repo = SatisfactionRepository(s)
+        expect_groups(s, ["3号楼", "5号楼"])
+        with counting(db) as selects:
+            assert (await repo.waiting_for("r1", "room", "3号楼", now - timedelta(days=1))).id == here.id
+            assert (await repo.waiting_for("r2", "room", "5号楼", now - timedelta(days=1))).id == there.id
+            assert (await repo.waiting_for("r3", "contact", "r3", now - timedelta(days=1))).id == private.id
+        assert len([q for q in selects if "FROM satisfaction" in q]) == 2  # the groups together, the chat alone
+        with counting(db) as selects:  # an earlier window: only that group afresh
+            assert (await repo.waiting_for("r2", "room", "5号楼", now - timedelta(days=2))).id == there.id
+            assert (await repo.waiting_for("r1", "room", "3号楼", now - timedelta(hours=2))) is None
+        assert len([q for q in selects if "FROM satisfaction" in q]) == 1
+
+
+async def test_the_latest_notice_delivery_of_the_batch_s_groups_is_read_together(db, clock):
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        first, second = (NoticeRow(number=n, sender_key="wang", node_code="JQS-01", text=f"停水通知{n}", created_at=now)
+                         for n in (1, 2))
+        s.add_all([first, second])
+        await s.flush()
+        s.add_all([OutboxRow(to_kind="room", to_id=room, text=notice.text, kind="notice", ref=f"notice:{notice.id}",
+                             status="sent", created_at=at, sent_at=at)
+                   for room, notice, at in [("3号楼", first, now - timedelta(hours=5)),
+                                            ("3号楼", second, now - timedelta(hours=1)),
+                                            ("5号楼", first, now - timedelta(hours=4))]])
+    async with db.unit_of_work() as s:
+        repo = NoticeRepository(s)
+        expect_groups(s, ["3号楼", "5号楼", "7号楼"])
+        with counting(db) as selects:
+            assert (await repo.delivered_to("3号楼", now - timedelta(days=1))).number == 2  # its latest
+            assert (await repo.delivered_to("5号楼", now - timedelta(days=1))).number == 1
+            assert await repo.delivered_to("7号楼", now - timedelta(days=1)) is None
+            assert await repo.delivered_to("5号楼", now - timedelta(hours=2)) is None  # older than this window
+        assert len([q for q in selects if "FROM outbox" in q]) == 1  # the three groups in one statement
