@@ -122,6 +122,15 @@ _CREATE_PG = _create_on_postgresql()
 _COUNT_REPORTER = (update(TicketRow).where(TicketRow.id == bindparam("ticket_id"))
                    .values(reporter_count=TicketRow.reporter_count + 1,
                            updated_at=bindparam("at", type_=TicketRow.__table__.c.updated_at.type)))
+# PostgreSQL: the reporter added and the count raised in one statement (the count only if the reporter was new)
+_ADD_AND_COUNT_PG = text(
+    f"WITH added AS (INSERT INTO {_reporters.name} (ticket_id, reporter_id, reporter_name, room_key, message_id, at) "
+    "SELECT CAST(:ticket_id AS BIGINT), CAST(:reporter_id AS VARCHAR), CAST(:reporter_name AS VARCHAR), "
+    "CAST(:room_key AS VARCHAR), CAST(:message_id AS BIGINT), :at "
+    f"WHERE NOT EXISTS (SELECT 1 FROM {_reporters.name} WHERE ticket_id = CAST(:ticket_id AS BIGINT) "
+    "AND reporter_id = CAST(:reporter_id AS VARCHAR)) RETURNING ticket_id) "
+    f"UPDATE {_tickets.name} SET reporter_count = reporter_count + 1, updated_at = :at "
+    "WHERE id IN (SELECT ticket_id FROM added)").bindparams(bindparam("at", type_=_reporters.c.at.type))
 
 
 def _duplicate_query(has_room: bool, has_building: bool, has_unit: bool, has_room_no: bool, has_key: bool,
@@ -246,12 +255,15 @@ class TicketRepository:
         A hot path ("+1 我家也是"): plain statements on the connection, and the ticket object told what they
         wrote, instead of a unit-of-work flush."""
         conn = await self.session.connection()
-        added = await conn.execute(_ADD_REPORTER, {"ticket_id": ticket.id, "reporter_id": reporter_id,
-                                                   "reporter_name": reporter_name, "room_key": room_key,
-                                                   "message_id": message_id, "at": at})
-        if not added.rowcount:
-            return False
-        await conn.execute(_COUNT_REPORTER, {"ticket_id": ticket.id, "at": at})
+        reporter = {"ticket_id": ticket.id, "reporter_id": reporter_id, "reporter_name": reporter_name,
+                    "room_key": room_key, "message_id": message_id, "at": at}
+        if conn.dialect.name == "postgresql":
+            if not (await conn.execute(_ADD_AND_COUNT_PG, reporter)).rowcount:
+                return False
+        else:
+            if not (await conn.execute(_ADD_REPORTER, reporter)).rowcount:
+                return False
+            await conn.execute(_COUNT_REPORTER, {"ticket_id": ticket.id, "at": at})
         set_committed_value(ticket, "reporter_count", (ticket.reporter_count or 1) + 1)
         set_committed_value(ticket, "updated_at", at)
         return True
