@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import text
-from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
 
 # BigInteger ids that still autoincrement on SQLite (which only does so for INTEGER PRIMARY KEY).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -224,9 +224,8 @@ class TicketRow(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # write-only collections: new reporters and events go in with the ticket's own flush
-    reporter_rows: WriteOnlyMapped["TicketReporterRow"] = relationship(passive_deletes=True)
-    event_rows: WriteOnlyMapped["TicketEventRow"] = relationship(passive_deletes=True)
+    # its reporters and timeline are rows of their own (written by Core statements in storage/ticket_repository.py,
+    # removed with it by the database: ON DELETE CASCADE); no ORM relationship, so nothing cascades on `add`
 
 
 class TicketReporterRow(Base):
@@ -617,3 +616,6 @@ class SatisfactionRow(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reopened: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+configure_mappers()  # every model is above: ready before a first use builds an object without its constructor

@@ -129,3 +129,34 @@ async def test_a_ticket_just_opened_is_the_session_s_own_and_a_change_to_it_is_w
     async with db.unit_of_work() as s:
         stored = await TicketRepository(s).find_by_number(1001)
         assert (stored.state, stored.reporter_name, stored.created_at) == ("accepted", "李阿姨", now)
+
+
+def test_opening_a_ticket_can_be_a_fresh_process_s_first_use_of_the_models(tmp_path):
+    """The opened ticket is built without its constructor, so nothing else may have to configure the models first."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = f"""
+import asyncio
+from datetime import datetime, timezone
+from storage.session import Database
+from storage.ticket_repository import TicketRepository
+
+async def main():
+    db = Database("sqlite+aiosqlite:///{tmp_path}/first.db")
+    await db.upgrade()
+    async with db.unit_of_work() as s:
+        ticket = await TicketRepository(s).create(
+            fields={{"state": "new", "category": "repair", "urgency": "normal", "node_code": "JQS-01-03",
+                     "text": "3号楼楼道灯坏了"}}, reporter_id="r1", reporter_name="李阿姨", message_id=None,
+            at=datetime.now(timezone.utc), first_number=1001)
+        print(ticket.number)
+    await db.dispose()
+
+asyncio.run(main())
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1001"
