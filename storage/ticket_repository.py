@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, t
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -238,9 +239,21 @@ class TicketRepository:
         statement = _DUPLICATE_QUERIES[shape]
         if statement is None:
             return None
-        return await self.session.scalar(statement, {
+        return await self._first(statement, {
             "room_key": room_key, "node_code": node_code, "problem_key": problem_key, "building": building,
             "unit": unit, "room_no": room_no, "since": since, "echo_since": echo_since})
+
+    async def _first(self, statement: Any, params: dict[str, Any]) -> TicketRow | None:
+        """The first ticket a query of whole rows finds, as the session's own (`session.scalar` answers the same:
+        pending changes flushed first, an object the session holds returned as it is) for half the work, on the
+        path every report takes."""
+        await self.session.flush()
+        conn = await self.session.connection()
+        row = (await conn.execute(statement, params)).mappings().first()
+        if row is None:
+            return None
+        held = self.session.identity_map.get(identity_key(TicketRow, row["id"]))
+        return held if held is not None else _as_read(self.session, TicketRow, dict(row))  # type: ignore[return-value]
 
     async def get(self, ticket_id: int) -> TicketRow:
         ticket = await self.session.get(TicketRow, ticket_id)

@@ -160,3 +160,29 @@ asyncio.run(main())
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "1001"
+
+
+async def test_a_duplicate_is_the_session_s_own_ticket_and_sees_what_the_session_has_not_written_yet(db, clock):
+    from storage.models import TicketRow
+    from storage.ticket_repository import TicketRepository
+
+    now = clock.now()
+    fields = {"state": "new", "category": "repair", "urgency": "normal", "node_code": "JQS-01-03",
+              "node_path": "/JQS/JQS-01/JQS-01-03/", "text": "3号楼楼道灯坏了", "room_key": "3号楼",
+              "problem_key": "灯:坏"}
+    async with db.unit_of_work() as s:
+        await TicketRepository(s).create(fields=fields, reporter_id="r1", reporter_name="李阿姨", message_id=None,
+                                         at=now, first_number=1001)
+    look = {"room_key": "3号楼", "node_code": "JQS-01-03", "problem_key": "灯:坏", "building": None, "unit": None,
+            "room_no": None, "since": now - timedelta(days=1), "me_too": False, "echo_since": now - timedelta(minutes=10)}
+    async with db.unit_of_work() as s:
+        repo = TicketRepository(s)
+        found = await repo.find_duplicate(**look)
+        assert found is not None and found.number == 1001 and found.created_at == now
+        assert await s.get(TicketRow, found.id) is found and await repo.find_duplicate(**look) is found
+        found.text = "改过的"  # held by the session, changed, not written: what a look-up returns is this object
+        assert (await repo.find_duplicate(**look)).text == "改过的"
+        found.state = "closed"  # not written yet either, and yet a closed ticket is nobody's duplicate
+        assert await repo.find_duplicate(**look) is None
+    async with db.unit_of_work() as s:
+        assert await TicketRepository(s).find_duplicate(**look) is None
