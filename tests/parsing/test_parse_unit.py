@@ -116,8 +116,9 @@ def test_community_words_from_config():
     # without the community's word the bot is not sure enough to open a ticket by itself (the learned part may
     # still guess the category: releasing a sky lantern is a fire risk)
     assert not parse("龙王庙那边有人在放孔明灯").ticket
-    assert parse("河堤那边出现管涌了", lexicon=lexicon).urgency == "urgent"
-    assert parse("河堤那边出现管涌了").urgency != "urgent"
+    # (worded without "出现…了", which the learned part now reads as something happening now, 管涌 or not)
+    assert parse("河堤那边有管涌", lexicon=lexicon).urgency == "urgent"
+    assert parse("河堤那边有管涌").urgency != "urgent"
     assert parse("晓得了", ParseContext(notice_pending=True), lexicon).kind == "ack"
     assert parse("楼道里好多电驴子在充电", lexicon=lexicon).category == "safety"
 
