@@ -13,6 +13,7 @@ from bot.work import Work
 from handlers.ack import record_reply_in_report
 from handlers.base import Context
 from handlers.commands import parse_command, reply_to
+from handlers.tickets.common import desk_of, reporter_of
 
 _WORDS = {"登记": True, "立案": True, "忽略": False, "不处理": False}
 
@@ -57,10 +58,12 @@ class ReviewHandler:
 
     name = "review"
 
-    def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
+    async def match(self, msg: IncomingMessage, ctx: Context) -> bool | None:
         result = ctx.parse
         if result is None or result.kind != "report" or not getattr(result, "review", False) or ctx.node is None:
             return None
+        if result.me_too and await desk_of(ctx).joinable(await reporter_of(msg, ctx), result, msg.text) is not None:
+            return None  # "+1 我家也是" after a report here: it joins that ticket (the report handler), nothing to ask
         return True
 
     async def handle(self, msg: IncomingMessage, args: bool, ctx: Context) -> list[Reply]:

@@ -1,8 +1,10 @@
 """`gridbot parse`: JSON Lines in (each with "text"), one JSON object out per line, in order.
 
 Each input object comes back with its own keys unchanged plus `kind`, `category`, `urgency`, `location`,
-`explanation`, `confidence`, `me_too` and `ticket_ref` (see bot.domain.parsing.ParseResult.to_dict). An
-optional `"context": {"notice_pending": true}` on a line tells the parser a notice awaits acknowledgement.
+`explanation`, `confidence`, `me_too` and `ticket_ref` (see bot.domain.parsing.ParseResult.to_dict). A line is read
+as docs/labelling.md labels one: as if a notice had been sent to its group lately; `"context": {"notice_pending":
+false}` reads it for a group where nothing awaits replies (the only difference: a bare "好的" or 👌 there is chat,
+with nothing to acknowledge; every other reading is the same).
 A line that is not UTF-8, not JSON, not an object with a "text" string, or blank yields `{"error": "line N:
 ..."}` in its place, so output line N always answers input line N; parsing goes on. So does a line
 with an integer longer than Python reads (4,300 digits), one nested too deeply, and a line on which anything
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             return encode({"error": f"line {number}: expected an object with a \"text\" string"})
         context = item.get("context")
-        pending = bool(context.get("notice_pending")) if isinstance(context, dict) else False
+        pending = bool(context.get("notice_pending", True)) if isinstance(context, dict) else True
         item.update(parse(item["text"], contexts[pending], lexicon).to_dict())
         try:
             return encode(item)

@@ -136,6 +136,11 @@ class TicketDesk(TicketLookups):
         await self.photos.attach_loose(ticket, reporter)
         return ticket, holder
 
+    async def joinable(self, reporter: Reporter, parse: Any, text: str) -> TicketRow | None:
+        """The open ticket this report would join, if any (what `report` would merge it into)."""
+        return await self._merge_target(reporter, problem_key(text), parse.location,
+                                        bool(getattr(parse, "me_too", False)))
+
     async def _merge_target(self, reporter: Reporter, key: str | None, loc: Any, me_too: bool) -> TicketRow | None:
         """The same thing in the same state (bot.domain.problems), or the group's report a "+1" follows."""
         return await self.repo.find_duplicate(

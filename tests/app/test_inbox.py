@@ -83,7 +83,7 @@ async def test_a_crash_between_storing_and_handling_loses_nothing_and_handles_on
     first = GatedBot(sample_config, sim, clock=clock, database=db_spec.database(), scheduler=False)
     await first.start()
     room = sim.room_by_topic(ROOM)
-    for i, text in enumerate(["3号楼楼道灯坏了", "#帮助", "垃圾桶满了没人清"]):
+    for i, text in enumerate(["3号楼楼道灯坏了", "#帮助", "垃圾桶满了好几天没人清"]):
         await sim.post(room.id, f"sim:20{i} 住户", text, acknowledged=True)  # each accepted
     while first.waiting == 0:  # the first is being handled, the others wait their turn
         await asyncio.sleep(0.01)
@@ -100,7 +100,7 @@ async def test_a_crash_between_storing_and_handling_loses_nothing_and_handles_on
         await second.settle(clock)
         rows = await _rows(db)
         assert [(r.text, r.handler) for r in rows] == [
-            ("3号楼楼道灯坏了", "report"), ("#帮助", "help"), ("垃圾桶满了没人清", "report")]
+            ("3号楼楼道灯坏了", "report"), ("#帮助", "help"), ("垃圾桶满了好几天没人清", "report")]
         assert [r.ticket_id is not None for r in rows] == [True, False, True]
         async with db.unit_of_work() as s:
             replies = list(await s.scalars(select(OutboxRow.text).order_by(OutboxRow.id)))
@@ -123,7 +123,7 @@ def _bad_batch(clock, room_id: str) -> list[IncomingMessage]:  # type: ignore[no
                         mentions=("a\x00b",)),
         IncomingMessage(Address.room("bad\x00room"), SENDER, "小刘", "hi", clock.now(), room_topic="群\x00名"),
         good("坏了\x00\ud800"),
-        good("垃圾桶满了没人清"),
+        good("垃圾桶满了好几天没人清"),
     ]
 
 

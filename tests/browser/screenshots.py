@@ -31,7 +31,7 @@ PAGES = (("overview", "/console"), ("tree", "/console/tree"), ("tickets", "/cons
          ("review", "/console/review"), ("audit", "/console/audit"))
 PASSWORD = "screenshots 1"
 REPORTS = (("江桥花苑3号楼微网格", "sim:3-201 王芳", "3号楼楼道灯坏了好几天了"),
-           ("老村东片微网格", "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清"),
+           ("老村东片微网格", "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了"),
            ("江桥花苑3号楼微网格", "sim:3-502 陈晨", "楼下好像有股煤气味，赶紧来人看看"))
 
 

@@ -88,7 +88,7 @@ async def report(bot, sim, topic: str, sender: str, text: str):  # type: ignore[
 async def test_a_secretary_filters_resolves_posts_a_notice_and_exports(site, browser, tmp_path, request):
     bot, sim, base = site
     room = await report(bot, sim, GRID1, "sim:3-201 王芳", "3号楼楼道灯坏了好几天了")
-    await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     page = await browser.new_page(accept_downloads=True)
     try:
         await login(page, base, "shuji")
@@ -140,7 +140,7 @@ async def test_a_secretary_filters_resolves_posts_a_notice_and_exports(site, bro
 
 async def test_a_leader_cannot_reach_another_subtree(site, browser, request):
     bot, sim, base = site
-    await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     page = await browser.new_page()
     try:
         await login(page, base, "chenli")

@@ -12,7 +12,7 @@ from tests.browser.test_layout_browser import PHONE, SIZES, open_page, sign_in
 @SIZES
 async def test_the_overview_reads_at_a_glance_on_a_phone_and_a_wide_screen(site, browser, size, request):
     bot, sim, base = site
-    await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     await report(bot, sim, GRID1, "sim:3-201 王芳", "3号楼燃气味很重 快来人")
     await report(bot, sim, "江桥社区工作群", "wxid_lihongmei", "#通知 周六上午消防演练，请大家配合")
     await report(bot, sim, GRID1, "sim:3-302 李强", "收到")

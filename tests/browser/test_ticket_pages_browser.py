@@ -68,7 +68,7 @@ async def check_layout(page, viewport: str) -> None:  # type: ignore[no-untyped-
 
 async def test_a_ticket_with_a_photo_found_by_node_name_and_acted_on(site, browser, viewport, request):
     bot, sim, base = site
-    room = await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    room = await report(bot, sim, GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     await sim.post(room.id, "sim:东头12号 陈老板", "", type=MessageType.IMAGE, payload=png(40, 30))
     await bot.idle()
     await report(bot, sim, GRID1, "sim:3-201 王芳", "3号楼楼道灯坏了好几天了")

@@ -170,3 +170,12 @@ def test_byte_order_mark_is_ignored():
     assert len(out) == 4
     assert out[0]["id"] == 1 and out[1]["id"] == 2 and out[1]["kind"] == "ack" and out[3]["id"] == 4
     assert "empty" in out[2]["error"]
+
+
+def test_a_line_is_read_as_the_labelling_convention_reads_it():
+    """docs/labelling.md: "assume a notice was sent to the group in the last few days" — a bare 好的 is an
+    acknowledgement; a line that says it was written for a quiet group is read there (nothing to acknowledge)."""
+    lines = [{"text": "好的"}, {"text": "好的", "context": {}}, {"text": "好的", "context": {"notice_pending": False}},
+             {"text": "好的", "context": {"notice_pending": True}}]
+    out = run("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode("utf-8"))
+    assert [o["kind"] for o in out] == ["ack", "ack", "chat", "ack"]

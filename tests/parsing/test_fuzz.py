@@ -66,15 +66,15 @@ gram_text = st.lists(st.sampled_from(["\x00", "\x01", "^", "$", " ", "7", "水",
 def test_integer_ngram_lookup_is_the_string_lookup(text, pending):
     """Model.predict_message (n-grams as integer keys) answers as predict() over the named features, to the bit."""
     from bot.domain.parsing.model import default_model, iter_features
-    from bot.domain.parsing.parser import _NO_CONTEXT, prepare_text, rules
+    from bot.domain.parsing.parser import prepare_text, rules
 
     model = default_model()
     lexicon = Lexicon.default()
     prepared = prepare_text(text, lexicon)
-    rule = rules(prepared, _NO_CONTEXT, lexicon)
+    rule = rules(prepared, ParseContext(notice_pending=pending), lexicon)  # the rules' reading either way
     for raw in (prepared, text):  # the parser's prepared text, and any str (NUL, surrogates, the last plane)
-        want = model.predict(iter_features(raw, rule, pending))
-        got = model.predict_message(raw, rule, pending)
+        want = model.predict(iter_features(raw, rule))
+        got = model.predict_message(raw, rule)
         assert (got.kind, got.category, got.urgent, got.reasons) == (want.kind, want.category, want.urgent, want.reasons)
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.parsing import Lexicon
+from bot.domain.parsing import Lexicon, ParseContext
 from bot.domain.parsing.model import Model, _heaviest, _in_turn
-from bot.domain.parsing.parser import _NO_CONTEXT, prepare_text, rules
+from bot.domain.parsing.parser import prepare_text, rules
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NATIVE = Model.load(native=True)
@@ -28,10 +28,10 @@ def corpus() -> list[tuple[str, str]]:
 def answers(model: Model, text: str, pending: bool) -> tuple:
     lexicon = Lexicon.default()
     prepared = prepare_text(text, lexicon)
-    rule = rules(prepared, _NO_CONTEXT, lexicon)
+    rule = rules(prepared, ParseContext(notice_pending=pending), lexicon)  # the rules' reading either way
     out = []
     for raw in (prepared, text):  # the parser's prepared text, and any str (NUL, surrogates, the last plane)
-        p = model.predict_message(raw, rule, pending)
+        p = model.predict_message(raw, rule)
         out.append((model._rows(raw, [None, 7, 7, None, 3]), p.kind, p.category, p.urgent, p.reasons))
     return tuple(out)
 

@@ -27,6 +27,12 @@ FIRST_HELDOUT = ("w03", "w04", "w05", "w08", "w14", "w15")  # scored at the end 
 # way (only docs/labelling.md and a persona), are held out from the start: scored once before any tuning, once at the end
 FRESH_HELDOUT = ("w32", "w33", "w34", "w35", "w36", "w37")
 HELDOUT_WRITERS = FIRST_HELDOUT + FRESH_HELDOUT
+# Writers of an ordinary quiet week (no notice sent lately; commissioned 2026-12-01, fifth session): their groups report
+# more and have fewer hard cases than the busy weeks the others wrote (about 47 % reports). Scored as a group of their
+# own and not trained on: as tune writers they cost the other writers precision in cross-validation (ticket precision
+# 0.981 → 0.974, non-reports ticketed 0.88 → 1.24 per 100; weighted 0.4: 0.977 / 1.08). Their misses have been read,
+# so they are no held-out set either.
+QUIET_WEEK = ("w52", "w53", "w54", "w55")
 FIELDS = ("building", "unit", "room", "place")
 
 
@@ -43,7 +49,7 @@ def lines_of(writers: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def tune_writers() -> list[str]:
-    return [w for w in writer_ids() if w not in HELDOUT_WRITERS]
+    return [w for w in writer_ids() if w not in HELDOUT_WRITERS and w not in QUIET_WEEK]
 
 
 def context_of(item: dict[str, Any]) -> ParseContext:

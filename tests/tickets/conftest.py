@@ -32,6 +32,9 @@ class Parsed:
     location: Loc = field(default_factory=Loc)
     me_too: bool = False
     ticket_ref: str | None = None
+    review: bool = False  # a likely report the parser is not sure of (held for a leader)
+    confidence: float = 0.5
+    explanation: tuple = ()
 
     def to_dict(self):
         return {"kind": self.kind, "category": self.category, "urgency": self.urgency,
@@ -43,6 +46,7 @@ SCRIPT = {
     "3号楼楼道灯还是不亮": Parsed("report", "repair", "normal", Loc(building="3")),
     "5号楼楼道灯坏了": Parsed("report", "repair", "normal", Loc(building="5")),
     "+1 我家也是": Parsed("report", "other", "normal", me_too=True),
+    "+1": Parsed("report", "other", "normal", me_too=True, review=True),
     "燃气味很重 快来人": Parsed("report", "safety", "urgent"),
     "有人在撬电动车": Parsed("report", "security", "urgent"),
     "垃圾堆了好几天没人收": Parsed("report", "sanitation", "normal"),

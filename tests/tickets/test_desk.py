@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from storage.models import MessageRow, TicketEventRow, TicketRow
+from storage.models import MessageRow, ReviewRow, TicketEventRow, TicketRow
 
 LANDLORD_ROOM = "东头12号房东租客群"  # JQS-02-01-A, under 老村东片微网格 (JQS-02-01)
 TENANT = "sim:201 小刘"
@@ -65,6 +65,23 @@ async def test_me_too_merges_into_the_open_ticket(ticket_bot, db, clock):
     assert "您已反映过这个问题" in texts[-1]
     await say(bot, sim, clock, LANDLORD_ROOM, TENANT, "5号楼楼道灯坏了")  # another building: a new ticket
     assert [t.number for t in await tickets(db)] == [1001, 1002]
+
+
+async def test_an_unsure_plus_one_joins_the_report_it_follows_and_alone_waits_for_a_leader(ticket_bot, db, clock):
+    """A bare "+1" the parser is not sure of: right after a report in its group it joins that ticket (nothing to
+    ask a leader); with no report to follow it is held for review, and no ticket is opened."""
+    bot, sim = ticket_bot
+    await say(bot, sim, clock, LANDLORD_ROOM, "sim:202 小何", "+1")
+    assert await tickets(db) == []
+    async with db.unit_of_work() as s:
+        assert [r.text for r in await s.scalars(select(ReviewRow))] == ["+1"]
+    await say(bot, sim, clock, LANDLORD_ROOM, TENANT, "3号楼楼道灯坏了")
+    room = await say(bot, sim, clock, LANDLORD_ROOM, "sim:301 阿强", "+1")
+    [ticket] = await tickets(db)
+    assert ticket.reporter_count == 2
+    assert any("已有工单 #1001" in m.text and "共 2 人反映" in m.text for m in bot_lines(room))
+    async with db.unit_of_work() as s:
+        assert len(list(await s.scalars(select(ReviewRow)))) == 1  # only the first, lonely one
 
 
 async def test_merge_window_expires(ticket_bot, db, clock):

@@ -97,7 +97,7 @@ async def test_an_unreachable_handler_is_passed_over_and_the_ticket_says_why(sam
 async def test_a_tenants_dispute_with_her_landlord_goes_one_level_up(sample_config, db_spec):
     sent, summary, timeline = await play(sample_config, db_spec, [
         ev("2026-11-23T09:00:00+08:00", "东头12号房东租客群", "201 小刘",
-           "房东陈老板不退我押金，已经搬走一个月了，怎么说都不给")])
+           "房东陈老板不退我押金，已经搬走一个月了，怎么说都不给，麻烦社区帮忙协调")])
     [ticket] = summary["tickets"]
     assert ticket["category"] == "dispute" and ticket["assignee"] == "xu_dama"
     assert not any("wxid_chenlaoban" in m["mentions"] or "@陈老板" in m["text"] for m in sent)
@@ -106,7 +106,7 @@ async def test_a_tenants_dispute_with_her_landlord_goes_one_level_up(sample_conf
     # its next escalation goes on up, never back to the landlord
     sent, summary, _ = await play(sample_config, db_spec, [
         ev("2026-11-23T09:00:00+08:00", "东头12号房东租客群", "201 小刘",
-           "房东陈老板不退我押金，已经搬走一个月了，怎么说都不给"), ev("+31m")])
+           "房东陈老板不退我押金，已经搬走一个月了，怎么说都不给，麻烦社区帮忙协调"), ev("+31m")])
     assert summary["tickets"][0]["assignee"] == "zhou_qiang"
     assert not any("wxid_chenlaoban" in m["mentions"] for m in sent)
 

@@ -30,7 +30,7 @@ async def test_the_openapi_document_is_valid(web):
 
 async def test_tokens_scope_and_actions(web):
     await web.say(GRID1, TENANT, "3号楼楼道灯坏了好几天了")
-    await web.say(GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await web.say(GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     n = await numbers(web)
     assert (await web.client.get("/api/v1/tickets")).status == 401
     assert (await web.client.get("/api/v1/tickets", headers={"Authorization": "Bearer nope"})).status == 401
@@ -134,7 +134,7 @@ async def test_open311_requests_file_and_read(web, monkeypatch):
     assert errors.tag == "errors" and errors[0].find("code").text == "404"
 
 
-PHONE_TEXT = "东头垃圾堆了好几天没人清，联系我13912345678"
+PHONE_TEXT = "东头的垃圾堆了好几天没人清，都臭了，联系我13912345678"
 
 
 async def test_open311_reading_needs_the_key(web, monkeypatch):
@@ -185,7 +185,7 @@ async def test_the_api_masks_for_accounts_that_do_not_answer_for_the_ticket(web)
     n = await numbers(web)
     ticket = n["JQS-02-01"]
     viewer = await (await web.client.get("/api/v1/tickets", headers=web.bearer("kan"))).json()
-    assert [t["text"] for t in viewer["tickets"]] == ["东头垃圾堆了好几天没人清，联系我139****5678"]
+    assert [t["text"] for t in viewer["tickets"]] == ["东头的垃圾堆了好几天没人清，都臭了，联系我139****5678"]
     one = await (await web.client.get(f"/api/v1/tickets/{ticket}", headers=web.bearer("kan"))).json()
     assert one["text"].endswith("139****5678")
     secretary = await (await web.client.get(f"/api/v1/tickets/{ticket}", headers=web.bearer("shuji"))).json()

@@ -30,7 +30,7 @@ async def test_a_refused_accept_is_logged_as_refused_with_the_reason(web):
 
 
 async def test_a_forbidden_post_is_logged_as_the_attempt_not_a_view(web):
-    await web.say(GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await web.say(GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     number = (await ticket_numbers(web))["JQS-02-01"]
     await web.login("chenli")  # 第一网格's leader: 第二网格's ticket is not theirs
     async with web.bot.db.unit_of_work() as s:  # the session's own token: only the scope check refuses

@@ -42,7 +42,7 @@ async def test_pages_need_a_login_and_bad_passwords_are_limited(web):
 
 async def test_a_leader_sees_their_grid_and_gets_403_elsewhere(web):
     await web.say(GRID1, TENANT, "3号楼楼道灯坏了好几天了")
-    await web.say(GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await web.say(GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     numbers = await ticket_numbers(web)
     await web.login("chenli")
     listing = await (await web.client.get("/console/tickets")).text()
@@ -96,7 +96,7 @@ async def test_resident_text_is_shown_as_text(web):
 
 async def test_exports_as_csv_and_excel(web):
     await web.say(GRID1, TENANT, "=HYPERLINK(\"x\") 3号楼楼道灯坏了")
-    await web.say(GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await web.say(GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     await web.login("chenli")
     answer = await web.client.get("/console/export.csv")
     text = (await answer.read()).decode("utf-8-sig")
@@ -110,14 +110,14 @@ async def test_exports_as_csv_and_excel(web):
 
 
 async def test_exports_mask_numbers_for_accounts_that_do_not_answer_for_the_ticket(web):
-    text = "东头垃圾堆了好几天没人清，联系我13912345678"
+    text = "东头的垃圾堆了好几天没人清，都臭了，联系我13912345678"
     await web.say(GRID2, "sim:东头12号 陈老板", text)
     await web.login("kan")  # a viewer of 第二网格: sees the ticket, not the number
     csv_text = (await (await web.client.get("/console/export.csv")).read()).decode("utf-8-sig")
     assert "139****5678" in csv_text and "13912345678" not in csv_text
     book = load_workbook(io.BytesIO(await (await web.client.get("/console/export.xlsx")).read()))
     rows = list(book.active.iter_rows(values_only=True))
-    assert rows[1][6] == "东头垃圾堆了好几天没人清，联系我139****5678"
+    assert rows[1][6] == "东头的垃圾堆了好几天没人清，都臭了，联系我139****5678"
     await web.login("shuji")  # the community secretary answers for every ticket
     csv_text = (await (await web.client.get("/console/export.csv")).read()).decode("utf-8-sig")
     assert text in csv_text

@@ -47,7 +47,7 @@ async def tickets_by_node(web) -> dict[str, TicketRow]:
 
 async def test_urgent_and_overdue_tickets_come_before_the_others(web):
     await web.say(GRID1, TENANT, "3号楼燃气味很重 快来人")  # urgent, the oldest
-    await web.say(GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")  # made overdue below
+    await web.say(GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")  # made overdue below
     await web.say(GRID1_OTHER, "sim:5-601 林阿婆", "5幢电梯按钮坏了")  # an ordinary one, the newest
     tickets = await tickets_by_node(web)
     async with web.bot.db.unit_of_work() as s:
@@ -72,7 +72,7 @@ async def test_the_chart_counts_tickets_created_and_resolved_per_local_day(web):
     for topic, sender, text in ((GRID1, TENANT, "3号楼楼道灯坏了好几天了"),
                                 (GRID1_OTHER, "sim:5-601 林阿婆", "5幢电梯按钮坏了"),
                                 ("江桥花苑1号楼微网格", "sim:1-101 王芳", "1号楼门口下水道堵了"),
-                                (GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")):
+                                (GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")):
         await web.say(topic, sender, text)
     tickets = await tickets_by_node(web)
     now = web.clock.now()

@@ -59,9 +59,9 @@ async def act(web, number: int, action: str, note: str = "") -> None:
 
 async def test_the_list_filters_by_a_node_name_and_says_when_a_name_fits_none(web):
     await web.say(GRID1, TENANT, "3号楼楼道灯坏了好几天了")
-    await web.say(GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await web.say(GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     numbers = await numbers_by_text(web)
-    mine, other = numbers["3号楼楼道灯坏了好几天了"], numbers["东头垃圾堆了好几天没人清"]
+    mine, other = numbers["3号楼楼道灯坏了好几天了"], numbers["东头的垃圾堆了好几天没人清，都臭了"]
     await web.login("shuji")
     page = await web.client.get("/console/tickets", params={"node": "江桥花苑3号楼"})
     html = await page.text()
@@ -203,10 +203,10 @@ async def test_a_leader_accepts_three_tickets_at_once_and_the_closed_one_is_refu
     texts = ("3号楼楼道灯坏了好几天了", "3号楼电梯停了", "3号楼门口垃圾没人清")
     for n, text in enumerate(texts):
         await web.say(GRID1, f"sim:3-{n}01 住户{n}", text)
-    await web.say(GRID2, "sim:东头12号 陈老板", "东头垃圾堆了好几天没人清")
+    await web.say(GRID2, "sim:东头12号 陈老板", "东头的垃圾堆了好几天没人清，都臭了")
     numbers = await numbers_by_text(web)
     light, lift, litter = (numbers[t] for t in texts)
-    elsewhere = numbers["东头垃圾堆了好几天没人清"]
+    elsewhere = numbers["东头的垃圾堆了好几天没人清，都臭了"]
     await web.login("chenli")
     await act(web, lift, "close", "重复反映")
     listing = await (await web.client.get("/console/tickets")).text()

@@ -33,7 +33,7 @@ MODEL_FILE = Path(__file__).with_name("model.npz")
 KINDS = ("report", "ack", "query", "chat")
 
 _DIGITS = re.compile(r"\d")
-_QUIET = ("C:", "len")  # features too plain to explain a decision with
+_QUIET = ("len",)  # features too plain to explain a decision with
 _SPACES = re.compile(r"\s+")
 
 
@@ -101,8 +101,9 @@ def _name_keys(names: list[str], length: int) -> np.ndarray:
     return key
 
 
-def rule_features(rule: Any, notice_pending: bool) -> list[str]:
-    """What the rules made of the message, as features the models weigh."""
+def rule_features(rule: Any) -> list[str]:
+    """What the rules made of the message, as features the models weigh. Nothing of the group's state: the model reads
+    the same words the same way whether or not a notice awaits replies (the parser reads them as labelling does)."""
     out = [f"R:kind={rule.kind}"]
     if rule.kind == "report":
         out.append(f"R:cat={rule.category}")
@@ -118,7 +119,6 @@ def rule_features(rule: Any, notice_pending: bool) -> list[str]:
         out.append("R:address")
     if loc.place:
         out.append("R:place")
-    out.append("C:pending" if notice_pending else "C:none")
     return out
 
 
@@ -185,13 +185,13 @@ def _concept_names(present: frozenset[str]) -> list[str]:
     return out
 
 
-def features(text: str, rule: Any, notice_pending: bool) -> list[str]:
-    return list(iter_features(text, rule, notice_pending))
+def features(text: str, rule: Any) -> list[str]:
+    return list(iter_features(text, rule))
 
 
-def iter_features(text: str, rule: Any, notice_pending: bool) -> Iterator[str]:
+def iter_features(text: str, rule: Any) -> Iterator[str]:
     """features(), in the same order, as a stream for Model.predict."""
-    return chain(_grams(text), (_length_bucket(len(text)),), rule_features(rule, notice_pending),
+    return chain(_grams(text), (_length_bucket(len(text)),), rule_features(rule),
                  concept_features(text))
 
 
@@ -257,8 +257,8 @@ class Model:
         found.pop(None, None)
         return self._predict(list(found), explain)
 
-    def predict_message(self, text: str, rule: Any, notice_pending: bool, *, explain: bool = True) -> Prediction:
-        """predict(iter_features(text, rule, notice_pending)), the same to the last bit, with the n-grams looked
+    def predict_message(self, text: str, rule: Any, *, explain: bool = True) -> Prediction:
+        """predict(iter_features(text, rule)), the same to the last bit, with the n-grams looked
         up by integer key: the same rows in the same order (where each first occurs), so they sum and break ties
         alike."""
         get = self.vocab.get
@@ -268,7 +268,7 @@ class Model:
             concepts = list(map(get, _concept_names(present)))
             if len(self._concept_rows) < 4096:  # the classes' combinations met so far; a bound all the same
                 self._concept_rows[present] = concepts
-        extra = [get(_length_bucket(len(text))), *map(get, rule_features(rule, notice_pending)), *concepts]
+        extra = [get(_length_bucket(len(text))), *map(get, rule_features(rule)), *concepts]
         return self._predict(self._rows(text, extra), explain)
 
     def _rows(self, text: str, extra: list[int | None]) -> list[int]:

@@ -291,6 +291,7 @@ class Thresholds:
 
 
 _DEFAULT_THRESHOLDS = Thresholds()
+CONVENTION = ParseContext(notice_pending=True)  # docs/labelling.md: "assume a notice was sent to the group lately"
 _NO_NOTICE = "（没有待确认的通知）"  # a bare "好的" with no notice in the group: nothing to acknowledge
 URGENT_RULE_FLOOR = 0.05  # a danger the rules see is held for a leader unless the model gives it less than this
 URGENT_MODEL = 0.3  # the learned urgency head's probability from which a report is urgent (recall first)
@@ -305,10 +306,12 @@ def parse(text: str, context: ParseContext | None = None, lexicon: Lexicon | Non
         context = context or _NO_CONTEXT
         lexicon = lexicon or Lexicon.default()
         text = prepare_text(text, lexicon)
-        rule = rules(text, context, lexicon)
         if model is _USE_DEFAULT_MODEL:
             model = default_model()
-        return decide(rule, text, context, thresholds or _DEFAULT_THRESHOLDS, model)
+        if model is None:  # the rules alone, in the group's own state
+            return decide(rules(text, context, lexicon), text, context, thresholds or _DEFAULT_THRESHOLDS, model)
+        return decide(rules(text, CONVENTION, lexicon), text, context, thresholds or _DEFAULT_THRESHOLDS, model,
+                      lexicon)
     except Exception as exc:  # pragma: no cover - a last guard: a parser bug must never crash the bot
         return ParseResult("chat", None, None, Location(), (f"解析出错：{type(exc).__name__}",), 0.0)
 
@@ -323,18 +326,26 @@ def prepare_text(raw: str, lexicon: Lexicon) -> str:
     return text
 
 
-def decide(rule: ParseResult, text: str, context: ParseContext, thresholds: Thresholds, model: Any) -> ParseResult:
+def decide(rule: ParseResult, text: str, context: ParseContext, thresholds: Thresholds, model: Any,
+           lexicon: Lexicon | None = None) -> ParseResult:
     """The rules' verdict weighed by the learned model (model.py): the final kind, category, urgency, and whether
-    the bot is sure enough to open a ticket by itself. Without a model the rules decide alone."""
+    the bot is sure enough to open a ticket by itself. Without a model the rules decide alone.
+
+    With a model, `rule` is what the rules make of the text under the labelling convention (CONVENTION: a notice
+    was sent to the group lately), so the same words get the same reading whatever the group's state; the state
+    decides one thing only: with no notice awaiting replies, an acknowledgement the rules would not call one
+    there (a bare "好的", 👌) is chat — there is nothing to acknowledge."""
     if model is None:
         return replace(rule, ticket=rule.kind == "report", review=False)
     if rule.explanation and rule.explanation[0] == "空消息或只有标点":
         return rule
-    pred = model.predict_message(text, rule, context.notice_pending)
+    pred = model.predict_message(text, rule)
     p_report = pred.kind["report"]
     kind = max(pred.kind, key=pred.kind.__getitem__)
-    if kind == "ack" and rule.explanation and rule.explanation[0].endswith(_NO_NOTICE):
-        kind = "chat"  # an acknowledgement needs something to acknowledge: a weak reply alone, no notice, is chat
+    if kind == "ack" and not context.notice_pending:
+        here = rules(text, context, lexicon or Lexicon.default())
+        if here.kind != "ack":
+            kind, rule = "chat", here  # an acknowledgement needs something to acknowledge
     urgent_rule = rule.kind == "report" and rule.urgency == "urgent"
     urgent_signal = urgent_rule or pred.urgent >= URGENT_MODEL
     if kind != "report" and (p_report >= thresholds.review or (urgent_rule and p_report >= URGENT_RULE_FLOOR)):
