@@ -183,12 +183,15 @@ class TicketSnapshot:
     accepted_at: datetime | None = None
     resolve_seconds: int | None = None
     assignee: str | None = None
+    due_at: datetime | None = None
+    next_check_at: datetime | None = None
 
     @classmethod
     def of(cls, ticket: Any) -> TicketSnapshot:
         """A snapshot of anything with the ticket's attributes (a stored row)."""
         return cls(state=ticket.state, urgency=ticket.urgency, category=ticket.category, created_at=ticket.created_at,
-                   accepted_at=ticket.accepted_at, resolve_seconds=ticket.resolve_seconds, assignee=ticket.assignee)
+                   accepted_at=ticket.accepted_at, resolve_seconds=ticket.resolve_seconds, assignee=ticket.assignee,
+                   due_at=ticket.due_at, next_check_at=ticket.next_check_at)
 
 
 def plan_opening(tree: GridTree, node_code: str, *, category: str, urgency: str, text: str, location: Any,
@@ -228,6 +231,18 @@ def plan_transition(ticket: TicketSnapshot, new_state: State, now: datetime, sla
         due = sla.deadline("accept", ticket.urgency, ticket.category, now)
         changes.update(resolved_at=None, closed_at=None, due_at=due, next_check_at=due)
     return changes
+
+
+def plan_urgent(ticket: TicketSnapshot, now: datetime, sla: SlaPolicy) -> Changes:
+    """A ticket a later report shows to be urgent ("+1 里面还有人被困"): urgent from now, its deadline the urgent limit
+    of its stage (accept from now while nobody has taken it on, else resolve from the report), never later than it
+    was, and checked again by then."""
+    stage = escalation_stage(ticket.state)
+    due = max(sla.deadline(stage, "urgent", ticket.category, now if stage == "accept" else ticket.created_at), now)
+    if ticket.due_at is not None:
+        due = min(due, ticket.due_at)
+    check = due if ticket.next_check_at is None else min(ticket.next_check_at, due)
+    return {"urgency": "urgent", "due_at": due, "next_check_at": check, "updated_at": now}
 
 
 def escalation_stage(state: State | str) -> str:

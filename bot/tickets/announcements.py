@@ -83,6 +83,23 @@ class Announcements:
                                         ref=f"ticket:{ticket.id}", priority=priority)]
         return replies + extra + alerts
 
+    async def raised(self, ticket: TicketRow, reporter: Reporter, holder: Holder | None, parse: Any, text: str,
+                     line: str) -> list[Reply]:
+        """A later report made the ticket urgent: the reporter's receipt (`line`, after the safety advice), its holder
+        where they are (else @-ed under the receipt), and the tier above at once, as for an urgent report."""
+        audience = self.audience
+        advice = safety_advice(self.settings.safety_advice, category=ticket.category,
+                               category_name=CATEGORY_NAMES.get(ticket.category),
+                               explanation=tuple(getattr(parse, "explanation", ()) or ()), text=text)
+        receipt = (f"⚠️{advice.rstrip('。！!')}。" if advice else "") + line
+        replies = [audience.to_reporter(reporter, receipt, kind="ticket_merge", ref=f"ticket:{ticket.id}", priority=0)]
+        replies = await audience.tell_holder(ticket, replies, wording.raised_for_holder(ticket, text, audience.config.tz))
+        upper = audience.upper_room(ticket)
+        if upper is not None and upper[1] not in {r.to for r in replies}:
+            replies.append(Reply(upper[1], wording.raised_alert(ticket, reporter.node.name, holder, text), priority=0,
+                                 kind="ticket_urgent", ref=f"ticket:{ticket.id}"))
+        return replies
+
     async def acted(self, ticket: TicketRow, action: Action, actor_name: str, note: str,
                     answer_to: Address | None) -> list[Reply]:
         """Tell the reporter's group (and the tier above, compactly); the actor sees it there or privately."""

@@ -20,7 +20,7 @@ from bot.domain.problems import problem_key
 from bot.domain.reach import is_party
 from bot.domain.tickets import (ACTIVE_VALUES, OPEN_VALUES, Action, Assignment, Changes, State, TicketSnapshot,
                                 TransitionError, escalation_stage, max_level, next_state, plan_escalation,
-                                plan_opening, plan_reassignment, plan_transition)
+                                plan_opening, plan_reassignment, plan_transition, plan_urgent)
 from bot.messages import Address, Reply
 from bot.tickets import wording
 from bot.tickets.announcements import Announcements
@@ -103,12 +103,19 @@ class TicketDesk(TicketLookups):
             added = await self.repo.add_reporter(merged_into, reporter_id=reporter.id, reporter_name=reporter.name,
                                                  room_key=reporter.room_key, message_id=reporter.message_row_id,
                                                  at=self.now)
-            if added:
+            # a later report may show the thing is urgent ("+1 里面还有人被困"): the ticket becomes urgent with it
+            raised = urgency == "urgent" and merged_into.urgency != "urgent" and merged_into.state in OPEN_VALUES
+            if raised:
+                _set(merged_into, plan_urgent(TicketSnapshot.of(merged_into), self.now, self.settings.sla))
+            if added or raised:
                 await self.repo.add_event(merged_into, at=self.now, actor=reporter.name, action=Action.MERGE.value,
                                           from_state=merged_into.state, to_state=merged_into.state,
-                                          note=short_text(text, 200))
+                                          note=wording.merge_note(text, raised=raised))
             await self.photos.attach_loose(merged_into, reporter)
-            line = wording.joined(merged_into, self.holder_of(merged_into), added=added)
+            holder = self.holder_of(merged_into)
+            line = wording.joined(merged_into, holder, added=added, raised=raised)
+            if raised:
+                return merged_into, True, await self.announce.raised(merged_into, reporter, holder, parse, text, line)
             return merged_into, True, [self.audience.to_reporter(reporter, line, kind="ticket_merge",
                                                                  ref=f"ticket:{merged_into.id}")]
         ticket, holder = await self._open(reporter, category, urgency, loc, text, key, mentions=mentions)

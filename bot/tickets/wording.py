@@ -136,16 +136,29 @@ def unknown_target(target: str, number: int) -> str:
 
 # -- a new report -------------------------------------------------------------------------------------
 
-def joined(ticket: TicketRow, holder: Holder | None, *, added: bool) -> str:
-    """A report of a problem already ticketed: the reporter joins it (or had already)."""
+def joined(ticket: TicketRow, holder: Holder | None, *, added: bool, raised: bool = False) -> str:
+    """A report of a problem already ticketed: the reporter joins it (or had already); raised: what they said made
+    it urgent."""
     who = ""
     if holder is not None:  # "正在跟进" only once someone has taken it on, never beside "待受理"
         following = ticket.state == State.ACCEPTED.value
         who = f"，{holder_label(holder)}{'正在跟进' if following else '负责'}"
+    urgent = "已按紧急处理，负责人和上一级都已通知。" if raised else ""
     if added:
         return (f"同样的问题已有工单 #{ticket.number}（{state_name(ticket)}），"
-                f"已把您加入，共 {ticket.reporter_count} 人反映{who}。")
-    return f"您已反映过这个问题，工单 #{ticket.number}（{state_name(ticket)}）{who}。"
+                f"已把您加入，共 {ticket.reporter_count} 人反映{who}。{urgent}")
+    return f"您已反映过这个问题，工单 #{ticket.number}（{state_name(ticket)}）{who}。{urgent}"
+
+
+def merge_note(text: str, *, raised: bool) -> str:
+    """The timeline's note of a report joined to a ticket."""
+    return ("升为紧急：" if raised else "") + short_text(text, 200)
+
+
+def raised_for_holder(ticket: TicketRow, text: str, tz: Any) -> str:
+    """The handler hears that a later report made their ticket urgent, and the new deadline."""
+    due = f"，请在{local_time(ticket.due_at, tz)}前处理" if ticket.due_at is not None else ""
+    return f"⚠️工单 #{ticket.number} 升为紧急，有人反映：{short_text(text)}（{kind_of(ticket)}）{due}。"
 
 
 def opened(ticket: TicketRow, holder: Holder | None, *, advice: str | None, holder_here: bool,
@@ -179,6 +192,12 @@ def urgent_alert(ticket: TicketRow, origin: str, holder: Holder | None) -> str:
     """The tier above hears of an urgent report at once."""
     return (f"【紧急】工单 #{ticket.number} {origin}：{short_text(ticket.text)}"
             f"（{kind_of(ticket)}）。负责人：{_holder_name(holder)}。")
+
+
+def raised_alert(ticket: TicketRow, origin: str, holder: Holder | None, text: str) -> str:
+    """The tier above hears at once that a later report made a ticket urgent, and what it said."""
+    return (f"【紧急】工单 #{ticket.number} {origin}：{short_text(ticket.text)}（{kind_of(ticket)}）。"
+            f"新反映：{short_text(text)}。负责人：{_holder_name(holder)}。")
 
 
 def please_look(name: str) -> str:

@@ -27,6 +27,7 @@ from bot.domain.tickets import (
     plan_opening,
     plan_reassignment,
     plan_transition,
+    plan_urgent,
     state_values,
 )
 
@@ -193,3 +194,21 @@ def test_a_new_ticket_starts_new_with_its_place_its_holder_and_one_deadline(samp
                           assignment=Assignment(None, assignment.node, 3))
     assert nobody["assignee"] is None and nobody["assignee_node"] is None and nobody["place"] is None
     assert nobody["escalation_level"] == 3
+
+
+def test_a_ticket_made_urgent_gets_the_urgent_limit_of_its_stage_never_a_later_one():
+    now = CREATED + timedelta(minutes=3)
+    accept = SLA.limits_for("urgent", "repair").accept
+    waiting = plan_urgent(snapshot(State.NEW, due_at=CREATED + timedelta(hours=2),
+                                   next_check_at=CREATED + timedelta(hours=2)), now, SLA)
+    assert waiting == {"urgency": "urgent", "due_at": now + accept, "next_check_at": now + accept, "updated_at": now}
+    # taken on already: the urgent resolve limit, counted from the report
+    taken = plan_urgent(snapshot(State.ACCEPTED, due_at=CREATED + timedelta(days=3)), now, SLA)
+    assert taken["due_at"] == CREATED + SLA.limits_for("urgent", "repair").resolve == taken["next_check_at"]
+    # a deadline already sooner stays, and a check already due sooner stays too
+    soon = CREATED + timedelta(minutes=5)
+    kept = plan_urgent(snapshot(State.NEW, due_at=soon, next_check_at=CREATED + timedelta(minutes=4)), now, SLA)
+    assert kept["due_at"] == soon and kept["next_check_at"] == CREATED + timedelta(minutes=4)
+    # past the urgent resolve limit already: due now, not in the past
+    late = CREATED + timedelta(days=5)
+    assert plan_urgent(snapshot(State.ACCEPTED, due_at=None), late, SLA)["due_at"] == late

@@ -47,6 +47,8 @@ SCRIPT = {
     "5号楼楼道灯坏了": Parsed("report", "repair", "normal", Loc(building="5")),
     "+1 我家也是": Parsed("report", "other", "normal", me_too=True),
     "+1": Parsed("report", "other", "normal", me_too=True, review=True),
+    "+1 电梯里还有人被困了": Parsed("report", "repair", "urgent", me_too=True),
+    "3号楼电梯坏了": Parsed("report", "repair", "normal", Loc(building="3")),
     "燃气味很重 快来人": Parsed("report", "safety", "urgent"),
     "有人在撬电动车": Parsed("report", "security", "urgent"),
     "垃圾堆了好几天没人收": Parsed("report", "sanitation", "normal"),

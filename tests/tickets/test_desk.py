@@ -189,6 +189,30 @@ async def test_urgent_report_reaches_the_tier_above_at_once(ticket_bot, db, cloc
     assert ticket.urgency == "urgent" and ticket.due_at - ticket.created_at == timedelta(minutes=10)
 
 
+async def test_a_plus_one_that_says_it_is_urgent_makes_the_ticket_urgent(ticket_bot, db, clock):
+    """"+1 电梯里还有人被困了" joins the lift ticket and raises it: urgent, the urgent deadline from now, its handler and
+    the tier above told at once — as an urgent report would be."""
+    bot, sim = ticket_bot
+    await say(bot, sim, clock, LANDLORD_ROOM, TENANT, "3号楼电梯坏了")
+    [ticket] = await tickets(db)
+    assert ticket.urgency == "normal" and ticket.due_at - ticket.created_at > timedelta(minutes=10)
+    await bot.settle(clock, until=clock.now() + timedelta(minutes=2))
+    micro = sim.room_by_topic("老村东片微网格")
+    before, said = len(bot_lines(micro)), clock.now()
+    room = await say(bot, sim, clock, LANDLORD_ROOM, "sim:202 小何", "+1 电梯里还有人被困了")
+    [ticket] = await tickets(db)
+    assert ticket.urgency == "urgent" and ticket.reporter_count == 2
+    assert timedelta(minutes=10) <= ticket.due_at - said < timedelta(minutes=10, seconds=30)  # urgent: 10 min to accept
+    receipt = bot_lines(room)[-1].text
+    assert "已把您加入，共 2 人反映" in receipt and "已按紧急处理" in receipt
+    alerts = [m.text for m in bot_lines(micro)[before:]]
+    assert any("【紧急】工单 #1001" in t and "新反映：+1 电梯里还有人被困了" in t for t in alerts)
+    assert "merge" in await events(db, 1001)
+    # said again by the same person: nothing more is raised or sent up
+    await say(bot, sim, clock, LANDLORD_ROOM, "sim:202 小何", "+1 电梯里还有人被困了")
+    assert len([m for m in bot_lines(micro) if "【紧急】工单 #1001" in m.text]) == 1
+
+
 async def test_security_goes_to_the_police_liaison(ticket_bot, db, clock):
     import dataclasses
 
