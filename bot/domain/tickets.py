@@ -262,6 +262,21 @@ def plan_escalation(ticket: TicketSnapshot, assignment: Assignment, limit: timed
             "due_at": due, "next_check_at": due, "updated_at": now}
 
 
+def plan_taken_on(directory: Directory, node_code: str, person_key: str, assignee: str | None,
+                  now: datetime) -> Changes:
+    """Who accepts a ticket holds it: a handler other than its assignee (a micro-grid leader taking on what had gone
+    up to the grid) becomes the assignee, at the level of their nearest handling position over the ticket's node —
+    the deadlines that follow are theirs, and a missed one goes up from there. Nothing changes for the assignee."""
+    if person_key == assignee:
+        return {}
+    held = {code for code, role in directory.positions(person_key)
+            if role in directory.roles and directory.roles[role].handles}
+    for level, node in enumerate(directory.tree.lineage(node_code)):
+        if node.code in held:
+            return {"assignee": person_key, "assignee_node": node.code, "escalation_level": level, "updated_at": now}
+    return {}
+
+
 def plan_reassignment(holder: Holder, now: datetime) -> Changes:
     """What handing the ticket to someone else sets."""
     return {"assignee": holder.person.key, "assignee_node": holder.node.code, "updated_at": now}

@@ -20,7 +20,7 @@ from bot.domain.problems import problem_key
 from bot.domain.reach import is_party
 from bot.domain.tickets import (ACTIVE_VALUES, OPEN_VALUES, Action, Assignment, Changes, State, TicketSnapshot,
                                 TransitionError, escalation_stage, max_level, next_state, plan_escalation,
-                                plan_opening, plan_reassignment, plan_transition, plan_urgent)
+                                plan_opening, plan_reassignment, plan_taken_on, plan_transition, plan_urgent)
 from bot.messages import Address, Reply
 from bot.tickets import wording
 from bot.tickets.announcements import Announcements
@@ -182,6 +182,8 @@ class TicketDesk(TicketLookups):
             new_state = next_state(ticket.state, action)
         except TransitionError:
             return self.audience.answer(answer_to, wording.cannot(ticket, action))
+        if action == Action.ACCEPT and actor is not None:
+            _set(ticket, plan_taken_on(self.directory, ticket.node_code, actor.key, ticket.assignee, self.now))
         return await self._transition(ticket, action, new_state, actor_name, note, answer_to)
 
     async def _transition(self, ticket: TicketRow, action: Action, new_state: State, actor_name: str, note: str,

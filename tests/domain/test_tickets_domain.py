@@ -26,6 +26,7 @@ from bot.domain.tickets import (
     plan_escalation,
     plan_opening,
     plan_reassignment,
+    plan_taken_on,
     plan_transition,
     plan_urgent,
     state_values,
@@ -212,3 +213,14 @@ def test_a_ticket_made_urgent_gets_the_urgent_limit_of_its_stage_never_a_later_o
     # past the urgent resolve limit already: due now, not in the past
     late = CREATED + timedelta(days=5)
     assert plan_urgent(snapshot(State.ACCEPTED, due_at=None), late, SLA)["due_at"] == late
+
+
+def test_who_accepts_holds_it_at_their_own_level(sample_config):
+    directory = Directory(sample_config.tree, sample_config.people, sample_config.roles)
+    node, now = "JQS-02-01-A", CREATED
+    assert plan_taken_on(directory, node, "fd_chen", "fd_chen", now) == {}  # the holder: nothing changes
+    taken = plan_taken_on(directory, node, "fd_chen", "xu_dama", now)  # the landlord takes back what went up
+    assert taken == {"assignee": "fd_chen", "assignee_node": node, "escalation_level": 0, "updated_at": now}
+    up = plan_taken_on(directory, node, "xu_dama", "fd_chen", now)  # the micro-grid leader takes it on herself
+    assert up["assignee"] == "xu_dama" and up["assignee_node"] == "JQS-02-01" and up["escalation_level"] == 1
+    assert plan_taken_on(directory, node, "nobody_here", "fd_chen", now) == {}  # no handling position above it

@@ -166,6 +166,24 @@ async def test_missed_deadlines_climb_to_the_community(ticket_bot, db, clock):
     assert await events(db, 1001) == ["open", "escalate", "escalate", "escalate"]
 
 
+async def test_whoever_accepts_an_escalated_ticket_holds_it_from_there(ticket_bot, db, clock):
+    """Gone up to 徐大妈 for want of an answer, then taken on by the landlord after all: he holds it (his deadlines,
+    at his level), and a missed resolve limit goes up from him again."""
+    bot, sim = ticket_bot
+    start = clock.now()
+    await say(bot, sim, clock, LANDLORD_ROOM, TENANT, "3号楼楼道灯坏了")
+    await bot.settle(clock, until=start + timedelta(minutes=32))
+    ticket = (await tickets(db))[0]
+    assert ticket.assignee == "xu_dama" and ticket.escalation_level == 1
+    await say(bot, sim, clock, LANDLORD_ROOM, "wxid_chenlaoban", "#受理 1001")
+    ticket = (await tickets(db))[0]
+    assert (ticket.state, ticket.assignee, ticket.escalation_level) == ("accepted", "fd_chen", 0)
+    assert ticket.escalated  # its history stays
+    # the 受理 of the one who holds it changes nothing
+    await say(bot, sim, clock, LANDLORD_ROOM, "wxid_chenlaoban", "#受理 1001")
+    assert (await tickets(db))[0].assignee == "fd_chen"
+
+
 async def test_quiet_hours_hold_non_urgent_escalation_until_morning(ticket_bot, db, clock):
     bot, sim = ticket_bot
     await bot.settle(clock, until=clock.now().replace(hour=21, minute=50))
