@@ -22,6 +22,7 @@ from tests.parsing.writers import (
     FIRST_HELDOUT,
     FRESH_HELDOUT,
     HELDOUT_WRITERS,
+    PLAIN_HELDOUT,
     QUIET_WEEK,
     WRITERS,
     lines_of,
@@ -107,6 +108,17 @@ def test_floors_on_the_held_out_writers(held_out):
     assert s.category_accuracy >= guard["category"]
     assert s.urgent_recall >= guard["urgent_recall"]
     assert s.location_exact >= guard["location"]
+
+
+def test_the_plain_report_writers_held_out():
+    """PLAIN_HELDOUT (tests/parsing/writers.py), scored once with the shipped model (2026-12-01, fifth session): kind
+    0.927, precision 0.981, 0.8 per 100, lost 0.060, category 0.875, urgent recall 0.963, location 0.976. Two floors
+    are not met there — reports lost (≤ 0.03) and urgent recall (≥ 0.97): plain reports are the parser's weak spot.
+    Guarded where they stand, so that they can only get better (aggregates only)."""
+    s = score(lines_of(PLAIN_HELDOUT))
+    print(json.dumps(s.row()))
+    assert s.kind_accuracy >= 0.92 and s.ticket_precision >= 0.95 and s.false_tickets_per_100 <= 2
+    assert s.lost_share <= 0.06 and s.urgent_recall >= 0.96 and s.category_accuracy >= 0.87
 
 
 def test_the_quiet_week_writers_are_one_more_group():

@@ -26,7 +26,13 @@ FIRST_HELDOUT = ("w03", "w04", "w05", "w08", "w14", "w15")  # scored at the end 
 # are tune writers since the fourth round. Six more writers, commissioned on 2026-12-01 for the fourth round the same
 # way (only docs/labelling.md and a persona), are held out from the start: scored once before any tuning, once at the end
 FRESH_HELDOUT = ("w32", "w33", "w34", "w35", "w36", "w37")
-HELDOUT_WRITERS = FIRST_HELDOUT + FRESH_HELDOUT
+# Four more (w56-w59, 2026-12-01, fifth session): a busy week's mix whose reports are told plainly (the brief asked for
+# ordinary, mostly short reports without alarm words). Commissioned as tune writers; training on them left the tune
+# writers' cross-validation as it was but cost the first held-out set an urgent report (0.971 → 0.956, under the floor),
+# so that model was not shipped, and the four became held out for the shipped one: scored once with it, never trained
+# on in a shipped model, misses never read.
+PLAIN_HELDOUT = ("w56", "w57", "w58", "w59")
+HELDOUT_WRITERS = FIRST_HELDOUT + FRESH_HELDOUT + PLAIN_HELDOUT
 # Writers of an ordinary quiet week (no notice sent lately; commissioned 2026-12-01, fifth session): their groups report
 # more and have fewer hard cases than the busy weeks the others wrote (about 47 % reports). Scored as a group of their
 # own and not trained on: as tune writers they cost the other writers precision in cross-validation (ticket precision
