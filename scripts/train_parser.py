@@ -25,7 +25,7 @@ from scipy.sparse import csr_matrix
 
 from bot.domain.parsing import CATEGORIES, Lexicon, ParseContext
 from bot.domain.parsing.model import KINDS, MODEL_FILE, Model, features, text_features
-from bot.domain.parsing.parser import CONVENTION, Thresholds, decide, prepare_text, rules
+from bot.domain.parsing.parser import CONVENTION, Thresholds, parse, prepare_text, rules
 from tests.parsing.writers import DATA, HELDOUT_WRITERS, context_of, load, score, tune_writers, WRITERS
 
 C_KIND, C_CATEGORY, C_URGENT = 1.0, 2.0, 0.5
@@ -120,8 +120,7 @@ def cross_validate(rows: list[dict], thresholds: Thresholds, *, show_misses: boo
         by_text = {r["text"]: r for r in test}
 
         def run(text: str, ctx: ParseContext) -> object:
-            prepared = prepare_text(text, lexicon)
-            return decide(rules(prepared, CONVENTION, lexicon), prepared, ctx, thresholds, model, lexicon)
+            return parse(text, ctx, lexicon, thresholds, model)
 
         s = score(test, run, keep_misses=show_misses)
         for miss in s.misses:

@@ -308,10 +308,8 @@ def parse(text: str, context: ParseContext | None = None, lexicon: Lexicon | Non
         text = prepare_text(text, lexicon)
         if model is _USE_DEFAULT_MODEL:
             model = default_model()
-        if model is None:  # the rules alone, in the group's own state
-            return decide(rules(text, context, lexicon), text, context, thresholds or _DEFAULT_THRESHOLDS, model)
-        return decide(rules(text, CONVENTION, lexicon), text, context, thresholds or _DEFAULT_THRESHOLDS, model,
-                      lexicon)
+        reading = context if model is None else CONVENTION  # the rules alone read the group's own state
+        return decide(rules(text, reading, lexicon), text, context, thresholds or _DEFAULT_THRESHOLDS, model, lexicon)
     except Exception as exc:  # pragma: no cover - a last guard: a parser bug must never crash the bot
         return ParseResult("chat", None, None, Location(), (f"解析出错：{type(exc).__name__}",), 0.0)
 
