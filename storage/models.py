@@ -182,11 +182,10 @@ class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_state_check", "state", "next_check_at"),
-        Index("ix_tickets_room_category", "room_key", "category", "created_at"),
         Index("ix_tickets_state_node", "state", "node_code", "due_at"),
         Index("ix_tickets_path_created", "node_path", "created_at"),  # a subtree's newest (migration 0007)
         Index("ix_tickets_state_path", "state", "node_path", "due_at"),  # a subtree's open / overdue (0007)
-        Index("ix_tickets_room_problem", "room_key", "problem_key", "created_at"),  # duplicates (0012)
+        Index("ix_tickets_room_problem", "room_key", "problem_key", "created_at"),  # duplicates (0012); any room (0018)
         Index("ix_tickets_node_problem", "node_code", "problem_key", "created_at"),  # duplicates (0012)
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -195,7 +194,7 @@ class TicketRow(Base):
     category: Mapped[str] = mapped_column(String(20), index=True)
     urgency: Mapped[str] = mapped_column(String(10))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    node_code: Mapped[str] = mapped_column(String(64), index=True)
+    node_code: Mapped[str] = mapped_column(String(64))  # indexed by ix_tickets_node_problem (migration 0018)
     node_path: Mapped[str | None] = mapped_column(String(800), index=True)  # "/JQS/JQS-01/JQS-01-03/": subtree = prefix
     room_key: Mapped[str | None] = mapped_column(String(200))
     room_id: Mapped[str | None] = mapped_column(String(200))  # the transport's id, to reply into
