@@ -6,6 +6,12 @@ stored, parsed, routed (reports open or join tickets, queries look them up, comm
 are committed to the outbox. Throughput: a burst of messages into the simulator until all are handled.
 Latency: one message at a time, from `post` to its unit of work being committed.
 
+Before anything is measured the groups get a history: by default yesterday's 5,000 messages (posted on a clock a day
+behind, so nothing of it is merged into today's reports), and on PostgreSQL the planner's statistics of it, as
+autovacuum keeps them on a deployment that has run for a while. `--history 0` measures a database created a
+second ago, whose statistics are those of its first fifty messages: the planner then reads whole tables where an
+index would do (the figures of that case are in the README too).
+
 Two mixes of texts: "default" (tests/data/messages*.jsonl, where about three messages in four are reports and
 half open a ticket) and "writers" (tests/data/writers/*.jsonl, what residents write: mostly chat and
 acknowledgements, under a third reports). Statements per message count what the engine executed (an
@@ -13,7 +19,7 @@ executemany once); round trips add each transaction's BEGIN and COMMIT and each 
 the pool pings).
 
 Run: .venv/bin/python bench/bench_pipeline.py [--messages 5000] [--db sqlite|postgresql|both] [--url URL]
-     [--mix default|writers|both]
+     [--mix default|writers|both] [--history 5000]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,8 +126,17 @@ async def database(backend: str, url: str | None) -> AsyncIterator[Database]:
         await admin.dispose()
 
 
+class ShiftedClock(SystemClock):
+    """Wall-clock time moved back by `shift` (the history's "yesterday"); sleeping really sleeps."""
+
+    shift = timedelta(0)
+
+    def now(self) -> datetime:
+        return super().now() - self.shift
+
+
 async def run(count: int, latency_samples: int, backend: str = "sqlite", url: str | None = None,
-              mix: str = "default") -> None:
+              mix: str = "default", history: int = 5000) -> None:
     logging.disable(logging.WARNING)
     config = load_config(ROOT / "config.yaml")
     texts = corpus(mix)
@@ -128,7 +144,7 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
     async with database(backend, url) as db:
         counter = Counter(db)
         pinged = bool(getattr(db.engine.pool, "_pre_ping", False))
-        clock = SystemClock()
+        clock = ShiftedClock()
         sim = SimulatorTransport.from_config(config, clock)
         bot = GridBot(config, sim, clock=clock, database=db, scheduler=False)
         if bot.parser is None:
@@ -136,10 +152,18 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
         await bot.start()
         rooms = [r for r in sim.all_rooms()]
         plan = []
-        for i in range(count + latency_samples):
+        for i in range(history + count + latency_samples):
             room = rng.choice(rooms)
             residents = [m for m in room.members.values() if m.role is None] or list(room.members.values())
             plan.append((room.id, rng.choice(residents).id, rng.choice(texts)))
+        # history: yesterday's messages, then (PostgreSQL) the statistics autovacuum would have gathered of them
+        clock.shift = timedelta(days=1)
+        for start in range(0, history, 500):
+            for room_id, sender, text in plan[start:min(history, start + 500)]:
+                await sim.post(room_id, sender, text)
+            await bot.idle()
+        clock.shift = timedelta(0)
+        plan = plan[history:]
         # warm-up
         for room_id, sender, text in plan[:50]:
             await sim.post(room_id, sender, text)
@@ -180,8 +204,8 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
     print(f"machine: {describe()}")
     name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[backend]
-    print(f"messages: {count} burst + {latency_samples} one by one, {len(texts)} distinct texts ({mix} mix), "
-          f"30 groups, {name}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"messages: {count} burst + {latency_samples} one by one after {history} of history, {len(texts)} "
+          f"distinct texts ({mix} mix), 30 groups, {name}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count}); "
           f"this process's CPU {cpu * 1000 / count:.2f} ms per message (the figure to compare on a busy machine)")
     print(f"latency in → reply queued: p50 {p(0.50):.2f} ms, p99 {p(0.99):.2f} ms, "
@@ -198,6 +222,8 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--mix", choices=("default", "writers", "both"), default="default",
                         help="the texts: the old corpus (half open tickets), the writers' realistic mix, or both")
+    parser.add_argument("--history", type=int, default=5000,
+                        help="messages of yesterday posted before measuring (0: a database created a second ago)")
     parser.add_argument("--url", help="the database URL (default: a temporary SQLite file, or " + PG_URL + ")")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
@@ -206,7 +232,7 @@ def main() -> None:
     mixes = ("default", "writers") if args.mix == "both" else (args.mix,)
     for backend in backends:
         for mix in mixes:
-            asyncio.run(run(args.messages, args.latency_samples, backend, args.url, mix))
+            asyncio.run(run(args.messages, args.latency_samples, backend, args.url, mix, args.history))
 
 
 if __name__ == "__main__":
