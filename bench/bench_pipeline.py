@@ -211,8 +211,9 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
     print(f"machine: {describe()}")
     name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[backend]
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"messages: {count} burst + {latency_samples} one by one after {history} of history, {len(texts)} "
-          f"distinct texts ({mix} mix), 30 groups, {name}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"distinct texts ({mix} mix), 30 groups, {name}; load average {load}")
     print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count}); "
           f"this process's CPU {cpu * 1000 / count:.2f} ms per message (the figure to compare on a busy machine)")
     print(f"latency in → reply queued: p50 {p(0.50):.2f} ms, p99 {p(0.99):.2f} ms, "
@@ -230,7 +231,7 @@ def main() -> None:
     parser.add_argument("--mix", choices=("default", "writers", "both"), default="default",
                         help="the texts: the old corpus (half open tickets), the writers' realistic mix, or both")
     parser.add_argument("--history", type=int, default=0,
-                        help="messages of yesterday posted before measuring (default 0: a database created a second ago)")
+                        help="yesterday's messages, posted first (default 0: a database created a second ago)")
     parser.add_argument("--url", help="the database URL (default: a temporary SQLite file, or " + PG_URL + ")")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
