@@ -22,6 +22,7 @@ from bot.domain.grid import GridNode, Room
 from bot.domain.parsing import ParseResult
 from bot.domain.parsing.split import split_reports
 from bot.domain.people import household_of
+from bot.domain.problems import problem_key
 from bot.messages import Address, IncomingMessage, MemberEvent, MessageType
 from bot.rooms import RoomBook
 from bot.transport.base import Event, Transport
@@ -29,6 +30,7 @@ from bot.work import Services, Work
 from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
 from storage import deferred, memo
+from storage.duplicates import expect_reports
 from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository, PendingMessage
 from storage.session import Database, Session
 
@@ -295,6 +297,15 @@ class Inbound:
             return ()  # plain sentences about the same thing are one report told in two sentences
         return tuple(parsed)
 
+    @staticmethod
+    def _lookups(prepared: list[_Prepared]) -> list[tuple[str | None, str, str]]:
+        """The duplicate look-ups the batch's reports will make (group, node, problem key; one per part of a message
+        telling several problems), which storage.duplicates then answers from one read."""
+        texts = [(p.stored, text) for p in prepared if p.result is not None and p.result.kind == "report"
+                 for text in [part for part, _ in p.parts] or [p.msg.text]]
+        return [(item.room_key, item.node.code, key) for item, text in texts
+                if item.node is not None and (key := problem_key(text)) is not None]
+
     def _result_row(self, p: _Prepared) -> PendingMessage:
         """A fresh copy of the stored row for one attempt at handling (a retried attempt starts afresh)."""
         parse = p.parsed or {}
@@ -335,6 +346,7 @@ class Inbound:
 
         async def work(session: Session) -> list[RouteResult]:
             memo.expect_groups(session, {p.stored.room_key for p in prepared if p.stored.room_key is not None})
+            expect_reports(session, self._lookups(prepared))
             routed = [await self._handle(session, p) for p in prepared]
             await MessageRepository(session).flush_pending()  # every row's result in one executemany
             await deferred.flush(session)  # and the timeline steps of every ticket they touched, in one more

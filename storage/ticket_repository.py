@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, text, true, update
+from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.elements import ColumnElement
 
 from storage import deferred
+from storage.duplicates import CANDIDATES, Candidates, duplicate_query
 from storage.errors import NotFound
 from storage.repositories import MessageRepository
+from storage.rows import as_read
 from bot.domain.search import terms
 from bot.domain.tickets import ACTIVE_VALUES, OPEN_VALUES, WAITING_STATES, State, state_values
 from storage.models import INBOX, CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
 
-T = TypeVar("T")
 OPEN = OPEN_VALUES  # the state sets spelled once, in bot.domain.tickets
 ACTIVE = ACTIVE_VALUES
 
@@ -71,8 +70,6 @@ def in_subtree(prefix: str, column: Any = TicketRow.node_path) -> Any:
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(column >= prefix, column < upper)
 
-
-_DUPLICATE_QUERIES: dict[tuple[bool, ...], Any] = {}
 
 # a reporter joins a ticket once: one INSERT … SELECT … WHERE NOT EXISTS, then the count goes up
 _reporters = TicketReporterRow.__table__
@@ -134,44 +131,6 @@ _ADD_AND_COUNT_PG = text(
     "WHERE id IN (SELECT ticket_id FROM added)").bindparams(bindparam("at", type_=_reporters.c.at.type))
 
 
-def _duplicate_query(has_room: bool, has_building: bool, has_unit: bool, has_room_no: bool, has_key: bool,
-                     echo: bool) -> Any:
-    """The duplicate look-up for one shape of report, with bound parameters for the values."""
-    room_key, node_code = bindparam("room_key"), bindparam("node_code")
-    place = or_(TicketRow.room_key == room_key, TicketRow.node_code == node_code) if has_room else (
-        TicketRow.node_code == node_code)
-
-    def agrees(column: Any, known: bool, name: str) -> ColumnElement[bool]:
-        return true() if not known else or_(column.is_(None), column == bindparam(name))
-
-    recent = select(_reporters.c.id).where(_reporters.c.ticket_id == TicketRow.id,
-                                           _reporters.c.room_key == room_key,
-                                           _reporters.c.at >= bindparam("echo_since")).exists()
-    if has_key:  # the same thing in the same state, nowhere else
-        same_problem = and_(TicketRow.problem_key == bindparam("problem_key"),
-                            agrees(TicketRow.building, has_building, "building"),
-                            agrees(TicketRow.unit, has_unit, "unit"), agrees(TicketRow.room_no, has_room_no, "room_no"))
-    elif echo:  # "+1 我家也是" naming nothing: the group's report of the last few minutes
-        same_problem = and_(TicketRow.room_key == room_key, recent)
-    else:
-        return None
-    last_seen = (select(func.max(_reporters.c.at)).where(_reporters.c.ticket_id == TicketRow.id)
-                 .correlate(TicketRow).scalar_subquery())
-    return (select(TicketRow).where(place, TicketRow.state.in_(ACTIVE), TicketRow.created_at >= bindparam("since"),
-                                    same_problem).order_by(last_seen.desc(), TicketRow.created_at.desc()).limit(1))
-
-
-def _as_read(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:
-    """An object for a row this unit of work has just written, every column known: in the session as if it had been
-    read (nothing to flush, nothing expired). Its columns go straight into the object's dict, as the loader fills it
-    from a fetched row: the constructor's attribute events cost more than the INSERT, on the bot's hottest path."""
-    obj: T = cls.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
-    obj.__dict__.update(values)
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
-
-
 class TicketRepository:
     """All SQL about tickets."""
 
@@ -212,7 +171,11 @@ class TicketRepository:
             for term in words:  # read only by the console's word search, which writes them first
                 deferred.defer(self.session, _INSERT_TERMS_SQLITE, (term, ticket_id))
             deferred.defer(self.session, _INSERT_EVENT, {"ticket_id": ticket_id, **opened})
-        return _as_read(self.session, TicketRow, {"id": int(ticket_id), **values})
+        ticket = as_read(self.session, TicketRow, {"id": int(ticket_id), **values})
+        held = self.session.info.get(CANDIDATES)
+        if held is not None:  # a batch's duplicate look-ups find it too
+            held.add(ticket, at)
+        return ticket
 
     async def by_number(self, number: int) -> TicketRow:
         ticket = await self.session.scalar(select(TicketRow).where(TicketRow.number == number))
@@ -232,11 +195,13 @@ class TicketRepository:
         room (unknown matches anything); or — for a "+1 我家也是" that names nothing — the ticket of this
         room someone reported since `echo_since`. A report naming no known thing joins nothing.
         """
-        shape = (room_key is not None, building is not None, unit is not None, room_no is not None,
-                 problem_key is not None, me_too and room_key is not None)
-        if shape not in _DUPLICATE_QUERIES:  # built once per shape, then only the values change (a hot path)
-            _DUPLICATE_QUERIES[shape] = _duplicate_query(*shape)
-        statement = _DUPLICATE_QUERIES[shape]
+        if problem_key is not None and Candidates.expects(self.session, room_key, node_code, problem_key):
+            held = await Candidates.of(self.session, since)  # a batch's look-ups: answered from one read
+            if held is not None:
+                return held.pick(room_key=room_key, node_code=node_code, problem_key=problem_key, building=building,
+                                 unit=unit, room_no=room_no, since=since)
+        statement = duplicate_query(room_key is not None, building is not None, unit is not None,
+                                    room_no is not None, problem_key is not None, me_too and room_key is not None)
         if statement is None:
             return None
         return await self._first(statement, {
@@ -253,7 +218,7 @@ class TicketRepository:
         if row is None:
             return None
         held = self.session.identity_map.get(identity_key(TicketRow, row["id"]))
-        return held if held is not None else _as_read(self.session, TicketRow, dict(row))  # type: ignore[return-value]
+        return held if held is not None else as_read(self.session, TicketRow, dict(row))  # type: ignore[return-value]
 
     async def get(self, ticket_id: int) -> TicketRow:
         ticket = await self.session.get(TicketRow, ticket_id)
@@ -279,6 +244,9 @@ class TicketRepository:
             await conn.execute(_COUNT_REPORTER, {"ticket_id": ticket.id, "at": at})
         set_committed_value(ticket, "reporter_count", (ticket.reporter_count or 1) + 1)
         set_committed_value(ticket, "updated_at", at)
+        held = self.session.info.get(CANDIDATES)
+        if held is not None:
+            held.reported(ticket.id, at)
         return True
 
     async def reporters(self, ticket_id: int) -> list[TicketReporterRow]:
@@ -417,6 +385,7 @@ class TicketRepository:
     async def remove_reporter(self, ticket: TicketRow, row: TicketReporterRow) -> None:
         """Take one reporter off a ticket (a #拆分)."""
         await self.session.delete(row)
+        self.session.info.pop(CANDIDATES, None)  # its latest reporter may have gone: a batch's look-ups read afresh
         ticket.reporter_count = max(1, (ticket.reporter_count or 1) - 1)
         await self.session.flush()
 

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.dialects import postgresql
 
 from storage.models import Base
-from storage.ticket_repository import _duplicate_query
+from storage.duplicates import duplicate_query as _duplicate_query
 
 
 async def test_the_migrated_indexes_are_the_models_indexes(db):
