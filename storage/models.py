@@ -187,6 +187,7 @@ class TicketRow(Base):
         Index("ix_tickets_state_path", "state", "node_path", "due_at"),  # a subtree's open / overdue (0007)
         Index("ix_tickets_room_problem", "room_key", "problem_key", "created_at"),  # duplicates (0012); any room (0018)
         Index("ix_tickets_node_problem", "node_code", "problem_key", "created_at"),  # duplicates (0012)
+        Index("ix_tickets_assignee_state", "assignee", "state"),  # a handler's tickets waiting for acceptance (0019)
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.dialects import postgresql
 
 from storage.models import Base
+from storage.session import Database
 from storage.duplicates import duplicate_query as _duplicate_query
 
 
@@ -56,3 +57,34 @@ async def test_the_duplicate_look_up_reads_the_problem_indexes_while_statistics_
     finally:
         await db.dispose()
     assert "ix_tickets_room_problem" in plan and "ix_tickets_node_problem" in plan, plan
+
+
+async def test_a_handler_s_waiting_tickets_are_read_by_their_assignee(sqlite_template, tmp_path):
+    """"好的" from a handler asks which of their tickets wait for acceptance: read through the assignee's index,
+    not every waiting ticket of the deployment (SQLite's plan, which does not depend on statistics; the index
+    itself is checked on both backends above)."""
+    import shutil
+
+    from sqlalchemy import event
+
+    from storage.ticket_repository import TicketRepository
+
+    shutil.copy(sqlite_template, tmp_path / "plan.db")  # the migrated schema
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/plan.db")
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append((statement, parameters))
+
+    try:
+        async with db.unit_of_work() as s:
+            event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+            await TicketRepository(s).awaiting_acceptance("grid:JQS-01")
+            event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+            statement, parameters = next((st, p) for st, p in seen if "FROM tickets" in st)
+            conn = await s.connection()
+            plan = " ".join(str(row[-1]) for row in await conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))
+    finally:
+        await db.dispose()
+    assert "ix_tickets_assignee_state" in plan, plan
