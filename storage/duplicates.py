@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, true
+from sqlalchemy import and_, bindparam, event, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.tickets import ACTIVE_VALUES
@@ -93,13 +92,24 @@ def _build(has_room: bool, has_building: bool, has_unit: bool, has_room_no: bool
 
 
 class Candidates:
-    """The tickets a batch's expected look-ups could join, read once, and kept up to date by this unit of work's
-    own writes (`opened`, `reported`); whatever else changes them is made on the objects themselves."""
+    """The tickets a batch's expected look-ups could join, read once, and kept up to date by this unit of work: what
+    it writes through the repository (`opened`, `reported`) is told here, and what it changes on a ticket object is
+    read from that object (the session's own, as the query would read it after a flush)."""
 
-    def __init__(self, since: datetime) -> None:
+    def __init__(self, session: AsyncSession, since: datetime) -> None:
+        self.session = session
         self.since = since
-        self.by_problem: dict[str, list[TicketRow]] = {}
+        self.rows: dict[int, Any] = {}  # id → the row as read (a ticket nobody in this unit of work has touched)
+        self.objects: dict[int, TicketRow] = {}  # id → the session's object, once there is one (held from then on)
+        self.by_problem: dict[str, list[int]] = {}
         self.last_seen: dict[int, datetime | None] = {}
+        event.listen(session.sync_session, "after_flush", self._flushed)
+
+    def _flushed(self, session: Any, _context: Any) -> None:
+        # a ticket changed and written may then be let go by the session: hold it, so that later look-ups read it
+        for obj in session.dirty:
+            if isinstance(obj, TicketRow) and obj.id in self.rows:
+                self.objects[obj.id] = obj
 
     @classmethod
     async def of(cls, session: AsyncSession, since: datetime) -> Candidates | None:
@@ -118,12 +128,12 @@ class Candidates:
             "room_keys": sorted({r for r, _, _ in wanted if r is not None}),
             "node_codes": sorted({n for _, n, _ in wanted}), "problem_keys": sorted({k for _, _, k in wanted}),
             "since": since})).mappings().all()
-        found = session.info[CANDIDATES] = cls(since)
-        for row in rows:
-            values = dict(row)
-            last = values.pop("last_seen")
-            ticket = session.identity_map.get(identity_key(TicketRow, values["id"]))
-            found.add(ticket if ticket is not None else as_read(session, TicketRow, values), last)
+        found = session.info[CANDIDATES] = cls(session, since)
+        for row in rows:  # kept as rows: a ticket becomes an object only when a look-up picks it
+            ticket_id = row["id"]
+            found.rows[ticket_id] = row
+            found.by_problem.setdefault(row["problem_key"], []).append(ticket_id)
+            found.last_seen[ticket_id] = row["last_seen"]
         return found
 
     @staticmethod
@@ -131,10 +141,12 @@ class Candidates:
         expected = session.info.get(EXPECTED)
         return expected is not None and (room_key, node_code, problem_key) in expected[0]
 
-    def add(self, ticket: TicketRow, last_seen: datetime | None) -> None:
+    def opened(self, ticket: TicketRow, at: datetime) -> None:
+        """A ticket this unit of work has just opened."""
         if ticket.problem_key is not None:
-            self.by_problem.setdefault(ticket.problem_key, []).append(ticket)
-            self.last_seen[ticket.id] = last_seen
+            self.objects[ticket.id] = ticket
+            self.by_problem.setdefault(ticket.problem_key, []).append(ticket.id)
+            self.last_seen[ticket.id] = at
 
     def reported(self, ticket_id: int, at: datetime) -> None:
         """Someone joined a ticket: it is now the most recently reported."""
@@ -145,19 +157,35 @@ class Candidates:
     def pick(self, *, room_key: str | None, node_code: str, problem_key: str, building: str | None,
              unit: str | None, room_no: str | None, since: datetime) -> TicketRow | None:
         """What the query answers for a report with a problem key, from the tickets held."""
-        best: TicketRow | None = None
+        best: int | None = None
         best_rank: tuple[Any, ...] = ()
-        for ticket in self.by_problem.get(problem_key, ()):
-            if (ticket.state not in ACTIVE or ticket.created_at < since
-                    or not ((room_key is not None and ticket.room_key == room_key) or ticket.node_code == node_code)
-                    or not _agrees(ticket.building, building) or not _agrees(ticket.unit, unit)
-                    or not _agrees(ticket.room_no, room_no)):
+        held = self.session.identity_map
+        for ticket_id in self.by_problem.get(problem_key, ()):
+            obj = self.objects.get(ticket_id) or held.get((TicketRow, (ticket_id,), None))
+            if obj is not None:  # the session's own object: what this unit of work has made of it
+                self.objects[ticket_id] = obj
+                ticket = (obj.state, obj.created_at, obj.room_key, obj.node_code, obj.building, obj.unit, obj.room_no)
+            else:
+                row = self.rows[ticket_id]
+                ticket = (row["state"], row["created_at"], row["room_key"], row["node_code"], row["building"],
+                          row["unit"], row["room_no"])
+            state, created_at, t_room, t_node, t_building, t_unit, t_room_no = ticket
+            if (state not in ACTIVE or created_at < since
+                    or not ((room_key is not None and t_room == room_key) or t_node == node_code)
+                    or not _agrees(t_building, building) or not _agrees(t_unit, unit)
+                    or not _agrees(t_room_no, room_no)):
                 continue
-            last = self.last_seen.get(ticket.id)
-            rank = (last is not None, last, ticket.created_at, ticket.id)  # no reporter: last, as SQLite sorts NULL
+            last = self.last_seen.get(ticket_id)
+            rank = (last is not None, last, created_at, ticket_id)  # no reporter: last, as SQLite sorts NULL
             if best is None or rank > best_rank:
-                best, best_rank = ticket, rank
-        return best
+                best, best_rank = ticket_id, rank
+        if best is None:
+            return None
+        if best not in self.objects:  # first picked: the session's object from here on
+            values = dict(self.rows[best])
+            del values["last_seen"]
+            self.objects[best] = as_read(self.session, TicketRow, values)
+        return self.objects[best]
 
 
 def _agrees(value: str | None, known: str | None) -> bool:

@@ -131,6 +131,23 @@ _ADD_AND_COUNT_PG = text(
     "WHERE id IN (SELECT ticket_id FROM added)").bindparams(bindparam("at", type_=_reporters.c.at.type))
 
 
+_BUILT: dict[tuple[Any, ...], Any] = {}
+
+
+def _built(key: tuple[Any, ...], build: Any) -> Any:
+    """A statement of the per-message look-ups, built once (then only its bound values change): building a select
+    cost more than running it, for the questions nearly every message asks."""
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = build()
+    return statement
+
+
+def _reported_by(*also: Any) -> Any:
+    """The ids of the tickets `:reporter_id` reported (with `also`'s conditions on the reporter rows)."""
+    return select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == bindparam("reporter_id"), *also)
+
+
 class TicketRepository:
     """All SQL about tickets."""
 
@@ -174,17 +191,18 @@ class TicketRepository:
         ticket = as_read(self.session, TicketRow, {"id": int(ticket_id), **values})
         held = self.session.info.get(CANDIDATES)
         if held is not None:  # a batch's duplicate look-ups find it too
-            held.add(ticket, at)
+            held.opened(ticket, at)
         return ticket
 
     async def by_number(self, number: int) -> TicketRow:
-        ticket = await self.session.scalar(select(TicketRow).where(TicketRow.number == number))
+        ticket = await self.find_by_number(number)
         if ticket is None:
             raise NotFound(f"ticket {number}")
         return ticket
 
     async def find_by_number(self, number: int) -> TicketRow | None:
-        return await self.session.scalar(select(TicketRow).where(TicketRow.number == number))
+        statement = _built(("by_number",), lambda: select(TicketRow).where(TicketRow.number == bindparam("number")))
+        return await self.session.scalar(statement, {"number": number})
 
     async def find_duplicate(self, *, room_key: str | None, node_code: str, problem_key: str | None,
                              building: str | None, unit: str | None, room_no: str | None, since: datetime,
@@ -316,31 +334,36 @@ class TicketRepository:
         return rows, total
 
     async def latest_for_reporter(self, reporter_id: str, *, limit: int = 3) -> list[TicketRow]:
-        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id)
-        return list(await self.session.scalars(
-            select(TicketRow).where(TicketRow.id.in_(ids)).order_by(TicketRow.created_at.desc()).limit(limit)))
+        statement = _built(("latest_for_reporter", limit), lambda: select(TicketRow).where(
+            TicketRow.id.in_(_reported_by())).order_by(TicketRow.created_at.desc()).limit(limit))
+        return list(await self.session.scalars(statement, {"reporter_id": reporter_id}))
 
     async def awaiting_confirmation(self, reporter_id: str, room_key: str | None) -> TicketRow | None:
         """The reporter's most recent resolved ticket in this room, waiting for their word."""
-        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id)
-        query = select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state == State.RESOLVED.value)
-        if room_key is not None:
-            query = query.where(TicketRow.room_key == room_key)
-        return await self.session.scalar(query.order_by(TicketRow.resolved_at.desc()).limit(1))
+        def build() -> Any:
+            query = select(TicketRow).where(TicketRow.id.in_(_reported_by()), TicketRow.state == State.RESOLVED.value)
+            if room_key is not None:
+                query = query.where(TicketRow.room_key == bindparam("room_key"))
+            return query.order_by(TicketRow.resolved_at.desc()).limit(1)
+
+        statement = _built(("awaiting_confirmation", room_key is not None), build)
+        return await self.session.scalar(statement, {"reporter_id": reporter_id, "room_key": room_key})
 
     async def awaiting_acceptance(self, assignee: str, *, limit: int = 20) -> list[TicketRow]:
         """The person's tickets nobody has accepted yet (new or reopened), most recently changed first."""
-        return list(await self.session.scalars(
-            select(TicketRow).where(TicketRow.assignee == assignee,
-                                    TicketRow.state.in_(state_values(WAITING_STATES)))
-            .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc()).limit(limit)))
+        statement = _built(("awaiting_acceptance", limit), lambda: select(TicketRow).where(
+            TicketRow.assignee == bindparam("assignee"), TicketRow.state.in_(state_values(WAITING_STATES)))
+            .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc()).limit(limit))
+        return list(await self.session.scalars(statement, {"assignee": assignee}))
 
     async def recent_by_reporter_in_room(self, reporter_id: str, room_key: str, since: datetime) -> TicketRow | None:
-        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id,
-                                                        TicketReporterRow.at >= since,
-                                                        TicketReporterRow.room_key == room_key)
-        return await self.session.scalar(
-            select(TicketRow).where(TicketRow.id.in_(ids)).order_by(TicketRow.created_at.desc()).limit(1))
+        def build() -> Any:
+            ids = _reported_by(TicketReporterRow.at >= bindparam("since"),
+                               TicketReporterRow.room_key == bindparam("room_key"))
+            return select(TicketRow).where(TicketRow.id.in_(ids)).order_by(TicketRow.created_at.desc()).limit(1)
+
+        statement = _built(("recent_by_reporter_in_room",), build)
+        return await self.session.scalar(statement, {"reporter_id": reporter_id, "since": since, "room_key": room_key})
 
     async def loose_images(self, sender_id: str, room_key: str, since: datetime) -> list[MessageRow]:
         """Images the sender posted in the room since `since` that belong to no ticket yet."""
@@ -365,22 +388,25 @@ class TicketRepository:
 
     async def resolved_in_room_since(self, room_key: str, since: datetime, *, limit: int = 5) -> list[TicketRow]:
         """Tickets of a group handled (办结) since `since` and not reopened: resolved, or closed after that."""
-        return list(await self.session.scalars(
-            select(TicketRow).where(TicketRow.room_key == room_key,
-                                    TicketRow.state.in_((State.RESOLVED.value, State.CLOSED.value)),
-                                    TicketRow.resolved_at.is_not(None), TicketRow.resolved_at >= since)
-            .order_by(TicketRow.resolved_at.desc()).limit(limit)))
+        statement = _built(("resolved_in_room_since", limit), lambda: select(TicketRow).where(
+            TicketRow.room_key == bindparam("room_key"),
+            TicketRow.state.in_((State.RESOLVED.value, State.CLOSED.value)),
+            TicketRow.resolved_at.is_not(None), TicketRow.resolved_at >= bindparam("since"))
+            .order_by(TicketRow.resolved_at.desc()).limit(limit))
+        return list(await self.session.scalars(statement, {"room_key": room_key, "since": since}))
 
     async def open_for_reporter_since(self, reporter_id: str, room_key: str | None,
                                       since: datetime) -> TicketRow | None:
         """The newest open ticket this person reported (from this room) since `since`."""
-        ids = select(TicketReporterRow.ticket_id).where(TicketReporterRow.reporter_id == reporter_id,
-                                                        TicketReporterRow.at >= since)
-        if room_key is not None:
-            ids = ids.where(TicketReporterRow.room_key == room_key)
-        return await self.session.scalar(
-            select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state.in_(OPEN))
-            .order_by(TicketRow.created_at.desc()).limit(1))
+        def build() -> Any:
+            ids = _reported_by(TicketReporterRow.at >= bindparam("since"))
+            if room_key is not None:
+                ids = ids.where(TicketReporterRow.room_key == bindparam("room_key"))
+            return (select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state.in_(OPEN))
+                    .order_by(TicketRow.created_at.desc()).limit(1))
+
+        statement = _built(("open_for_reporter_since", room_key is not None), build)
+        return await self.session.scalar(statement, {"reporter_id": reporter_id, "since": since, "room_key": room_key})
 
     async def remove_reporter(self, ticket: TicketRow, row: TicketReporterRow) -> None:
         """Take one reporter off a ticket (a #拆分)."""

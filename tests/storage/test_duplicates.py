@@ -144,6 +144,33 @@ async def test_a_reporter_taken_off_a_ticket_no_longer_makes_it_the_latest_repor
         assert by_query is by_batch and by_batch.id == second_id
 
 
+async def test_a_ticket_reopened_and_let_go_in_the_batch_is_joined_as_the_query_would(db, clock):
+    import gc
+
+    now = clock.now()
+    look = {"room_key": "一号楼群", "node_code": "N1", "problem_key": "灯:坏", "building": None, "unit": None,
+            "room_no": None, "since": now - timedelta(hours=12), "me_too": False, "echo_since": now}
+    async with db.unit_of_work() as s:
+        ticket = await TicketRepository(s).create(
+            fields={"state": "closed", "category": "repair", "urgency": "normal", "node_code": "N1",
+                    "node_path": "/JQS/N1/", "room_key": "一号楼群", "problem_key": "灯:坏", "text": "灯坏了"},
+            reporter_id="a", reporter_name="甲", message_id=None, at=now - timedelta(hours=3))
+        ticket_id = ticket.id
+    del ticket
+    async with db.unit_of_work() as s:
+        repo = TicketRepository(s)
+        duplicates.expect_reports(s, [(look["room_key"], look["node_code"], look["problem_key"])] * 2)
+        assert await _both(repo, look) == (None, None)  # closed: nobody's duplicate; the batch has read it
+        reopened = await s.get(TicketRow, ticket_id)
+        reopened.state = "reopened"  # "还是不亮" after it closed: reopened by another handler, written, let go
+        await s.flush()
+        del reopened
+        gc.collect()
+        by_batch = await repo.find_duplicate(**look)  # before the query, which would read it afresh
+        assert by_batch is not None and by_batch.id == ticket_id and by_batch.state == "reopened"
+        assert (await _both(repo, look)) == (by_batch, by_batch)
+
+
 REPORTS = [("1-101 王芳", "3号楼楼道灯坏了"), ("1-202 李强", "3号楼楼道的灯也坏了"), ("1-301 赵敏", "电梯又坏了，停在5楼"),
            ("1-502 孙大爷", "电梯坏了 老人下不了楼"), ("1-601 周阿姨", "5号楼楼道灯坏了"), ("1-102 吴叔", "水管漏水了 地上一滩水"),
            ("1-203 郑姐", "楼道灯还是不亮"), ("1-302 钱哥", "2单元的水管也在漏水"), ("1-401 冯奶奶", "电梯还是坏的")]
