@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._machine import describe  # noqa: E402
-from bot.app import GridBot  # noqa: E402
+from bot.app import GridBot, settle_heap  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.transport.simulator import SimulatorTransport  # noqa: E402
@@ -61,7 +61,8 @@ def corpus(mix: str = "default") -> list[str]:
     texts: list[str] = []
     for path in paths:
         if path.exists():
-            texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            lines = path.read_text(encoding="utf-8").splitlines()
+            texts += [json.loads(line)["text"] for line in lines if line.strip()]
     return texts or FALLBACK
 
 
@@ -175,6 +176,7 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
         for room_id, sender, text in plan[:50]:
             await sim.post(room_id, sender, text)
         await bot.idle()
+        settle_heap()  # as `gridbot run` does once started
         if backend == "postgresql":
             # the planner's statistics, as autovacuum gathers them within a minute of a deployment's first
             # messages (a schema created a second ago has none, and the planner guesses)

@@ -76,6 +76,9 @@ async def serve(config: Config, *, host: str, port: int, web_enabled: bool, acco
         if not await bot.db.run(lambda s: WebRepository(s).users(), what="accounts"):
             print(f"管理后台还没有账号 / no console account yet: .venv/bin/gridbot user add admin --config {config.path} "
                   "--role secretary --person <config.yaml 里书记的键名>", flush=True)
+    from bot.app import settle_heap
+
+    settle_heap()  # started: what start-up built is kept for good
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
