@@ -44,7 +44,8 @@ from bot.outbox import OutboxSender  # noqa: E402
 from bot.transport.simulator import SimulatorTransport  # noqa: E402
 from storage.cluster_repository import ClusterRepository  # noqa: E402
 from storage.models import OutboxRow  # noqa: E402
-from storage.repositories import GridRepository, OutboxRepository  # noqa: E402
+from storage.outbox_repository import OutboxRepository  # noqa: E402
+from storage.repositories import GridRepository  # noqa: E402
 from storage.session import Database  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -35,7 +35,8 @@ from handlers.features import FEATURES, build_router
 from handlers.router import RouteResult, Router
 from storage.identity_repository import IdentityRepository
 from storage.notice_repository import NoticeRepository
-from storage.repositories import GridRepository, MessageRepository
+from storage.message_repository import MessageRepository
+from storage.repositories import GridRepository
 from storage.session import Database
 
 _LOGGER = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from bot.messages import Address, Reply
 from storage.digest_repository import DigestRepository
 from storage.review_repository import ReviewRepository
 from storage.satisfaction_repository import SatisfactionRepository
-from storage.repositories import OutboxRepository
+from storage.outbox_repository import OutboxRepository
 from storage.errors import is_conflict
 from storage.session import Database, Session
 from storage.models import TicketRow

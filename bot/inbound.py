@@ -7,6 +7,7 @@ replies queued in the outbox, each row's handler written — retried while the d
 crash between the two loses nothing: at start-up every message still in the inbox is handled, once
 (`recover_inbox`). A message that cannot be handled keeps its row, with handler "error" and the reason, and
 never takes the rest of its batch with it. Membership changes keep their place in the order.
+(Longer than most modules, on purpose: one job, the path every message takes, read best from end to end.)
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
 from storage import deferred, memo
 from storage.duplicates import expect_reports
-from storage.repositories import GridRepository, MemberRepository, MessageRepository, OutboxRepository, PendingMessage
+from storage.message_repository import MessageRepository, PendingMessage
+from storage.outbox_repository import OutboxRepository
+from storage.repositories import GridRepository, MemberRepository
 from storage.session import Database, Session
 
 _LOGGER = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """The notice desk: post once to every group below, count acknowledgements, remind the rest.
 
 Like the ticket desk, each method works in the caller's unit of work and returns replies to queue.
+(Longer than most modules, on purpose: one job, a notice's life from posting to the last reminder.)
 """
 
 from __future__ import annotations

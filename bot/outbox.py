@@ -27,7 +27,8 @@ from bot.domain.budget import SendLimiter
 from bot.messages import Address
 from bot.transport.base import CAUSE_UNKNOWN, Transport, TransportError, can_send_images, outage_cause
 from storage.models import OutboxRow
-from storage.repositories import MessageRepository, OutboxRepository
+from storage.message_repository import MessageRepository
+from storage.outbox_repository import OutboxRepository
 from storage.session import Database, Session
 
 _LOGGER = logging.getLogger(__name__)

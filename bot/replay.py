@@ -23,7 +23,7 @@ from bot.domain.sla import parse_duration
 from bot.messages import MessageType
 from bot.transport.simulator import SimulatorTransport, contact_id_for, person_id_for
 from storage.models import TicketRow
-from storage.repositories import MessageRepository
+from storage.message_repository import MessageRepository
 from storage.session import Database, Session
 from storage.ticket_repository import TicketRepository
 

@@ -14,7 +14,7 @@ from typing import Protocol
 from bot.clock import VirtualClock
 from bot.jobs import Jobs
 from bot.outbox import OutboxSender
-from storage.repositories import OutboxRepository
+from storage.outbox_repository import OutboxRepository
 from storage.session import Database
 
 

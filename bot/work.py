@@ -30,7 +30,7 @@ from bot.polls import PollDesk
 from bot.review import ReviewDesk
 from bot.satisfaction import SatisfactionDesk
 from bot.tickets import TicketDesk
-from storage.repositories import OutboxRepository
+from storage.outbox_repository import OutboxRepository
 from storage.session import Database, Session
 
 T = TypeVar("T")

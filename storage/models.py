@@ -1,4 +1,8 @@
-"""Database tables. Times are stored in UTC and come back as aware datetimes on every backend."""
+"""Database tables. Times are stored in UTC and come back as aware datetimes on every backend.
+
+(Longer than most modules, on purpose: one job, the schema, in one place — the migrations are checked against it,
+index by index, in tests/storage/test_schema.py.)
+"""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from bot.domain.acks import Member
 from storage.memo import remember_since_for_group
 from storage.models import MemberRow, NoticeAckRow, NoticeRow, OutboxRow
 from bot.messages import Address, Reply
-from storage.repositories import dialect_insert, outbox_values
+from storage.outbox_repository import outbox_values
+from storage.repositories import dialect_insert
 
 
 def notice_ref(notice_id: int) -> str:

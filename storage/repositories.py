@@ -1,21 +1,20 @@
-"""Repositories: the only place that writes SQL. The caller owns the session and its transaction."""
+"""Groups and their members, and the cleaning every stored text and name goes through. The caller owns the session
+and its transaction (messages: storage.message_repository; the outbox: storage.outbox_repository)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.grid import GridTree, Person
-from bot.messages import Address, IncomingMessage, Reply
-from storage.models import INBOX, MemberRow, MessageRow, NodeRow, OutboxRow, PersonRow, RoomRow
+from bot.messages import Address, IncomingMessage
+from storage.models import MemberRow, NodeRow, PersonRow, RoomRow
 
 MAX_NAME = 200
 
@@ -41,12 +40,13 @@ def original_text(text: str, raw: str | None) -> str:
     return raw.encode("ascii").decode("unicode_escape") if raw is not None else text
 
 
-def _name(text: str) -> str:
+def clean_name(text: str) -> str:
+    """A name or id as stored: cleaned (`clean_text`) and cut to MAX_NAME."""
     return clean_text(text)[0][:MAX_NAME]
 
 
-def _opt_name(text: str | None) -> str | None:
-    return None if text is None else _name(text)
+def clean_opt_name(text: str | None) -> str | None:
+    return None if text is None else clean_name(text)
 
 
 def clean_incoming(msg: IncomingMessage) -> IncomingMessage:
@@ -60,9 +60,10 @@ def clean_incoming(msg: IncomingMessage) -> IncomingMessage:
             msg.conversation.id, msg.sender_id, msg.sender_name, msg.message_id, msg.room_topic, *msg.mentions)):
         return msg
     return dataclasses.replace(
-        msg, conversation=Address(msg.conversation.kind, _name(msg.conversation.id)), sender_id=_name(msg.sender_id),
-        sender_name=_name(msg.sender_name), text=clean_text(msg.text)[0], message_id=_opt_name(msg.message_id),
-        room_topic=_opt_name(msg.room_topic), mentions=tuple(_name(m) for m in msg.mentions))
+        msg, conversation=Address(msg.conversation.kind, clean_name(msg.conversation.id)),
+        sender_id=clean_name(msg.sender_id), sender_name=clean_name(msg.sender_name), text=clean_text(msg.text)[0],
+        message_id=clean_opt_name(msg.message_id), room_topic=clean_opt_name(msg.room_topic),
+        mentions=tuple(clean_name(m) for m in msg.mentions))
 
 
 
@@ -125,14 +126,14 @@ class GridRepository:
         if row is None:
             # another process may be adding the same group at the same moment
             await self.session.execute(dialect_insert(self.session)(RoomRow).values(
-                room_key=room_key, transport_id=transport_id, topic=topic and _name(topic), node_code=node_code,
+                room_key=room_key, transport_id=transport_id, topic=topic and clean_name(topic), node_code=node_code,
                 configured=node_code is not None, active=True, first_seen=now, last_seen=now,
             ).on_conflict_do_nothing(index_elements=["room_key"]))
             row = await self.session.scalar(select(RoomRow).where(RoomRow.room_key == room_key))
             assert row is not None
         else:
             row.transport_id = transport_id or row.transport_id
-            row.topic = _name(topic) if topic else row.topic  # a renamed group is named as it is now
+            row.topic = clean_name(topic) if topic else row.topic  # a renamed group is named as it is now
             row.last_seen = now
             row.first_seen = row.first_seen or now
         await self.session.flush()
@@ -184,12 +185,12 @@ class MemberRepository:
         row = await self.session.scalar(
             select(MemberRow).where(MemberRow.room_key == room_key, MemberRow.member_id == member_id))
         if row is None:
-            row = MemberRow(room_key=room_key, member_id=member_id, display_name=_name(display_name),
+            row = MemberRow(room_key=room_key, member_id=member_id, display_name=clean_name(display_name),
                             household=household, active=active, joined_at=now if active else None,
                             left_at=None if active else now)
             self.session.add(row)
         else:
-            row.display_name = _name(display_name) or row.display_name
+            row.display_name = clean_name(display_name) or row.display_name
             row.household = household or row.household
             if active and not row.active:
                 row.joined_at, row.left_at = now, None
@@ -207,7 +208,7 @@ class MemberRepository:
         rooms = {room for room, _, _, _ in members}
         existing = set((await self.session.execute(
             select(MemberRow.room_key, MemberRow.member_id).where(MemberRow.room_key.in_(rooms)))).all())
-        rows = [dict(room_key=room, member_id=member, display_name=_name(name), household=household, active=True,
+        rows = [dict(room_key=room, member_id=member, display_name=clean_name(name), household=household, active=True,
                      joined_at=now) for room, member, name, household in members if (room, member) not in existing]
         for start in range(0, len(rows), 2000):
             await self.session.execute(insert(MemberRow), rows[start:start + 2000])
@@ -250,7 +251,7 @@ class MemberRepository:
         changes = []
         for room, member, name, household in members:
             found = stored.get((room, member))
-            name = _name(name)
+            name = clean_name(name)
             if found is None or not name or (name, household or found[2]) == found[1:]:
                 continue
             changes.append({"id": found[0], "display_name": name, "household": household or found[2]})
@@ -270,351 +271,3 @@ class MemberRepository:
         return list(await self.session.scalars(
             select(MemberRow).where(MemberRow.member_id == member_id, MemberRow.active.is_(True))
             .order_by(MemberRow.joined_at.desc(), MemberRow.id.desc())))
-
-
-class MessageRepository:
-    """Every message in and out."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def direction_counts(self) -> dict[str, int]:
-        """How many messages came in and went out ("in" / "out")."""
-        rows = await self.session.execute(select(MessageRow.direction, func.count()).group_by(MessageRow.direction))
-        return {direction: int(count) for direction, count in rows.all()}
-
-    async def recent_direct_from(self, sender_id: str, since: datetime, *, limit: int = 5) -> list[MessageRow]:
-        """The sender's latest private messages to the bot since `since`, newest first — handled ones only: rows
-        still in the inbox (this batch's, stored before they are handled) have no handler to tell yet."""
-        return list(await self.session.scalars(
-            select(MessageRow).where(MessageRow.direction == "in", MessageRow.conversation_kind == "contact",
-                                     MessageRow.sender_id == sender_id, MessageRow.at >= since,
-                                     MessageRow.handler.is_not(None), MessageRow.handler.not_in(("", "inbox")))
-            .order_by(MessageRow.id.desc()).limit(limit)))
-
-    PENDING = "pending_messages"  # session.info key: rows with reserved ids, inserted together
-
-    async def reserve_ids(self, count: int) -> list[int]:
-        """Ids for `count` new messages, taken now in one statement (the rows are inserted later, together).
-
-        SQLite: the unit of work holds the write lock (BEGIN IMMEDIATE), so max(id)+1… is ours; PostgreSQL:
-        the table's sequence hands out a block."""
-        if count <= 0:
-            return []
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            rows = await self.session.execute(text(
-                "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, :n)"), {"n": count})
-            return [int(r[0]) for r in rows.all()]
-        highest = int(await self.session.scalar(select(func.max(MessageRow.id))) or 0)
-        highest = max(highest, max((row.id for row in self.session.info.get(self.PENDING, ())), default=0))
-        return list(range(highest + 1, highest + 1 + count))
-
-    HANDLED = "handled_messages"  # session.info key: stored rows whose handling result is written together
-
-    def add_pending(self, row: "PendingMessage") -> None:
-        """Keep a row with a reserved id to be inserted with the others by `flush_pending`."""
-        self.session.info.setdefault(self.PENDING, []).append(row)
-
-    def add_handled(self, row: "PendingMessage") -> None:
-        """Keep a stored row whose handling result (handler, parse, ticket…) `flush_pending` writes with the others."""
-        self.session.info.setdefault(self.HANDLED, []).append(row)
-
-    async def flush_pending(self) -> int:
-        """Insert the pending rows in one statement and write the handled rows' results in one more (before
-        reading messages back, and at the end of the work)."""
-        rows = self.session.info.pop(self.PENDING, None)
-        handled = self.session.info.pop(self.HANDLED, None)
-        if rows:
-            fields = _PENDING_FIELDS  # a shallow read: asdict would deep-copy every parse
-            await self.session.execute(MessageRow.__table__.insert(),
-                                       [{name: getattr(row, name) for name in fields} for row in rows])
-        if handled:  # one executemany (Core: the ORM's bulk UPDATE cost more than the statement)
-            conn = await self.session.connection()
-            await conn.execute(_UPDATE_RESULTS, [
-                {"row_id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled])
-        return len(rows or ()) + len(handled or ())
-
-    async def store_arrivals(self, messages: Sequence[tuple[IncomingMessage, str | None, str | None]], *,
-                             account: str | None = None) -> list["PendingMessage"]:
-        """The durable inbox: (message as received, room key, node) rows inserted now, in one statement, with
-        handler INBOX until `flush_pending` writes what handling made of them."""
-        postgresql = self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
-        if messages and (postgresql or len(messages) == 1):
-            # one statement, no reservation first: PostgreSQL gives the ids back in the order sent, and one
-            # row's id is the driver's last row id (SQLite, one message at a time: the latency path)
-            rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, handler=INBOX, account=account)
-                    for msg, room_key, node_code in messages]
-            values = [{name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows]
-            conn = await self.session.connection()
-            if postgresql:
-                ids = (await conn.execute(_INSERT_MESSAGES_RETURNING_ID, values)).scalars().all()
-            else:
-                ids = (await conn.execute(MessageRow.__table__.insert(), values[0])).inserted_primary_key
-            for row, row_id in zip(rows, ids, strict=True):
-                row.id = int(row_id)
-            return rows
-        ids = await self.reserve_ids(len(messages))
-        rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, row_id=row_id, handler=INBOX,
-                                  account=account) for (msg, room_key, node_code), row_id in zip(messages, ids)]
-        for row in rows:
-            self.add_pending(row)
-        await self.flush_pending()
-        return rows
-
-    async def inbox(self, *, account: str | None, after: int = 0, limit: int = 100) -> list["PendingMessage"]:
-        """Stored messages not handled yet (a crash came between storing and handling), oldest first."""
-        query = select(MessageRow).where(MessageRow.handler == INBOX, MessageRow.id > after)
-        query = query.where(MessageRow.account == account if account is not None else MessageRow.account.is_(None))
-        rows = await self.session.scalars(query.order_by(MessageRow.id).limit(limit))
-        return [PendingMessage(**{name: getattr(row, name) for name in _PENDING_FIELDS}) for row in rows]
-
-    async def mark_error(self, row: "PendingMessage", reason: str, *, with_parse: bool = True) -> None:
-        """A message that could not be handled keeps its row, with handler "error" and the reason."""
-        values: dict[str, Any] = {"handler": "error", "error": clean_text(reason)[0][:2000]}
-        if with_parse:
-            values.update(kind=row.kind, category=row.category, urgency=row.urgency, parse=row.parse)
-        await self.session.execute(update(MessageRow).where(MessageRow.id == row.id).values(**values)
-                                   .execution_options(synchronize_session=False))
-
-    def new_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
-                     parse: dict[str, Any] | None = None, row_id: int = 0, handler: str | None = None,
-                     account: str | None = None) -> "PendingMessage":
-        """A received message with a reserved id, as a plain object until its batch is inserted."""
-        row = PendingMessage(**_incoming(msg, room_key=room_key, node_code=node_code, parse=parse), id=row_id)
-        row.handler, row.account = handler, account
-        return row
-
-    async def add_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
-                           parse: dict[str, Any] | None = None, flush: bool = True) -> MessageRow:
-        """Store a received message (with what the parser made of it); flush=False defers the INSERT."""
-        row = MessageRow(**_incoming(msg, room_key=room_key, node_code=node_code, parse=parse))
-        self.session.add(row)
-        if flush:
-            await self.session.flush()
-        return row
-
-    async def add_outgoing(self, to: Address, text: str, mentions: Sequence[str], *, at: datetime,
-                           sender_id: str, sender_name: str, room_key: str | None = None,
-                           node_code: str | None = None, transport_message_id: str | None = None) -> MessageRow:
-        clean, raw = clean_text(text)
-        row = MessageRow(
-            direction="out", conversation_kind=to.kind, conversation_id=to.id, room_key=room_key,
-            node_code=node_code, sender_id=sender_id, sender_name=sender_name, text=clean, raw=raw,
-            msg_type="text", transport_message_id=transport_message_id, mentions=list(mentions), at=at,
-        )
-        self.session.add(row)
-        await self.session.flush()
-        return row
-
-    async def recent(self, conversation_id: str, *, limit: int = 100) -> list[MessageRow]:
-        """The latest messages of a conversation, oldest first."""
-        rows = await self.session.scalars(
-            select(MessageRow).where(MessageRow.conversation_id == conversation_id)
-            .order_by(MessageRow.id.desc()).limit(limit))
-        return list(reversed(rows.all()))
-
-    async def get(self, message_id: int) -> MessageRow | None:
-        return await self.session.get(MessageRow, message_id)
-
-    async def images_since(self, since: datetime) -> list[tuple[str, str, datetime]]:
-        """(sender, room, time) of photos received since `since`."""
-        rows = await self.session.execute(
-            select(MessageRow.sender_id, MessageRow.room_key, MessageRow.at)
-            .where(MessageRow.msg_type == "image", MessageRow.at >= since, MessageRow.room_key.is_not(None)))
-        return [(sender, room, at) for sender, room, at in rows.all()]
-
-    async def count(self, **filters: Any) -> int:
-        query = select(func.count()).select_from(MessageRow)
-        for key, value in filters.items():
-            query = query.where(getattr(MessageRow, key) == value)
-        return int(await self.session.scalar(query) or 0)
-
-
-def outbox_values(reply: Reply, *, now: datetime, not_before: datetime | None = None,
-                  account: str | None = None) -> dict[str, Any]:
-    """The column values of a pending outbox row for `reply`: the one place outbox rows are built."""
-    return dict(to_kind=reply.to.kind, to_id=reply.to.id, text=clean_text(reply.text)[0], mentions=list(reply.mentions),
-                priority=reply.priority, kind=reply.kind, ref=reply.ref, status="pending", attempts=0,
-                created_at=now, not_before=not_before, account=account, attachment=reply.image)
-
-
-class OutboxRepository:
-    """The durable send queue. A row is claimed (sending), then sent, retried later, or failed."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def enqueue(self, replies: Sequence[Reply], *, now: datetime, account: str | None = None) -> int:
-        """Queue replies with one Core executemany (a hot path: no ORM objects, no ids read back)."""
-        if not replies:
-            return 0
-        rows = [outbox_values(r, now=now, account=account) for r in replies]
-        await self.session.execute(OutboxRow.__table__.insert(), rows)
-        return len(rows)
-
-    async def claim(self, *, now: datetime, limit: int, account: str | None = None) -> list[OutboxRow]:
-        """Take up to `limit` due rows, most urgent first, marking them 'sending'. Others skip locked rows.
-
-        With `account` (several accounts share the database): only rows this account should send — groups it
-        serves (rooms.served_by) and private chats — and each claimed row is marked with the account.
-        """
-        query = (
-            select(OutboxRow)
-            .where(OutboxRow.status == "pending")
-            .where((OutboxRow.not_before.is_(None)) | (OutboxRow.not_before <= now))
-            .order_by(OutboxRow.priority, OutboxRow.id)
-            .limit(limit)
-        )
-        query = self._locked(_for_account(query, account))
-        rows = list(await self.session.scalars(query))
-        if not rows:
-            return rows
-        await self.session.execute(  # one UPDATE for the batch, not one per row
-            update(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows]))
-            .values(status="sending", attempts=OutboxRow.attempts + 1, account=account)
-            .execution_options(synchronize_session=False))
-        for row in rows:  # what the UPDATE wrote, without another round trip
-            set_committed_value(row, "status", "sending")
-            set_committed_value(row, "attempts", row.attempts + 1)
-            set_committed_value(row, "account", account)
-        return rows
-
-    async def mark_sent(self, row_id: int, *, at: datetime, transport_message_id: str | None) -> None:
-        await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
-            status="sent", sent_at=at, transport_message_id=transport_message_id, last_error=None))
-
-    async def mark_retry(self, row_id: int, *, error: str, not_before: datetime) -> None:
-        await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
-            status="pending", last_error=error[:1000], not_before=not_before, account=None))
-
-    async def mark_failed(self, row_id: int, *, error: str) -> None:
-        await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
-            status="failed", last_error=error[:1000]))
-
-    async def unclaim(self, row_ids: Sequence[int]) -> None:
-        """Rows claimed but never tried go back to the queue (no attempt is counted)."""
-        await self.session.execute(update(OutboxRow).where(OutboxRow.id.in_(list(row_ids)),
-                                                           OutboxRow.status == "sending").values(
-            status="pending", account=None, attempts=OutboxRow.attempts - 1))
-
-    async def recover_inflight(self, account: str | None = None) -> int:
-        """Put rows left 'sending' by a crash back to pending; these are the only possible duplicates."""
-        query = update(OutboxRow).where(OutboxRow.status == "sending")
-        if account is not None:  # only this account's: the others are still sending theirs
-            query = query.where(OutboxRow.account == account)
-        result = await self.session.execute(query.values(status="pending", account=None))
-        return int(result.rowcount or 0)
-
-    def _locked(self, query: Any) -> Any:
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            return query.with_for_update(skip_locked=True)
-        return query
-
-    async def expire_waiting(self, *, due_before: datetime, error: str, account: str | None = None,
-                             limit: int = 500) -> list[OutboxRow]:
-        """Pending rows (this account's) due since before `due_before`: marked failed with `error`, returned."""
-        query = (select(OutboxRow).where(OutboxRow.status == "pending",
-                                         func.coalesce(OutboxRow.not_before, OutboxRow.created_at) < due_before)
-                 .order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
-        rows = list(await self.session.scalars(self._locked(_for_account(query, account))))
-        if rows:
-            await self.session.execute(update(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows]))
-                                       .values(status="failed", last_error=error[:1000]))
-            for row in rows:  # what the UPDATE wrote, without a second write at commit
-                set_committed_value(row, "status", "failed")
-                set_committed_value(row, "last_error", error[:1000])
-        return rows
-
-    async def oldest_waiting(self, account: str | None = None) -> datetime | None:
-        """When the longest-waiting pending row (this account's) became due."""
-        due = func.coalesce(OutboxRow.not_before, OutboxRow.created_at)
-        query = select(func.min(due)).where(OutboxRow.status == "pending")
-        return await self.session.scalar(_for_account(query, account))
-
-    async def seconds_until_due(self, now: datetime) -> float | None:
-        """Seconds until the earliest pending row is due: 0 if one is due now, None if none is pending."""
-        immediate = await self.session.scalar(select(OutboxRow.id).where(
-            OutboxRow.status == "pending",
-            (OutboxRow.not_before.is_(None)) | (OutboxRow.not_before <= now)).limit(1))
-        if immediate is not None:
-            return 0.0
-        earliest = await self.session.scalar(
-            select(func.min(OutboxRow.not_before)).where(OutboxRow.status == "pending"))
-        if earliest is None:
-            return None
-        return max(0.0, (earliest - now).total_seconds())
-
-    async def pending_count(self) -> int:
-        """Rows still to send (pending or claimed)."""
-        return int(await self.session.scalar(select(func.count()).select_from(OutboxRow).where(
-            OutboxRow.status.in_(("pending", "sending")))) or 0)
-
-    async def get(self, row_id: int) -> OutboxRow | None:
-        return await self.session.get(OutboxRow, row_id)
-
-    async def counts(self) -> dict[str, int]:
-        rows = await self.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
-        return {status: int(n) for status, n in rows.all()}
-
-
-def _for_account(query: Any, account: str | None) -> Any:
-    """Only the outbox rows `account` should send: groups it serves (rooms.served_by) and private chats."""
-    if account is None:
-        return query
-    served_keys = select(RoomRow.room_key).where(RoomRow.served_by == account)
-    served_ids = select(RoomRow.transport_id).where(RoomRow.served_by == account)
-    return query.where(or_(OutboxRow.account == account, and_(OutboxRow.account.is_(None), or_(
-        OutboxRow.to_kind != "room", OutboxRow.to_id.in_(served_keys), OutboxRow.to_id.in_(served_ids)))))
-
-
-def _incoming(msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
-              parse: dict[str, Any] | None) -> dict[str, Any]:
-    """The stored columns of a received message (with what the parser made of it)."""
-    clean, raw = clean_text(msg.text)
-    parse = parse or {}
-    return dict(
-        direction="in", conversation_kind=msg.conversation.kind, conversation_id=_name(msg.conversation.id),
-        room_key=_opt_name(room_key), node_code=node_code, sender_id=_name(msg.sender_id),
-        sender_name=_name(msg.sender_name), text=clean, raw=raw, msg_type=msg.type.value,
-        transport_message_id=_opt_name(msg.message_id), mentions=[_name(m) for m in msg.mentions], at=msg.at,
-        kind=parse.get("kind"), category=parse.get("category"), urgency=parse.get("urgency"), parse=parse or None,
-        handler=None, ticket_id=None, attachment=None, error=None, account=None)
-
-
-@dataclass(slots=True)
-class PendingMessage:
-    """A received message waiting for its batch's INSERT: a plain object, no ORM bookkeeping on the hot path.
-    Handlers use it like a MessageRow (id, sender, room, and the handler / ticket / attachment they set)."""
-
-    id: int
-    direction: str
-    conversation_kind: str
-    conversation_id: str
-    room_key: str | None
-    node_code: str | None
-    sender_id: str
-    sender_name: str
-    text: str
-    raw: str | None
-    msg_type: str
-    transport_message_id: str | None
-    mentions: list[str]
-    at: datetime
-    kind: str | None
-    category: str | None
-    urgency: str | None
-    parse: dict[str, Any] | None
-    handler: str | None
-    ticket_id: int | None
-    attachment: str | None
-    error: str | None = None
-    account: str | None = None
-
-
-_PENDING_FIELDS = tuple(field.name for field in dataclasses.fields(PendingMessage))
-_INSERT_MESSAGES_RETURNING_ID = MessageRow.__table__.insert().returning(MessageRow.id, sort_by_parameter_order=True)
-# what handling a stored message may change in its row
-_RESULT_FIELDS = ("kind", "category", "urgency", "parse", "handler", "ticket_id", "attachment", "error")
-_messages = MessageRow.__table__
-_UPDATE_RESULTS = _messages.update().where(_messages.c.id == bindparam("row_id")).values(
-    {name: bindparam(name, type_=_messages.c[name].type) for name in _RESULT_FIELDS})

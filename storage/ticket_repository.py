@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from storage import deferred
 from storage.duplicates import CANDIDATES, Candidates, duplicate_query
 from storage.errors import NotFound
-from storage.repositories import MessageRepository
+from storage.message_repository import MessageRepository
 from storage.rows import as_read
 from bot.domain.search import terms
 from bot.domain.tickets import ACTIVE_VALUES, OPEN_VALUES, WAITING_STATES, State, state_values

@@ -5,7 +5,7 @@ range of days + a time range → person key, e.g. holiday shifts). A range may c
 into the next morning and belongs to the day it starts on); "24:00" ends at midnight; from == to is a 24-hour
 shift. Where an exception covers a moment it wins over the weekly pattern; outside it the pattern holds. Shifts
 of one kind may not overlap (parse rejects it), so at most one person is on duty per node. Nothing here reads
-the clock.
+the clock. (Longer than most modules, on purpose: one job, the roster — its checks and its answers together.)
 
 API (moments timezone-aware; the roster's zone, Asia/Shanghai by default, decides days and times):
 

@@ -3,6 +3,7 @@
 Each method works inside the caller's unit of work and returns the replies to queue, so the same
 action taken from chat or from the console tells the same groups the same thing. What a step changes on
 the ticket is planned in bot.domain.tickets; who hears it is the audience's; what they read is wording's.
+(Longer than most modules, on purpose: one job, every action on a ticket, each a short method.)
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from bot.config import TicketConfig
 from storage.models import MemberRow, MessageRow, TicketRow
-from storage.repositories import MemberRepository, MessageRepository
+from storage.message_repository import MessageRepository
+from storage.repositories import MemberRepository
 from storage.session import Session
 from storage.ticket_repository import TicketRepository
 

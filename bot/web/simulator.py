@@ -15,7 +15,7 @@ from bot.web.forms import bad_request, clean, read_form, read_json, without_surr
 from bot.web.keys import STATIC_DIR, bot_of
 from bot.web.pages import SECURITY_HEADERS
 from storage.models import MessageRow
-from storage.repositories import MessageRepository
+from storage.message_repository import MessageRepository
 
 _LOGGER = logging.getLogger(__name__)
 

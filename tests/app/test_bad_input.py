@@ -63,7 +63,7 @@ async def test_a_crashing_handler_loses_nothing(sample_config, db, clock):
             return True
 
         async def handle(self, msg, args, ctx):
-            from storage.repositories import OutboxRepository
+            from storage.outbox_repository import OutboxRepository
             from bot.messages import Reply
 
             await OutboxRepository(ctx.session).enqueue([Reply(msg.conversation, "half-done")], now=ctx.now)

@@ -17,7 +17,8 @@ from bot.messages import Address, Reply
 from bot.transport.simulator import SimulatorTransport
 from storage.cluster_repository import ClusterRepository
 from storage.models import DigestDeliveryRow, OutboxRow, TicketEventRow, TicketRow
-from storage.repositories import GridRepository, OutboxRepository
+from storage.outbox_repository import OutboxRepository
+from storage.repositories import GridRepository
 from tests.digests.fixture import at, ticket
 
 

@@ -21,7 +21,7 @@ from bot.domain.people import Directory
 from bot.messages import Address
 from bot.notices import NoticeDesk
 from storage.models import AccountRow, OutboxRow, RoomRow
-from storage.repositories import OutboxRepository
+from storage.outbox_repository import OutboxRepository
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]

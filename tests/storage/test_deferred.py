@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import deferred
 from storage.models import CounterRow, MessageRow, TicketEventRow
-from storage.repositories import MessageRepository
+from storage.message_repository import MessageRepository
 from tests.factories import make_message
 
 _COUNTER = CounterRow.__table__.insert()

@@ -8,14 +8,9 @@ from sqlalchemy import select
 
 from bot.messages import Address, Reply
 from storage.models import MessageRow, NodeRow, OutboxRow, RoomRow
-from storage.repositories import (
-    GridRepository,
-    MemberRepository,
-    MessageRepository,
-    OutboxRepository,
-    clean_text,
-    original_text,
-)
+from storage.message_repository import MessageRepository
+from storage.outbox_repository import OutboxRepository
+from storage.repositories import GridRepository, MemberRepository, clean_text, original_text
 from tests.factories import make_message
 
 

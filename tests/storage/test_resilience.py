@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from storage.errors import DatabaseUnavailable
 from storage.models import MessageRow
-from storage.repositories import MessageRepository
+from storage.message_repository import MessageRepository
 from storage.session import Database
 from tests.factories import make_message
 
@@ -73,7 +73,7 @@ def test_two_processes_write_one_sqlite_file_without_corruption(sqlite_db_path):
         import asyncio, sys
         sys.path.insert(0, {str(ROOT)!r})
         from storage.session import Database
-        from storage.repositories import MessageRepository
+        from storage.message_repository import MessageRepository
         from tests.factories import make_message
 
         async def main(tag):
