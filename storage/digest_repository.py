@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 
-from bot.domain.tickets import State
+from bot.domain.tickets import OPEN_VALUES, State
 from storage import deferred
 from storage.models import CounterRow, DigestDeliveryRow, NoticeRow, TicketEventRow, TicketRow
 from storage.repositories import dialect_insert
-from storage.ticket_repository import OPEN, in_subtree, overdue_now
+from storage.ticket_repository import in_subtree, overdue_now
 
 
 class DigestRepository:
@@ -51,7 +51,7 @@ class DigestRepository:
         """(open, overdue) tickets as they stand."""
         row = (await self.session.execute(
             select(func.count(), func.coalesce(func.sum(case((overdue_now(now), 1), else_=0)), 0))
-            .where(self._subtree(), TicketRow.state.in_(OPEN)))).one()
+            .where(self._subtree(), TicketRow.state.in_(OPEN_VALUES)))).one()
         return int(row[0]), int(row[1])
 
     async def by_category(self, start: datetime, end: datetime) -> dict[str, int]:
@@ -63,7 +63,7 @@ class DigestRepository:
 
     async def open_by_node(self, now: datetime, *, overdue: bool, limit: int = 5) -> list[tuple[str, int]]:
         """The nodes with the most open (or overdue) tickets, most first."""
-        where = [self._subtree(), TicketRow.state.in_(OPEN)]
+        where = [self._subtree(), TicketRow.state.in_(OPEN_VALUES)]
         if overdue:
             where.append(overdue_now(now))
         count = func.count().label("n")
@@ -114,7 +114,7 @@ class DigestRepository:
         result = {key: (int(n), int(ok), 0) for key, n, ok in handled.all()}
         open_rows = await self.session.execute(
             select(TicketRow.assignee, func.count()).where(
-                self._subtree(), TicketRow.state.in_(OPEN), TicketRow.assignee.is_not(None))
+                self._subtree(), TicketRow.state.in_(OPEN_VALUES), TicketRow.assignee.is_not(None))
             .group_by(TicketRow.assignee))
         for key, n in open_rows.all():
             done, ok, _ = result.get(key, (0, 0, 0))

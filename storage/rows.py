@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 T = TypeVar("T")
 
@@ -20,3 +21,10 @@ def as_read(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def own(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:
+    """The session's object for a row just read: the one it holds, as this unit of work has made it (a query through
+    the session answers the same), else one made from `values` by `as_read`."""
+    held = session.identity_map.get(identity_key(cls, values["id"]))
+    return held if held is not None else as_read(session, cls, values)  # type: ignore[return-value]

@@ -9,20 +9,16 @@ from typing import Any
 from sqlalchemy import BigInteger, String, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import deferred
 from storage.duplicates import CANDIDATES, Candidates, duplicate_query
 from storage.errors import NotFound
 from storage.message_repository import MessageRepository
-from storage.rows import as_read
+from storage.rows import as_read, own
 from bot.domain.search import terms
-from bot.domain.tickets import ACTIVE_VALUES, OPEN_VALUES, WAITING_STATES, State, state_values
+from bot.domain.tickets import OPEN_VALUES, WAITING_STATES, State, state_values
 from storage.models import INBOX, CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
-
-OPEN = OPEN_VALUES  # the state sets spelled once, in bot.domain.tickets
-ACTIVE = ACTIVE_VALUES
 
 
 class CounterRepository:
@@ -121,6 +117,8 @@ _COUNT_REPORTER = (update(TicketRow).where(TicketRow.id == bindparam("ticket_id"
                    .values(reporter_count=TicketRow.reporter_count + 1,
                            updated_at=bindparam("at", type_=TicketRow.__table__.c.updated_at.type)))
 # PostgreSQL: the reporter added and the count raised in one statement (the count only if the reporter was new)
+# (plain text: as a Core UPDATE of tickets, its bound names that are also ticket columns — reporter_id, room_key —
+# would be taken as values to SET; the condition is `_ADD_REPORTER`'s, restated)
 _ADD_AND_COUNT_PG = text(
     f"WITH added AS (INSERT INTO {_reporters.name} (ticket_id, reporter_id, reporter_name, room_key, message_id, at) "
     "SELECT CAST(:ticket_id AS BIGINT), CAST(:reporter_id AS VARCHAR), CAST(:reporter_name AS VARCHAR), "
@@ -235,8 +233,7 @@ class TicketRepository:
         row = (await conn.execute(statement, params)).mappings().first()
         if row is None:
             return None
-        held = self.session.identity_map.get(identity_key(TicketRow, row["id"]))
-        return held if held is not None else as_read(self.session, TicketRow, dict(row))  # type: ignore[return-value]
+        return own(self.session, TicketRow, dict(row))
 
     async def get(self, ticket_id: int) -> TicketRow:
         ticket = await self.session.get(TicketRow, ticket_id)
@@ -299,7 +296,7 @@ class TicketRepository:
     async def due_for_check(self, now: datetime, *, limit: int = 200) -> list[TicketRow]:
         """Open tickets whose deadline job time has come, oldest first."""
         return list(await self.session.scalars(
-            select(TicketRow).where(TicketRow.state.in_(OPEN), TicketRow.next_check_at.is_not(None),
+            select(TicketRow).where(TicketRow.state.in_(OPEN_VALUES), TicketRow.next_check_at.is_not(None),
                                     TicketRow.next_check_at <= now)
             .order_by(TicketRow.next_check_at).limit(limit)))
 
@@ -313,7 +310,7 @@ class TicketRepository:
 
     async def next_check_time(self) -> datetime | None:
         return await self.session.scalar(select(func.min(TicketRow.next_check_at)).where(
-            TicketRow.state.in_(OPEN), TicketRow.next_check_at.is_not(None)))
+            TicketRow.state.in_(OPEN_VALUES), TicketRow.next_check_at.is_not(None)))
 
     async def resolved_before(self, cutoff: datetime, *, limit: int = 200) -> list[TicketRow]:
         return list(await self.session.scalars(
@@ -326,7 +323,7 @@ class TicketRepository:
 
     async def open_in_subtree(self, path_prefix: str, *, now: datetime, limit: int = 10) -> tuple[list[TicketRow], int]:
         """Open tickets under a node, overdue first then oldest; and how many there are in all."""
-        where = and_(in_subtree(path_prefix), TicketRow.state.in_(OPEN))
+        where = and_(in_subtree(path_prefix), TicketRow.state.in_(OPEN_VALUES))
         overdue_first = overdue_now(now).desc()
         rows = list(await self.session.scalars(
             select(TicketRow).where(where).order_by(overdue_first, TicketRow.created_at).limit(limit)))
@@ -402,7 +399,7 @@ class TicketRepository:
             ids = _reported_by(TicketReporterRow.at >= bindparam("since"))
             if room_key is not None:
                 ids = ids.where(TicketReporterRow.room_key == bindparam("room_key"))
-            return (select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state.in_(OPEN))
+            return (select(TicketRow).where(TicketRow.id.in_(ids), TicketRow.state.in_(OPEN_VALUES))
                     .order_by(TicketRow.created_at.desc()).limit(1))
 
         statement = _built(("open_for_reporter_since", room_key is not None), build)

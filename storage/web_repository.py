@@ -10,10 +10,11 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.search import query_terms
+from bot.domain.tickets import OPEN_VALUES
 from storage import deferred
 from storage.models import AuditRow, MessageRow, ReviewRow, TicketRow, TicketTermRow, WebSessionRow, WebUserRow
 from storage.review_repository import PENDING
-from storage.ticket_repository import OPEN, in_subtree, overdue_now
+from storage.ticket_repository import in_subtree, overdue_now
 
 
 class WebRepository:
@@ -99,7 +100,7 @@ class WebRepository:
         if prefixes is not None:
             query = query.where(or_(*(in_subtree(p) for p in prefixes)))
         if state == "open":
-            query = query.where(TicketRow.state.in_(OPEN))
+            query = query.where(TicketRow.state.in_(OPEN_VALUES))
         elif state:
             query = query.where(TicketRow.state == state)
         if category:
@@ -109,7 +110,7 @@ class WebRepository:
         if node_prefix:
             query = query.where(in_subtree(node_prefix))
         if overdue_at is not None:
-            query = query.where(TicketRow.state.in_(OPEN), overdue_now(overdue_at))
+            query = query.where(TicketRow.state.in_(OPEN_VALUES), overdue_now(overdue_at))
         if text:
             query = query.where(TicketRow.text.contains(text, autoescape=True))
             await deferred.flush(self.session)  # this unit of work's new tickets' terms (storage.deferred)
@@ -139,7 +140,7 @@ class WebRepository:
         """Per node: (open, overdue)."""
         query = select(TicketRow.node_code, func.count(),
                        func.coalesce(func.sum(case((overdue_now(now), 1), else_=0)), 0)) \
-            .where(TicketRow.state.in_(OPEN)).group_by(TicketRow.node_code)
+            .where(TicketRow.state.in_(OPEN_VALUES)).group_by(TicketRow.node_code)
         if prefixes is not None:
             query = query.where(or_(*(in_subtree(p) for p in prefixes)))
         return {code: (int(n), int(late)) for code, n, late in (await self.session.execute(query)).all()}
@@ -154,7 +155,7 @@ class WebRepository:
         """Open tickets in the account's subtrees now: (open, urgent, overdue)."""
         query = select(func.count(), func.coalesce(func.sum(case((TicketRow.urgency == "urgent", 1), else_=0)), 0),
                        func.coalesce(func.sum(case((overdue_now(now), 1), else_=0)), 0)) \
-            .where(TicketRow.state.in_(OPEN))
+            .where(TicketRow.state.in_(OPEN_VALUES))
         if prefixes is not None:
             query = query.where(or_(*(in_subtree(p) for p in prefixes)))
         n, urgent, late = (await self.session.execute(query)).one()
