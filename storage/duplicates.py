@@ -24,9 +24,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.tickets import ACTIVE_VALUES
 from storage.models import TicketReporterRow, TicketRow
-from storage.rows import as_read
+from storage.rows import own
 
-ACTIVE = frozenset(ACTIVE_VALUES)
 EXPECTED = "duplicate_lookups"  # session.info: (look-ups expected, how many reports ask them) — `expect_reports`
 CANDIDATES = "duplicate_candidates"  # session.info: the `Candidates` read for them
 BATCH = 2  # from this many expected look-ups on, they are answered from one read
@@ -83,12 +82,10 @@ def _build(has_room: bool, has_building: bool, has_unit: bool, has_room_no: bool
         same_problem = and_(TicketRow.room_key == room_key, recent)
     else:
         return None
-    last_seen = (select(func.max(_reporters.c.at)).where(_reporters.c.ticket_id == TicketRow.id)
-                 .correlate(TicketRow).scalar_subquery())
     # newest reporter first, then newest ticket, then the larger id (as `Candidates.pick` breaks a tie)
     return (select(TicketRow).where(place, TicketRow.state.in_(ACTIVE_VALUES),
                                     TicketRow.created_at >= bindparam("since"), same_problem)
-            .order_by(last_seen.desc(), TicketRow.created_at.desc(), TicketRow.id.desc()).limit(1))
+            .order_by(_last_seen.desc(), TicketRow.created_at.desc(), TicketRow.id.desc()).limit(1))
 
 
 class Candidates:
@@ -101,7 +98,9 @@ class Candidates:
         self.since = since
         self.rows: dict[int, Any] = {}  # id → the row as read (a ticket nobody in this unit of work has touched)
         self.objects: dict[int, TicketRow] = {}  # id → the session's object, once there is one (held from then on)
-        self.by_problem: dict[str, list[int]] = {}
+        # problem key → group or node → ticket ids (a ticket's group and node never change): a look-up reads the
+        # tickets of its own group and node, not every ticket of the batch with the same problem
+        self.by_place: dict[tuple[str, str | None, str | None], list[int]] = {}
         self.last_seen: dict[int, datetime | None] = {}
         event.listen(session.sync_session, "after_flush", self._flushed)
 
@@ -132,7 +131,7 @@ class Candidates:
         for row in rows:  # kept as rows: a ticket becomes an object only when a look-up picks it
             ticket_id = row["id"]
             found.rows[ticket_id] = row
-            found.by_problem.setdefault(row["problem_key"], []).append(ticket_id)
+            found._place(ticket_id, row["problem_key"], row["room_key"], row["node_code"])
             found.last_seen[ticket_id] = row["last_seen"]
         return found
 
@@ -145,8 +144,13 @@ class Candidates:
         """A ticket this unit of work has just opened."""
         if ticket.problem_key is not None:
             self.objects[ticket.id] = ticket
-            self.by_problem.setdefault(ticket.problem_key, []).append(ticket.id)
+            self._place(ticket.id, ticket.problem_key, ticket.room_key, ticket.node_code)
             self.last_seen[ticket.id] = at
+
+    def _place(self, ticket_id: int, problem_key: str, room_key: str | None, node_code: str | None) -> None:
+        if room_key is not None:
+            self.by_place.setdefault((problem_key, room_key, None), []).append(ticket_id)
+        self.by_place.setdefault((problem_key, None, node_code), []).append(ticket_id)
 
     def reported(self, ticket_id: int, at: datetime) -> None:
         """Someone joined a ticket: it is now the most recently reported."""
@@ -160,7 +164,9 @@ class Candidates:
         best: int | None = None
         best_rank: tuple[Any, ...] = ()
         held = self.session.identity_map
-        for ticket_id in self.by_problem.get(problem_key, ()):
+        in_room = self.by_place.get((problem_key, room_key, None), ()) if room_key is not None else ()
+        at_node = self.by_place.get((problem_key, None, node_code), ())
+        for ticket_id in (dict.fromkeys((*in_room, *at_node)) if in_room and at_node else in_room or at_node):
             obj = self.objects.get(ticket_id) or held.get((TicketRow, (ticket_id,), None))
             if obj is not None:  # the session's own object: what this unit of work has made of it
                 self.objects[ticket_id] = obj
@@ -170,7 +176,7 @@ class Candidates:
                 ticket = (row["state"], row["created_at"], row["room_key"], row["node_code"], row["building"],
                           row["unit"], row["room_no"])
             state, created_at, t_room, t_node, t_building, t_unit, t_room_no = ticket
-            if (state not in ACTIVE or created_at < since
+            if (state not in ACTIVE_VALUES or created_at < since
                     or not ((room_key is not None and t_room == room_key) or t_node == node_code)
                     or not _agrees(t_building, building) or not _agrees(t_unit, unit)
                     or not _agrees(t_room_no, room_no)):
@@ -184,7 +190,7 @@ class Candidates:
         if best not in self.objects:  # first picked: the session's object from here on
             values = dict(self.rows[best])
             del values["last_seen"]
-            self.objects[best] = as_read(self.session, TicketRow, values)
+            self.objects[best] = own(self.session, TicketRow, values)
         return self.objects[best]
 
 
