@@ -6,6 +6,7 @@ import inspect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import CoroutineType
 from typing import Any
 
 from bot.messages import IncomingMessage, Reply
@@ -46,7 +47,9 @@ class Router:
                     return found
                 continue
             args = entry.match(msg, ctx)
-            if inspect.isawaitable(args):
+            if args is None:  # a plain "not mine" (most handlers, for most messages)
+                continue
+            if type(args) is CoroutineType or inspect.isawaitable(args):
                 args = await args
             if args is not None:
                 return entry, args
