@@ -98,6 +98,9 @@ class Inbound:
         # arrivals: events to store (with the future their sender waits on); handling: stored, to handle
         self._arrivals: asyncio.Queue[tuple[Event, asyncio.Future[None] | None]] = asyncio.Queue()
         self._handling: asyncio.Queue[Stored | MemberEvent] = asyncio.Queue()
+        # stored messages parsed ahead, while the handler waited on the database: row id → the parse and the notice
+        # state it assumed (None: not parsed yet); the handler takes each out, and parses anew if the state changed
+        self._ahead: dict[int, tuple[bool, _Prepared] | None] = {}
         self.intake_task: asyncio.Task[None] | None = None
         self.consumer_task: asyncio.Task[None] | None = None
 
@@ -120,6 +123,7 @@ class Inbound:
                 except asyncio.CancelledError:
                     pass
         self.intake_task = self.consumer_task = None
+        self._ahead.clear()
         while not self._arrivals.empty():  # not stored, so not acknowledged: the sender learns it
             _, waiting = self._arrivals.get_nowait()
             if waiting is not None and not waiting.done():
@@ -155,6 +159,7 @@ class Inbound:
             batch = [await self._arrivals.get()]
             while len(batch) < self.intake_batch and not self._arrivals.empty():
                 batch.append(self._arrivals.get_nowait())
+            ahead: list[Stored] = []
             try:
                 messages = [event for event, _ in batch if isinstance(event, IncomingMessage)]
                 stored = iter(await self.store_arrivals(messages) if messages else ())
@@ -168,6 +173,9 @@ class Inbound:
                             waiting.set_exception(item)
                         continue
                     self._handling.put_nowait(item)
+                    if self.parser is not None and item.row.id is not None:
+                        self._ahead[item.row.id] = None
+                        ahead.append(item)
                     if waiting is not None and not waiting.done():
                         waiting.set_result(None)
             except Exception as exc:
@@ -179,6 +187,18 @@ class Inbound:
             finally:
                 for _ in batch:
                     self._arrivals.task_done()
+            await self._parse_ahead(ahead)
+
+    async def _parse_ahead(self, items: list[Stored]) -> None:
+        """Parse what was just stored while the handler is still busy with earlier messages: its database waits
+        leave the process idle, and the parse is the one step of handling that reads nothing stored. One message
+        at a time, giving way in between (an idle handler takes the message first and parses it itself)."""
+        for item in items:
+            await asyncio.sleep(0)
+            key = item.row.id
+            if key is not None and key in self._ahead and self._ahead[key] is None:
+                pending = self.rooms.notice_pending(item.room_key, self.services.clock.now())
+                self._ahead[key] = (pending, self._parse(item, pending))
 
     async def _consume(self) -> None:
         while True:
@@ -268,11 +288,18 @@ class Inbound:
     # -- step two: parse, route, answer ------------------------------------------------------------
 
     def _prepare(self, item: Stored) -> _Prepared:
-        """What the parser makes of a message (pure, fast)."""
+        """What the parser makes of a message (pure, fast): parsed ahead if it was, and the group's notice state is
+        still the one that parse assumed (a notice posted or expired in between: parsed again)."""
+        pending = self.rooms.notice_pending(item.room_key, self.services.clock.now())
+        early = self._ahead.pop(item.row.id, None) if item.row.id is not None else None
+        if early is not None and early[0] == pending:
+            return early[1]
+        return self._parse(item, pending)
+
+    def _parse(self, item: Stored, pending: bool) -> _Prepared:
         msg = item.msg
         result = None
         if self.parser is not None and msg.text:
-            pending = self.rooms.notice_pending(item.room_key, self.services.clock.now())
             try:
                 result = self.parser(msg.text, room_tier=item.node.tier if item.node else None,
                                      notice_pending=pending)
