@@ -56,9 +56,9 @@ def test_location_forms():
 
 
 def test_emergency_numbers_only_where_they_stand_alone():
-    from bot.domain.parsing.lexicon import _alternation
+    from bot.domain.parsing.lexicon import alternation
 
-    pattern = _alternation(["120", "救护车"])
+    pattern = alternation(["120", "救护车"])
     assert [m.group(0) for m in pattern.finditer("快打120叫救护车")] == ["120", "救护车"]
     assert pattern.search("我家1205水龙头没水") is None and pattern.search("电话13912012001") is None
     assert parse("我家1205水龙头一滴水都没有").urgency != "urgent"
@@ -124,12 +124,12 @@ def test_community_words_from_config():
 
 
 def test_longest_word_wins_in_the_compiled_lexicon():
-    from bot.domain.parsing.lexicon import _alternation
+    from bot.domain.parsing.lexicon import alternation
 
-    pattern = _alternation(["电梯", "电", "电梯坏了", "梯子", "坏"])
+    pattern = alternation(["电梯", "电", "电梯坏了", "梯子", "坏"])
     assert [m.group(0) for m in pattern.finditer("电梯坏了电梯子坏")] == ["电梯坏了", "电梯", "坏"]
     assert [m.group(0) for m in pattern.finditer("电梯坏了 电 梯子")] == ["电梯坏了", "电", "梯子"]
-    assert _alternation([]).search("任何文字") is None
+    assert alternation([]).search("任何文字") is None
 
 
 def test_notices_pass_ons_and_ticket_queries():

@@ -298,13 +298,13 @@ class Lexicon:
             for word, weight in words.items():
                 weights.setdefault(word, []).append((category, weight))
         object.__setattr__(self, "_category_of", MappingProxyType({w: tuple(v) for w, v in weights.items()}))
-        object.__setattr__(self, "category_re", _alternation(weights))
-        object.__setattr__(self, "urgent_re", _alternation(self.urgent))
-        object.__setattr__(self, "low_re", _alternation(self.low))
-        object.__setattr__(self, "chat_re", _alternation(self.chat))
-        object.__setattr__(self, "ack_filler_re", _alternation(self.ack | ACK_FILLERS))
-        object.__setattr__(self, "place_re", _alternation(self.places))
-        object.__setattr__(self, "alias_re", _alternation(self.aliases) if self.aliases else None)
+        object.__setattr__(self, "category_re", alternation(weights))
+        object.__setattr__(self, "urgent_re", alternation(self.urgent))
+        object.__setattr__(self, "low_re", alternation(self.low))
+        object.__setattr__(self, "chat_re", alternation(self.chat))
+        object.__setattr__(self, "ack_filler_re", alternation(self.ack | ACK_FILLERS))
+        object.__setattr__(self, "place_re", alternation(self.places))
+        object.__setattr__(self, "alias_re", alternation(self.aliases) if self.aliases else None)
 
     @property
     def category_of(self) -> Mapping[str, tuple[tuple[str, int], ...]]:
@@ -366,7 +366,7 @@ def _words(value: Any, path: str) -> list[str]:
     return [normalize(str(v)) for v in value]
 
 
-def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+def alternation(words: Iterable[str]) -> re.Pattern[str]:
     """One regex matching the longest of `words` at each position, built as a trie.
 
     A flat `a|ab|abc|...` alternation makes the regex engine try every word at every position; a trie

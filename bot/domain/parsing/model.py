@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.domain.parsing.lexicon import _alternation
+from bot.domain.parsing.lexicon import alternation
 
 try:  # the n-gram lookup and row sums in C (_grams.c, built by `pip install -e .` where a C compiler is at hand)
     from bot.domain.parsing import _grams as _native
@@ -163,7 +163,7 @@ for _name, _words in CONCEPTS.items():
         _CLASSES_OF[_word] = _CLASSES_OF.get(_word, frozenset()) | {_name}
 # one scan: every word of every class, the longest where several begin; a word's classes are looked up where it
 # matched
-_CONCEPT_RE = _alternation(_CLASSES_OF)
+_CONCEPT_RE = alternation(_CLASSES_OF)
 
 
 def concept_features(text: str) -> list[str]:
