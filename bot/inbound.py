@@ -197,8 +197,11 @@ class Inbound:
             await asyncio.sleep(0)
             key = item.row.id
             if key is not None and key in self._ahead and self._ahead[key] is None:
-                pending = self.rooms.notice_pending(item.room_key, self.services.clock.now())
-                self._ahead[key] = (pending, self._parse(item, pending))
+                try:
+                    pending = self.rooms.notice_pending(item.room_key, self.services.clock.now())
+                    self._ahead[key] = (pending, self._parse(item, pending))
+                except Exception:  # never the intake's end: the handler parses it itself (and says why it fails)
+                    _LOGGER.debug("could not parse message %s ahead", key, exc_info=True)
 
     async def _consume(self) -> None:
         while True:

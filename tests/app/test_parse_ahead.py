@@ -13,6 +13,7 @@ from tests.app.test_inbox import GatedBot
 
 GROUP = "老村东片微网格"
 LEADER = "wxid_xudama"
+REPORT = "东头路口的路灯坏了好几天了"
 
 
 class Counting:
@@ -75,5 +76,34 @@ async def test_a_notice_reaching_the_group_in_between_has_the_reply_parsed_again
         async with db.unit_of_work() as s:
             row = await s.scalar(select(MessageRow).where(MessageRow.text == "收到"))
         assert (row.kind, row.handler) == ("ack", "ack")  # read as the answer to the notice, as handled one by one
+    finally:
+        await bot.stop()
+
+
+async def test_a_parse_ahead_that_fails_leaves_the_message_to_the_handler_and_the_intake_going(sample_config, db,
+                                                                                                clock):
+    bot, sim, parser = await _held_bot(sample_config, db, clock)
+    inbound, failed = bot.inbound, []
+    parse = inbound._parse
+
+    def first_fails(item, pending):  # type: ignore[no-untyped-def]
+        if item.msg.text == REPORT and not failed:  # once: the handler's own parse then works
+            failed.append(item.msg.text)
+            raise RuntimeError("a parse ahead that breaks")
+        return parse(item, pending)
+
+    inbound._parse = first_fails  # type: ignore[method-assign]
+    try:
+        room = sim.room_by_topic(GROUP)
+        await sim.post(room.id, "东头15号 施阿伯", "#帮助")
+        await _until(lambda: bot.waiting == 1, "the first message at the gate")
+        await sim.post(room.id, "东头20号 周嫂", REPORT)
+        await _until(lambda: failed == [REPORT], "the parse ahead to fail")
+        bot.gate.set()
+        await sim.post(room.id, "东头12号 陈老板", "#帮助")  # the intake still stores what comes after
+        await asyncio.wait_for(bot.settle(clock), 60)  # (a dead intake never settles)
+        async with db.unit_of_work() as s:
+            rows = list(await s.scalars(select(MessageRow).where(MessageRow.direction == "in").order_by(MessageRow.id)))
+        assert [r.handler for r in rows] == ["help", "report", "help"]
     finally:
         await bot.stop()
