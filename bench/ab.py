@@ -1,0 +1,88 @@
+"""Before and after, on a machine whose speed drifts: a benchmark run alternately on two commits.
+
+A virtual machine's speed here changes by ±30 % from one run to the next, and for minutes at a time, so two runs
+of one commit taken a while apart say little about a change. This runs the pipeline benchmark on the commit
+before (a git worktree made for it) and on the working tree, in turn, pair after pair, and reports each pair's
+ratio after/before, their median and how many pairs the change won (a sign test: the chance of winning that
+many pairs or more if the change did nothing, one-sided). The worktree gets the parser's C extension the working
+tree has (without it the commit before would run the pure-Python fallback, and look slower).
+
+Run: .venv/bin/python bench/ab.py [--before HEAD~1] [--pairs 6] [--db postgresql] [--mix default]
+     [--messages 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_THROUGHPUT = re.compile(r"throughput: ([\d,]+) messages/s")
+
+
+def throughput(tree: Path, args: argparse.Namespace) -> int:
+    """One run of bench_pipeline.py in `tree` (its own code, this interpreter): messages per second."""
+    command = [sys.executable, str(tree / "bench" / "bench_pipeline.py"), "--db", args.db, "--mix", args.mix,
+               "--messages", str(args.messages), "--latency-samples", "50"]
+    out = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True).stdout
+    found = _THROUGHPUT.search(out)
+    if found is None:
+        raise SystemExit(f"no throughput in the output of {' '.join(command)}:\n{out}")
+    return int(found.group(1).replace(",", ""))
+
+
+def build_extensions(tree: Path) -> None:
+    """The parser's C extension, as `pip install -e .` built it here, put in the worktree (copied: its C source is the
+    same in both): without it the parser falls back to pure Python and the commit before would run slower than it
+    does. A commit whose C source differs is refused (build it there by hand to compare)."""
+    for built in sorted(ROOT.glob("bot/**/*.so")):
+        relative = built.relative_to(ROOT)
+        source = built.parent / (built.name.split(".", 1)[0] + ".c")
+        theirs = tree / source.relative_to(ROOT)
+        if not theirs.exists() or theirs.read_bytes() != source.read_bytes():
+            raise SystemExit(f"{source.relative_to(ROOT)} differs in the commit before: build its extension there")
+        shutil.copy2(built, tree / relative)
+
+
+def sign_test(wins: int, pairs: int) -> float:
+    """P(at least `wins` of `pairs` fair coin flips come up heads)."""
+    return sum(math.comb(pairs, k) for k in range(wins, pairs + 1)) / 2 ** pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", default="HEAD~1", help="the commit to compare with (default HEAD~1)")
+    parser.add_argument("--pairs", type=int, default=6)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="postgresql")
+    parser.add_argument("--mix", choices=("default", "writers"), default="default")
+    parser.add_argument("--messages", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        before = Path(tmp) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            build_extensions(before)
+            ratios = []
+            for n in range(args.pairs):
+                a, b = throughput(before, args), throughput(ROOT, args)
+                ratios.append(b / a)
+                print(f"pair {n + 1}: before {a:,} / after {b:,} messages/s, ratio {b / a:.2f}", flush=True)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=False,
+                           capture_output=True)
+    wins = sum(1 for r in ratios if r > 1)
+    print(f"{args.db}, {args.mix} mix, {args.messages} messages a run, before = {args.before}: median ratio "
+          f"{statistics.median(ratios):.3f}, after faster in {wins} of {len(ratios)} pairs "
+          f"(sign test, one-sided p = {sign_test(wins, len(ratios)):.3f})")
+
+
+if __name__ == "__main__":
+    main()
