@@ -38,7 +38,7 @@ def throughput(tree: Path, args: argparse.Namespace) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def build_extensions(tree: Path) -> None:
+def copy_extensions(tree: Path) -> None:
     """The parser's C extension, as `pip install -e .` built it here, put in the worktree (copied: its C source is the
     same in both): without it the parser falls back to pure Python and the commit before would run slower than it
     does. A commit whose C source differs is refused (build it there by hand to compare)."""
@@ -69,7 +69,7 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True,
                        capture_output=True)
         try:
-            build_extensions(before)
+            copy_extensions(before)
             ratios = []
             for n in range(args.pairs):
                 a, b = throughput(before, args), throughput(ROOT, args)

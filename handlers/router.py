@@ -6,7 +6,6 @@ import inspect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import CoroutineType
 from typing import Any
 
 from bot.messages import IncomingMessage, Reply
@@ -49,7 +48,7 @@ class Router:
             args = entry.match(msg, ctx)
             if args is None:  # a plain "not mine" (most handlers, for most messages)
                 continue
-            if type(args) is CoroutineType or inspect.isawaitable(args):
+            if inspect.isawaitable(args):
                 args = await args
             if args is not None:
                 return entry, args

@@ -166,18 +166,17 @@ class Candidates:
         held = self.session.identity_map
         in_room = self.by_place.get((problem_key, room_key, None), ()) if room_key is not None else ()
         at_node = self.by_place.get((problem_key, None, node_code), ())
-        for ticket_id in (dict.fromkeys((*in_room, *at_node)) if in_room and at_node else in_room or at_node):
+        for ticket_id in {*in_room, *at_node}:  # the rank decides, not the order (a tie goes to the larger id)
             obj = self.objects.get(ticket_id) or held.get((TicketRow, (ticket_id,), None))
             if obj is not None:  # the session's own object: what this unit of work has made of it
                 self.objects[ticket_id] = obj
-                ticket = (obj.state, obj.created_at, obj.room_key, obj.node_code, obj.building, obj.unit, obj.room_no)
+                ticket = (obj.state, obj.created_at, obj.building, obj.unit, obj.room_no)
             else:
                 row = self.rows[ticket_id]
-                ticket = (row["state"], row["created_at"], row["room_key"], row["node_code"], row["building"],
-                          row["unit"], row["room_no"])
-            state, created_at, t_room, t_node, t_building, t_unit, t_room_no = ticket
+                ticket = (row["state"], row["created_at"], row["building"], row["unit"], row["room_no"])
+            state, created_at, t_building, t_unit, t_room_no = ticket
+            # (the same group or node: what the index held for this look-up)
             if (state not in ACTIVE_VALUES or created_at < since
-                    or not ((room_key is not None and t_room == room_key) or t_node == node_code)
                     or not _agrees(t_building, building) or not _agrees(t_unit, unit)
                     or not _agrees(t_room_no, room_no)):
                 continue
