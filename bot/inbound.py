@@ -32,7 +32,7 @@ from handlers.base import Context
 from handlers.router import HandlerFailed, RouteResult, Router
 from storage import deferred, memo
 from storage.duplicates import expect_reports
-from storage.message_repository import MessageRepository, PendingMessage
+from storage.message_repository import MessageRepository, PendingMessage, insert_arrivals
 from storage.outbox_repository import OutboxRepository
 from storage.repositories import GridRepository, MemberRepository
 from storage.session import Database, Session
@@ -234,6 +234,7 @@ class Inbound:
         """Each message's row, as received, in one short transaction (handler "inbox"). If the batch cannot
         be written, each message is tried alone: one that cannot be stored gets its exception, in its place."""
         located = [(m, *self.rooms.locate(m)) for m in messages]
+        arrivals = [(raw, room_key, node.code if node else None) for raw, _, _, node, room_key in located]
         new_rooms: dict[str, tuple[str, str | None, str | None]] = {}
         now = self.services.clock.now()
 
@@ -245,12 +246,14 @@ class Inbound:
                     new_rooms[room_key] = (msg.conversation.id, msg.room_topic, node.code if node else None)
                     await grid.room_seen(room_key, transport_id=msg.conversation.id, topic=msg.room_topic,
                                          node_code=node.code if node else None, now=now)
-            return await MessageRepository(session).store_arrivals(
-                [(raw, room_key, node.code if node else None) for raw, _, _, node, room_key in located],
-                account=self.account)
+            return await MessageRepository(session).store_arrivals(arrivals, account=self.account)
 
         try:
-            rows = await self.db.run(work, what="storing messages")
+            if self.db.is_sqlite or any(key is not None and key not in self.rooms.seen for *_, key in located):
+                rows = await self.db.run(work, what="storing messages")
+            else:  # PostgreSQL, every group known: the rows are one statement, committed as it runs
+                rows = await self.db.run_statement(lambda conn: insert_arrivals(conn, arrivals, account=self.account),
+                                                   what="storing messages")
         except Exception as exc:
             if len(messages) > 1:
                 return [item for m in messages for item in await self.store_arrivals([m])]

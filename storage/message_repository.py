@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.messages import Address, IncomingMessage
 from storage.models import INBOX, MessageRow
@@ -85,19 +85,7 @@ class MessageRepository:
         handler INBOX until `flush_pending` writes what handling made of them."""
         postgresql = self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
         if messages and (postgresql or len(messages) == 1):
-            # one statement, no reservation first: PostgreSQL gives the ids back in the order sent, and one
-            # row's id is the driver's last row id (SQLite, one message at a time: the latency path)
-            rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, handler=INBOX, account=account)
-                    for msg, room_key, node_code in messages]
-            values = [{name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows]
-            conn = await self.session.connection()
-            if postgresql:
-                ids = (await conn.execute(_INSERT_MESSAGES_RETURNING_ID, values)).scalars().all()
-            else:
-                ids = (await conn.execute(MessageRow.__table__.insert(), values[0])).inserted_primary_key
-            for row, row_id in zip(rows, ids, strict=True):
-                row.id = int(row_id)
-            return rows
+            return await insert_arrivals(await self.session.connection(), messages, account=account)
         ids = await self.reserve_ids(len(messages))
         rows = [self.new_incoming(msg, room_key=room_key, node_code=node_code, row_id=row_id, handler=INBOX,
                                   account=account) for (msg, room_key, node_code), row_id in zip(messages, ids)]
@@ -121,7 +109,8 @@ class MessageRepository:
         await self.session.execute(update(MessageRow).where(MessageRow.id == row.id).values(**values)
                                    .execution_options(synchronize_session=False))
 
-    def new_incoming(self, msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
+    @staticmethod
+    def new_incoming(msg: IncomingMessage, *, room_key: str | None, node_code: str | None,
                      parse: dict[str, Any] | None = None, row_id: int = 0, handler: str | None = None,
                      account: str | None = None) -> "PendingMessage":
         """A received message with a reserved id, as a plain object until its batch is inserted."""
@@ -226,3 +215,24 @@ _RESULT_FIELDS = ("kind", "category", "urgency", "parse", "handler", "ticket_id"
 _messages = MessageRow.__table__
 _UPDATE_RESULTS = _messages.update().where(_messages.c.id == bindparam("row_id")).values(
     {name: bindparam(name, type_=_messages.c[name].type) for name in _RESULT_FIELDS})
+
+
+async def insert_arrivals(conn: AsyncConnection, messages: Sequence[tuple[IncomingMessage, str | None, str | None]],
+                          *, account: str | None = None) -> list[PendingMessage]:
+    """The inbox rows of `messages` (as `MessageRepository.store_arrivals`) in ONE statement, no id reserved first:
+    PostgreSQL gives the ids back in the order sent, and one row's id is the driver's last row id (SQLite, one
+    message at a time: the latency path). One statement, so it may run on its own, committing as it goes
+    (`Database.run_statement`)."""
+    postgresql = conn.dialect.name == "postgresql"
+    if not messages or (len(messages) > 1 and not postgresql):
+        raise ValueError("one statement stores one message, or on PostgreSQL several")
+    rows = [MessageRepository.new_incoming(msg, room_key=room_key, node_code=node_code, handler=INBOX, account=account)
+            for msg, room_key, node_code in messages]
+    values = [{name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows]
+    if postgresql:
+        ids = (await conn.execute(_INSERT_MESSAGES_RETURNING_ID, values)).scalars().all()
+    else:
+        ids = (await conn.execute(MessageRow.__table__.insert(), values[0])).inserted_primary_key
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = int(row_id)
+    return rows

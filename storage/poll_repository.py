@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.memo import forget, remember_for_group
 from storage.models import PollRow, PollVoteRow
 from storage.repositories import MAX_NAME, clean_text
+from storage.rows import own
 from storage.ticket_repository import CounterRepository
 
 OPEN, CLOSED = "open", "closed"
+# each group's newest poll: built once (building a select costs more than running it) and read through Core, the
+# session's own object taken or made from the row (storage.rows.own; `create` flushes, so a poll opened in this unit
+# of work is read too) — the ORM's loading cost more than the statement, on a look-up nearly every message makes
+_NEWEST = select(*PollRow.__table__.columns).where(PollRow.id.in_(
+    select(func.max(PollRow.id)).where(PollRow.room_key.in_(bindparam("keys", expanding=True)))
+    .group_by(PollRow.room_key).scalar_subquery()))
 
 
 class PollRepository:
@@ -41,9 +48,9 @@ class PollRepository:
         unit of work, for all the batch's groups together (storage.memo; a poll opened in it is seen: `create`
         forgets)."""
         async def load(room_keys: list[str]) -> dict[str, PollRow]:
-            newest = select(func.max(PollRow.id)).where(PollRow.room_key.in_(room_keys)).group_by(PollRow.room_key)
-            return {row.room_key: row for row in await self.session.scalars(select(PollRow).where(
-                PollRow.id.in_(newest)))}
+            conn = await self.session.connection()
+            found = (await conn.execute(_NEWEST, {"keys": room_keys})).mappings().all()
+            return {row["room_key"]: own(self.session, PollRow, dict(row)) for row in found}
 
         return await remember_for_group(self.session, ("poll",), room_key, load, None)
 

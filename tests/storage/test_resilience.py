@@ -131,3 +131,54 @@ async def test_a_connection_the_server_ended_is_retried_at_once_on_a_fresh_one(p
         await db.ping()  # the readiness probe, too, asks again on a fresh connection
     finally:
         await db.dispose()
+
+
+async def test_the_inbox_statement_commits_as_it_runs_and_alone_on_postgresql(db_spec):
+    """`run_statement`: on PostgreSQL each statement is its own transaction (no BEGIN, no COMMIT), and what it
+    wrote is there for every other connection the moment it returns."""
+    from sqlalchemy import text
+
+    from storage.message_repository import insert_arrivals
+
+    db, other = db_spec.database(), db_spec.database()
+    try:
+        several = db_spec.backend == "postgresql"
+        arrivals = [(make_message("楼道灯坏了"), "3号楼", None)] + ([(make_message("收到"), "5号楼", None)] * several)
+        rows = await db.run_statement(lambda conn: insert_arrivals(conn, arrivals), what="storing")
+        assert [r.room_key for r in rows] == ["3号楼", "5号楼"][:len(arrivals)] and all(r.handler == "inbox" for r in rows)
+        async with other.unit_of_work() as s:
+            stored = (await s.execute(select(MessageRow.id, MessageRow.text).order_by(MessageRow.id))).all()
+        assert [tuple(r) for r in stored] == [(r.id, r.text) for r in rows]
+        if several:
+            async def two_ids(conn):  # type: ignore[no-untyped-def]
+                return [await conn.scalar(text("SELECT txid_current()")) for _ in range(2)]
+
+            first, second = await db.run_statement(two_ids, what="probe")
+            assert first != second  # each statement its own transaction
+            first, second = await db.run(lambda s: two_ids(s), what="probe")
+            assert first == second  # (a unit of work's share one)
+    finally:
+        await db.dispose()
+        await other.dispose()
+
+
+async def test_a_statement_on_a_connection_the_server_ended_is_retried_at_once(pg_spec):
+    from sqlalchemy import text
+
+    db = pg_spec.database()
+    try:
+        first = await db.run_statement(lambda conn: conn.scalar(text("SELECT pg_backend_pid()")))
+        await _kill_backend(pg_spec, first)
+        slept: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            slept.append(seconds)
+
+        second = await db.run_statement(lambda conn: conn.scalar(text("SELECT pg_backend_pid()")), sleep=sleep)
+        assert second != first and slept == []
+    finally:
+        await db.dispose()
+    unreachable = Database("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnavailable, match="failed after 2 attempts"):
+        await unreachable.run_statement(lambda conn: conn.execute(select(1)), what="probe", attempts=2, backoff=0.01)
+    await unreachable.dispose()
