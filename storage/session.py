@@ -58,8 +58,8 @@ class Database:
             if schema:  # a PostgreSQL schema of its own (tests, several deployments on one server)
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        # the same pool, its connections committing as they go (run_statement; not on SQLite)
-        self._autocommit = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # the same pool, its connections committing as they go (run_statement; never connected on SQLite)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=_UnitOfWorkSession)
