@@ -196,11 +196,13 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
         burst = counter.take()
         # latency: one at a time, post → committed
         latencies = []
+        single_cpu = time.process_time()
         for room_id, sender, text in plan[count:]:
             t0 = time.perf_counter()
             await sim.post(room_id, sender, text)
             await bot.idle()
             latencies.append((time.perf_counter() - t0) * 1000)
+        single_cpu = time.process_time() - single_cpu
         single = counter.take()
         stats = bot.stats
         async with bot.db.unit_of_work() as s:
@@ -221,7 +223,8 @@ async def run(count: int, latency_samples: int, backend: str = "sqlite", url: st
     print(f"throughput: {count / elapsed:,.0f} messages/s ({elapsed:.2f} s for {count}); "
           f"this process's CPU {cpu * 1000 / count:.2f} ms per message (the figure to compare on a busy machine)")
     print(f"latency in → reply queued: p50 {p(0.50):.2f} ms, p99 {p(0.99):.2f} ms, "
-          f"max {latencies[-1]:.2f} ms, mean {statistics.mean(latencies):.2f} ms")
+          f"max {latencies[-1]:.2f} ms, mean {statistics.mean(latencies):.2f} ms; "
+          f"this process's CPU {single_cpu * 1000 / len(latencies):.2f} ms per message (its replies' sending included)")
     print(f"burst: {Counter.describe(burst, count, pinged)}; one by one: "
           f"{Counter.describe(single, latency_samples, pinged)}")
     print(f"handled {stats.handled}, errors {stats.errors}, tickets {tickets}, replies queued {queued}")

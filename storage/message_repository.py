@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.messages import Address, IncomingMessage
+from storage import driver
 from storage.models import INBOX, MessageRow
 from storage.repositories import clean_name, clean_opt_name, clean_text
 
@@ -75,8 +76,11 @@ class MessageRepository:
                                        [{name: getattr(row, name) for name in fields} for row in rows])
         if handled:  # one executemany (Core: the ORM's bulk UPDATE cost more than the statement)
             conn = await self.session.connection()
-            await conn.execute(_UPDATE_RESULTS, [
-                {"row_id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled])
+            results = [{"row_id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled]
+            if conn.dialect.name == "postgresql":
+                await driver.execute_many(conn, _UPDATE_RESULTS, results)
+            else:
+                await conn.execute(_UPDATE_RESULTS, results)
         return len(rows or ()) + len(handled or ())
 
     async def store_arrivals(self, messages: Sequence[tuple[IncomingMessage, str | None, str | None]], *,
@@ -210,6 +214,7 @@ class PendingMessage:
 
 _PENDING_FIELDS = tuple(field.name for field in dataclasses.fields(PendingMessage))
 _INSERT_MESSAGES_RETURNING_ID = MessageRow.__table__.insert().returning(MessageRow.id, sort_by_parameter_order=True)
+_INSERT_MESSAGE_RETURNING_ID = MessageRow.__table__.insert().returning(MessageRow.id)
 # what handling a stored message may change in its row
 _RESULT_FIELDS = ("kind", "category", "urgency", "parse", "handler", "ticket_id", "attachment", "error")
 _messages = MessageRow.__table__
@@ -229,7 +234,9 @@ async def insert_arrivals(conn: AsyncConnection, messages: Sequence[tuple[Incomi
     rows = [MessageRepository.new_incoming(msg, room_key=room_key, node_code=node_code, handler=INBOX, account=account)
             for msg, room_key, node_code in messages]
     values = [{name: getattr(row, name) for name in _PENDING_FIELDS if name != "id"} for row in rows]
-    if postgresql:
+    if postgresql and len(values) == 1:  # the latency path: one plain INSERT, sent by the driver itself
+        ids = [(await driver.fetch(conn, _INSERT_MESSAGE_RETURNING_ID, values[0]))[0][0]]
+    elif postgresql:
         ids = (await conn.execute(_INSERT_MESSAGES_RETURNING_ID, values)).scalars().all()
     else:
         ids = (await conn.execute(MessageRow.__table__.insert(), values[0])).inserted_primary_key

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messages import Reply
+from storage import driver
 from storage.models import OutboxRow, RoomRow
 from storage.repositories import clean_text
 
@@ -22,6 +23,9 @@ def outbox_values(reply: Reply, *, now: datetime, not_before: datetime | None = 
     return dict(to_kind=reply.to.kind, to_id=reply.to.id, text=clean_text(reply.text)[0], mentions=list(reply.mentions),
                 priority=reply.priority, kind=reply.kind, ref=reply.ref, status="pending", attempts=0,
                 created_at=now, not_before=not_before, account=account, attachment=reply.image)
+
+
+_INSERT_OUTBOX = OutboxRow.__table__.insert()
 
 
 class OutboxRepository:
@@ -35,7 +39,11 @@ class OutboxRepository:
         if not replies:
             return 0
         rows = [outbox_values(r, now=now, account=account) for r in replies]
-        await self.session.execute(OutboxRow.__table__.insert(), rows)
+        conn = await self.session.connection()
+        if conn.dialect.name == "postgresql":
+            await driver.execute_many(conn, _INSERT_OUTBOX, rows)  # sent by the driver itself (storage.driver)
+        else:
+            await conn.execute(_INSERT_OUTBOX, rows)
         return len(rows)
 
     async def claim(self, *, now: datetime, limit: int, account: str | None = None) -> list[OutboxRow]:

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage import deferred
+from storage import deferred, driver
 from storage.duplicates import CANDIDATES, Candidates, duplicate_query
 from storage.errors import NotFound
 from storage.message_repository import MessageRepository
@@ -126,7 +126,7 @@ _ADD_AND_COUNT_PG = text(
     f"WHERE NOT EXISTS (SELECT 1 FROM {_reporters.name} WHERE ticket_id = CAST(:ticket_id AS BIGINT) "
     "AND reporter_id = CAST(:reporter_id AS VARCHAR)) RETURNING ticket_id) "
     f"UPDATE {_tickets.name} SET reporter_count = reporter_count + 1, updated_at = :at "
-    "WHERE id IN (SELECT ticket_id FROM added)").bindparams(bindparam("at", type_=_reporters.c.at.type))
+    "WHERE id IN (SELECT ticket_id FROM added) RETURNING id").bindparams(bindparam("at", type_=_reporters.c.at.type))
 
 
 _BUILT: dict[tuple[Any, ...], Any] = {}
@@ -173,9 +173,9 @@ class TicketRepository:
         # cost more than the INSERTs (the ticket-opening path is the bot's hottest)
         conn = await self.session.connection()
         if conn.dialect.name == "postgresql":
-            ticket_id, number = (await conn.execute(_CREATE_PG, {
+            (ticket_id, number), = await driver.fetch(conn, _CREATE_PG, {
                 **values, "name": "ticket", "start": first_number, "message_id": message_id, "terms": words,
-                "action": opened["action"], "from_state": None, "note": note})).one()
+                "action": opened["action"], "from_state": None, "note": note})
             values["number"] = int(number)
         else:
             values["number"] = await CounterRepository(self.session).next("ticket", start=first_number)
@@ -251,7 +251,7 @@ class TicketRepository:
         reporter = {"ticket_id": ticket.id, "reporter_id": reporter_id, "reporter_name": reporter_name,
                     "room_key": room_key, "message_id": message_id, "at": at}
         if conn.dialect.name == "postgresql":
-            if not (await conn.execute(_ADD_AND_COUNT_PG, reporter)).rowcount:
+            if not await driver.fetch(conn, _ADD_AND_COUNT_PG, reporter):
                 return False
         else:
             if not (await conn.execute(_ADD_REPORTER, reporter)).rowcount:
