@@ -15,12 +15,14 @@ processing happens here. Everything else stays as it was for a caller:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,30 +58,41 @@ async def fetch(conn: AsyncConnection, statement: Any, params: Mapping[str, Any]
     """Run one statement with `params` and return its rows (asyncpg records: index or name them)."""
     compiled = _compiled(statement, conn.dialect, tuple(params))
     args = _arguments(compiled, params)
-    adapted = await _adapted(conn, compiled, args, False)
-    async with adapted._execute_mutex:
-        try:
-            if not adapted._started:
-                await adapted._start_transaction()
-            prepared, _ = await adapted._prepare(compiled.sql, adapted._invalidate_schema_cache_asof)
-            return list(await prepared.fetch(*args))
-        except Exception as error:
-            raise await _translated(conn, adapted, compiled, args, error) from error
+
+    async def run(adapted: Any) -> list[Any]:
+        prepared, _ = await adapted._prepare(compiled.sql, adapted._invalidate_schema_cache_asof)
+        return list(await prepared.fetch(*args))
+
+    return await _on_driver(conn, compiled, args, False, run)
 
 
 async def execute_many(conn: AsyncConnection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """Run one statement once per row of values (every row naming the same values), in one pipelined
-    executemany (no results)."""
+    executemany (no results). On another driver (SQLite's), SQLAlchemy's own executemany."""
     if not rows:
+        return
+    if conn.dialect.driver != "asyncpg":
+        await conn.execute(statement, list(rows))
         return
     compiled = _compiled(statement, conn.dialect, tuple(rows[0]))
     args = [_arguments(compiled, row) for row in rows]
-    adapted = await _adapted(conn, compiled, args, True)
+
+    async def run(adapted: Any) -> None:
+        await adapted._connection.executemany(compiled.sql, args)
+
+    await _on_driver(conn, compiled, args, True, run)
+
+
+async def _on_driver(conn: AsyncConnection, compiled: _Compiled, args: Any, many: bool,
+                     run: Callable[[Any], Awaitable[T]]) -> T:
+    """`run` on the adapted connection, as the dialect's cursor runs a statement: one at a time on the connection,
+    in its transaction (started first if need be), errors translated."""
+    adapted = await _adapted(conn, compiled, args, many)
     async with adapted._execute_mutex:
         try:
             if not adapted._started:
                 await adapted._start_transaction()
-            await adapted._connection.executemany(compiled.sql, args)
+            return await run(adapted)
         except Exception as error:
             raise await _translated(conn, adapted, compiled, args, error) from error
 

@@ -76,11 +76,8 @@ class MessageRepository:
                                        [{name: getattr(row, name) for name in fields} for row in rows])
         if handled:  # one executemany (Core: the ORM's bulk UPDATE cost more than the statement)
             conn = await self.session.connection()
-            results = [{"row_id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled]
-            if conn.dialect.name == "postgresql":
-                await driver.execute_many(conn, _UPDATE_RESULTS, results)
-            else:
-                await conn.execute(_UPDATE_RESULTS, results)
+            await driver.execute_many(conn, _UPDATE_RESULTS, [
+                {"row_id": row.id, **{name: getattr(row, name) for name in _RESULT_FIELDS}} for row in handled])
         return len(rows or ()) + len(handled or ())
 
     async def store_arrivals(self, messages: Sequence[tuple[IncomingMessage, str | None, str | None]], *,

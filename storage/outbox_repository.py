@@ -39,11 +39,7 @@ class OutboxRepository:
         if not replies:
             return 0
         rows = [outbox_values(r, now=now, account=account) for r in replies]
-        conn = await self.session.connection()
-        if conn.dialect.name == "postgresql":
-            await driver.execute_many(conn, _INSERT_OUTBOX, rows)  # sent by the driver itself (storage.driver)
-        else:
-            await conn.execute(_INSERT_OUTBOX, rows)
+        await driver.execute_many(await self.session.connection(), _INSERT_OUTBOX, rows)  # asyncpg's own, on PostgreSQL
         return len(rows)
 
     async def claim(self, *, now: datetime, limit: int, account: str | None = None) -> list[OutboxRow]:
