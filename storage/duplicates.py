@@ -7,9 +7,10 @@ work names the look-ups it expects (`expect_reports`: each report's group, node 
 them reads every ticket any of them could join (`Candidates`); each look-up then picks from those in memory, by the
 same rule the query applies. The tickets are the session's own objects, held for the unit of work, so what it
 changes on them (a ticket closed, a reporter added) is what the next look-up sees, as the query would after a
-flush. A ticket another process opens during the batch is seen by the next batch (one query per report sees it a
-few milliseconds sooner). Look-ups the unit of work did not name, and "+1" echoes that name no problem, ask the
-query.
+flush. Their reporters are read with them, so that a repeat from someone already on a ticket (most "+1"s in a busy
+group) writes nothing. A ticket another process opens during the batch, or a reporter it adds, is seen by the next
+batch (one query per report sees it a few milliseconds sooner). Look-ups the unit of work did not name, and "+1"
+echoes that name no problem, ask the query.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _CANDIDATE_QUERY = select(_tickets, _last_seen.label("last_seen")).where(
         _tickets.c.node_code.in_(bindparam("node_codes", expanding=True))),
     _tickets.c.problem_key.in_(bindparam("problem_keys", expanding=True)),
     _tickets.c.created_at >= bindparam("since", type_=_tickets.c.created_at.type))
+# who has reported them: a "+1" from someone already on the ticket (most repeats are) then writes nothing
+_REPORTERS_QUERY = select(_reporters.c.ticket_id, _reporters.c.reporter_id).where(
+    _reporters.c.ticket_id.in_(bindparam("ids", expanding=True)))
 
 
 def expect_reports(session: AsyncSession, lookups: Iterable[tuple[str | None, str, str]]) -> None:
@@ -102,6 +106,7 @@ class Candidates:
         # tickets of its own group and node, not every ticket of the batch with the same problem
         self.by_place: dict[tuple[str, str | None, str | None], list[int]] = {}
         self.last_seen: dict[int, datetime | None] = {}
+        self.reporters: dict[int, set[str]] = {}  # id → everyone who has reported it (read with it, or added since)
         event.listen(session.sync_session, "after_flush", self._flushed)
 
     def _flushed(self, session: Any, _context: Any) -> None:
@@ -133,6 +138,10 @@ class Candidates:
             found.rows[ticket_id] = row
             found._place(ticket_id, row["problem_key"], row["room_key"], row["node_code"])
             found.last_seen[ticket_id] = row["last_seen"]
+            found.reporters[ticket_id] = set()
+        if rows:
+            for ticket_id, reporter_id in (await conn.execute(_REPORTERS_QUERY, {"ids": list(found.rows)})).all():
+                found.reporters[ticket_id].add(reporter_id)
         return found
 
     @staticmethod
@@ -146,17 +155,28 @@ class Candidates:
             self.objects[ticket.id] = ticket
             self._place(ticket.id, ticket.problem_key, ticket.room_key, ticket.node_code)
             self.last_seen[ticket.id] = at
+            self.reporters[ticket.id] = {ticket.reporter_id}
 
     def _place(self, ticket_id: int, problem_key: str, room_key: str | None, node_code: str | None) -> None:
         if room_key is not None:
             self.by_place.setdefault((problem_key, room_key, None), []).append(ticket_id)
         self.by_place.setdefault((problem_key, None, node_code), []).append(ticket_id)
 
-    def reported(self, ticket_id: int, at: datetime) -> None:
+    def met(self, ticket_id: int, reporter_id: str) -> None:
+        """The person is one of the ticket's reporters (if its reporters are held)."""
+        if ticket_id in self.reporters:
+            self.reporters[ticket_id].add(reporter_id)
+
+    def reported(self, ticket_id: int, reporter_id: str, at: datetime) -> None:
         """Someone joined a ticket: it is now the most recently reported."""
+        self.met(ticket_id, reporter_id)
         if ticket_id in self.last_seen:
             last = self.last_seen[ticket_id]
             self.last_seen[ticket_id] = at if last is None or at > last else last
+
+    def has_reported(self, ticket_id: int, reporter_id: str) -> bool:
+        """Whether the person is known to be one of the ticket's reporters (False: not known to be)."""
+        return reporter_id in self.reporters.get(ticket_id, ())
 
     def pick(self, *, room_key: str | None, node_code: str, problem_key: str, building: str | None,
              unit: str | None, room_no: str | None, since: datetime) -> TicketRow | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from storage import deferred, driver
 from storage.duplicates import CANDIDATES, Candidates, duplicate_query
 from storage.errors import NotFound
+from storage.memo import remember_for_group
 from storage.message_repository import MessageRepository
 from storage.rows import as_read, own
 from bot.domain.search import terms
@@ -128,6 +129,10 @@ _ADD_AND_COUNT_PG = text(
     f"UPDATE {_tickets.name} SET reporter_count = reporter_count + 1, updated_at = :at "
     "WHERE id IN (SELECT ticket_id FROM added) RETURNING id").bindparams(bindparam("at", type_=_reporters.c.at.type))
 
+
+_RESOLVED = State.RESOLVED.value
+_ROOMS_WITH_RESOLVED = select(TicketRow.room_key).distinct().where(
+    TicketRow.state == _RESOLVED, TicketRow.room_key.in_(bindparam("rooms", expanding=True)))
 
 _BUILT: dict[tuple[Any, ...], Any] = {}
 
@@ -247,21 +252,26 @@ class TicketRepository:
 
         A hot path ("+1 我家也是"): plain statements on the connection, and the ticket object told what they
         wrote, instead of a unit-of-work flush."""
+        held = self.session.info.get(CANDIDATES)
+        if held is not None and held.has_reported(ticket.id, reporter_id):
+            return False  # a batch's candidate, read with its reporters: nothing to write
         conn = await self.session.connection()
         reporter = {"ticket_id": ticket.id, "reporter_id": reporter_id, "reporter_name": reporter_name,
                     "room_key": room_key, "message_id": message_id, "at": at}
         if conn.dialect.name == "postgresql":
-            if not await driver.fetch(conn, _ADD_AND_COUNT_PG, reporter):
-                return False
+            added = bool(await driver.fetch(conn, _ADD_AND_COUNT_PG, reporter))
         else:
-            if not (await conn.execute(_ADD_REPORTER, reporter)).rowcount:
-                return False
-            await conn.execute(_COUNT_REPORTER, {"ticket_id": ticket.id, "at": at})
+            added = bool((await conn.execute(_ADD_REPORTER, reporter)).rowcount)
+            if added:
+                await conn.execute(_COUNT_REPORTER, {"ticket_id": ticket.id, "at": at})
+        if not added:
+            if held is not None:
+                held.met(ticket.id, reporter_id)
+            return False
         set_committed_value(ticket, "reporter_count", (ticket.reporter_count or 1) + 1)
         set_committed_value(ticket, "updated_at", at)
-        held = self.session.info.get(CANDIDATES)
         if held is not None:
-            held.reported(ticket.id, at)
+            held.reported(ticket.id, reporter_id, at)
         return True
 
     async def reporters(self, ticket_id: int) -> list[TicketReporterRow]:
@@ -337,6 +347,9 @@ class TicketRepository:
 
     async def awaiting_confirmation(self, reporter_id: str, room_key: str | None) -> TicketRow | None:
         """The reporter's most recent resolved ticket in this room, waiting for their word."""
+        if room_key is not None and not await self._may_hold_resolved(room_key):
+            return None  # nearly every "好了 / 谢谢" in a group: no resolved ticket there to confirm
+
         def build() -> Any:
             query = select(TicketRow).where(TicketRow.id.in_(_reported_by()), TicketRow.state == State.RESOLVED.value)
             if room_key is not None:
@@ -345,6 +358,22 @@ class TicketRepository:
 
         statement = _built(("awaiting_confirmation", room_key is not None), build)
         return await self.session.scalar(statement, {"reporter_id": reporter_id, "room_key": room_key})
+
+    async def _may_hold_resolved(self, room_key: str) -> bool:
+        """Whether the group has a resolved ticket: read once for all of the unit of work's groups (storage.memo),
+        together with the tickets this unit of work has resolved (state is set on the objects, never by a statement).
+        A ticket another process resolves meanwhile is seen by the next unit of work."""
+        async def load(rooms: list[str]) -> dict[str, bool]:
+            return {room: True for room in await self.session.scalars(_ROOMS_WITH_RESOLVED, {"rooms": rooms})}
+
+        if await remember_for_group(self.session, ("resolved",), room_key, load, False):
+            return True
+        for held in self.session.identity_map.values():
+            if isinstance(held, TicketRow):  # its dict, not its attributes: an expired one would be loaded
+                known = held.__dict__
+                if known.get("room_key", room_key) == room_key and known.get("state", _RESOLVED) == _RESOLVED:
+                    return True
+        return False
 
     async def awaiting_acceptance(self, assignee: str, *, limit: int = 20) -> list[TicketRow]:
         """The person's tickets nobody has accepted yet (new or reopened), most recently changed first."""

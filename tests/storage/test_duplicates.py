@@ -171,6 +171,55 @@ async def test_a_ticket_reopened_and_let_go_in_the_batch_is_joined_as_the_query_
         assert (await _both(repo, look)) == (by_batch, by_batch)
 
 
+async def test_a_repeat_from_someone_already_on_a_batch_s_candidate_writes_nothing(db, clock):
+    now = clock.now()
+    fields = {"state": "new", "category": "repair", "urgency": "normal", "node_code": "N1", "node_path": "/JQS/N1/",
+              "room_key": "一号楼群", "problem_key": "灯:坏", "text": "灯坏了"}
+    look = {"room_key": "一号楼群", "node_code": "N1", "problem_key": "灯:坏", "building": None, "unit": None,
+            "room_no": None, "since": now - timedelta(hours=12), "me_too": False, "echo_since": now}
+    async with db.unit_of_work() as s:
+        repo = TicketRepository(s)
+        old = await repo.create(fields=fields, reporter_id="a", reporter_name="甲", message_id=None,
+                                at=now - timedelta(hours=3))
+        await repo.add_reporter(old, reporter_id="b", reporter_name="乙", room_key=None, message_id=None,
+                                at=now - timedelta(hours=2))
+    writes: list[str] = []
+
+    def written(_conn, _cursor, sql, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "INSERT INTO ticket_reporters" in sql:
+            writes.append(sql)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", written)
+    try:
+        async with db.unit_of_work() as s:
+            repo = TicketRepository(s)
+            duplicates.expect_reports(s, [(look["room_key"], look["node_code"], look["problem_key"])] * 3)
+            ticket = await repo.find_duplicate(**look)
+            assert ticket is not None and ticket.id == old.id
+            for person in ("a", "b", "a"):  # both were on it before the batch
+                assert not await repo.add_reporter(ticket, reporter_id=person, reporter_name=person, room_key=None,
+                                                   message_id=None, at=now)
+            assert writes == []
+            assert await repo.add_reporter(ticket, reporter_id="c", reporter_name="丙", room_key=None,
+                                           message_id=None, at=now)
+            assert not await repo.add_reporter(ticket, reporter_id="c", reporter_name="丙", room_key=None,
+                                               message_id=None, at=now)
+            assert len(writes) == 1  # the newcomer once; their repeat is known
+            opened = await repo.create(fields={**fields, "room_key": "二号楼群"}, reporter_id="d", reporter_name="丁",
+                                       message_id=None, at=now)
+            writes.clear()
+            assert not await repo.add_reporter(opened, reporter_id="d", reporter_name="丁", room_key=None,
+                                               message_id=None, at=now)
+            assert writes == []  # opened in the batch by the same person
+            assert ticket.reporter_count == 3 and opened.reporter_count == 1
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", written)
+    async with db.unit_of_work() as s:
+        stored = await s.get(TicketRow, old.id)
+        assert stored.reporter_count == 3
+        assert {r.reporter_id for r in await TicketRepository(s).reporters(old.id)} == {"a", "b", "c"}
+
+
 REPORTS = [("1-101 王芳", "3号楼楼道灯坏了"), ("1-202 李强", "3号楼楼道的灯也坏了"), ("1-301 赵敏", "电梯又坏了，停在5楼"),
            ("1-502 孙大爷", "电梯坏了 老人下不了楼"), ("1-601 周阿姨", "5号楼楼道灯坏了"), ("1-102 吴叔", "水管漏水了 地上一滩水"),
            ("1-203 郑姐", "楼道灯还是不亮"), ("1-302 钱哥", "2单元的水管也在漏水"), ("1-401 冯奶奶", "电梯还是坏的")]

@@ -15,6 +15,7 @@ from storage.models import NoticeRow, OutboxRow, SatisfactionRow, TicketRow
 from storage.notice_repository import NoticeRepository
 from storage.poll_repository import PollRepository
 from storage.satisfaction_repository import ANSWERED, ASKED, SatisfactionRepository
+from storage.ticket_repository import TicketRepository
 
 
 @contextmanager
@@ -157,3 +158,34 @@ async def test_the_latest_notice_delivery_of_the_batch_s_groups_is_read_together
             assert await repo.delivered_to("7号楼", now - timedelta(days=1)) is None
             assert await repo.delivered_to("5号楼", now - timedelta(hours=2)) is None  # older than this window
         assert len([q for q in selects if "FROM outbox" in q]) == 1  # the three groups in one statement
+
+
+async def _reported(s, room_key: str, reporter: str, now) -> TicketRow:  # type: ignore[no-untyped-def]
+    fields = {"state": "new", "category": "repair", "urgency": "normal", "node_code": "JQS-01-03",
+              "node_path": "/JQS/JQS-01/JQS-01-03/", "room_key": room_key, "text": "楼道灯不亮"}
+    return await TicketRepository(s).create(fields=fields, reporter_id=reporter, reporter_name=reporter,
+                                            message_id=None, at=now)
+
+
+async def test_a_group_without_a_resolved_ticket_asks_nothing_more_and_one_resolved_meanwhile_is_seen(db, clock):
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        done = await _reported(s, "3号楼", "r1", now)
+        done.state, done.resolved_at = "resolved", now
+        await _reported(s, "5号楼", "r2", now)  # open, not resolved
+    async with db.unit_of_work() as s:
+        repo = TicketRepository(s)
+        expect_groups(s, ["3号楼", "5号楼", "7号楼"])
+        with counting(db) as selects:
+            assert (await repo.awaiting_confirmation("r1", "3号楼")).id == done.id
+            for reporter, room in [("r2", "5号楼"), ("r1", "5号楼"), ("r3", "7号楼"), ("r2", "5号楼")]:
+                assert await repo.awaiting_confirmation(reporter, room) is None
+        # the batch's groups in one statement, then only the group holding a resolved ticket asks whose it is
+        assert len([q for q in selects if "FROM tickets" in q]) == 2
+        open_one = await repo.awaiting_confirmation("r1", None)  # a private chat: asked as before
+        assert open_one is not None and open_one.id == done.id
+        mine = (await repo.latest_for_reporter("r2"))[0]
+        mine.state, mine.resolved_at = "resolved", now  # resolved in this unit of work: its reporter may confirm
+        assert (await repo.awaiting_confirmation("r2", "5号楼")).id == mine.id
+    async with db.unit_of_work() as s:
+        assert (await TicketRepository(s).awaiting_confirmation("r2", "5号楼")).id == mine.id  # read afresh
