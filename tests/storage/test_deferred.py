@@ -51,3 +51,44 @@ async def test_a_failed_savepoint_does_not_take_the_deferred_rows_with_it(db):
             async with s.begin_nested():
                 s.add(CounterRow(name="taken", value=2))
     assert await _counters(db) == {"taken": 1, "kept": 7}
+
+
+def _held(now, message_id: int, text: str) -> dict:  # type: ignore[type-arg]
+    return {"created_at": now, "message_id": message_id, "room_key": "3号楼", "room_id": "sim-3号楼",
+            "node_code": "JQS-01-03", "node_path": "/JQS/JQS-01/JQS-01-03/", "sender_id": "r1", "sender_name": "李阿姨",
+            "text": text, "parse": {"kind": "report"}, "category": "repair", "leader_key": "wang"}
+
+
+async def test_items_held_in_a_unit_of_work_are_written_together_before_anything_reads_them(db, clock):
+    from sqlalchemy import event
+
+    from storage.review_repository import ReviewRepository
+
+    inserts: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:  # type: ignore[no-untyped-def]
+        if sql.lstrip().upper().startswith("INSERT INTO REVIEW_ITEMS"):
+            inserts.append(sql)
+
+    now = clock.now()
+    event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
+    try:
+        async with db.unit_of_work() as s:
+            repo = ReviewRepository(s)
+            first = await repo.add(**_held(now, 11, "楼道里好像有烟味"))
+            second = await repo.add(**_held(now, 12, "电梯里有点异响"))
+            assert second.id > first.id and await repo.get(first.id) is first
+            deferred_here = not db.is_sqlite
+            assert len(inserts) == (0 if deferred_here else 2)  # PostgreSQL: nothing written yet
+            found = await repo.for_message(12)
+            assert found is not None and found.id == second.id  # written before the read
+            assert [i.id for i in await repo.pending_in("/JQS/JQS-01/")] == [first.id, second.id]
+            assert len(inserts) == (1 if deferred_here else 2)  # both in one statement
+            third = await repo.add(**_held(now, 13, "门口地面有点滑"))
+        assert len(inserts) == (2 if deferred_here else 3)  # the last one at the commit
+        async with db.unit_of_work() as s:
+            repo = ReviewRepository(s)
+            assert [i.id for i in await repo.unannounced()] == [first.id, second.id, third.id]
+            assert (await repo.get(third.id)).text == "门口地面有点滑"
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
