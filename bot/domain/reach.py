@@ -52,9 +52,11 @@ def named_in_roster(person: Person, members: Iterable[str]) -> bool:
             or (bool(person.wechat_id) and person.wechat_id in entries))
 
 
-def config_rooms(tree: GridTree, person: Person) -> list[str]:
-    """Keys of the configured groups whose `members` list names the person."""
-    return [room.key for room in tree.rooms() if room.members and named_in_roster(person, room.members)]
+@lru_cache(maxsize=4096)
+def config_rooms(tree: GridTree, person: Person) -> tuple[str, ...]:
+    """Keys of the configured groups whose `members` list names the person (the tree and the person never change:
+    worked out once, not for every ticket that reaches them)."""
+    return tuple(room.key for room in tree.rooms() if room.members and named_in_roster(person, room.members))
 
 
 def choose_room(tree: GridTree, member_rooms: Iterable[str], *, first: str | None = None,
