@@ -204,6 +204,12 @@ class TicketRepository:
         return ticket
 
     async def find_by_number(self, number: int) -> TicketRow | None:
+        """The ticket with this number: the session's own if this unit of work holds it (the one just opened, the
+        one a match has found — numbers are unique and never change), else read."""
+        deleted = self.session.deleted
+        for held in self.session.identity_map.values():
+            if isinstance(held, TicketRow) and held.__dict__.get("number") == number and held not in deleted:
+                return held
         statement = _built(("by_number",), lambda: select(TicketRow).where(TicketRow.number == bindparam("number")))
         return await self.session.scalar(statement, {"number": number})
 

@@ -189,3 +189,21 @@ async def test_a_group_without_a_resolved_ticket_asks_nothing_more_and_one_resol
         assert (await repo.awaiting_confirmation("r2", "5号楼")).id == mine.id
     async with db.unit_of_work() as s:
         assert (await TicketRepository(s).awaiting_confirmation("r2", "5号楼")).id == mine.id  # read afresh
+
+
+async def test_a_ticket_the_unit_of_work_holds_is_found_by_its_number_without_asking(db, clock):
+    now = clock.now()
+    async with db.unit_of_work() as s:
+        older = await _reported(s, "3号楼", "r1", now)
+    async with db.unit_of_work() as s:
+        repo = TicketRepository(s)
+        opened = await _reported(s, "5号楼", "r2", now)
+        with counting(db) as selects:
+            assert await repo.find_by_number(opened.number) is opened
+        assert [q for q in selects if "FROM tickets" in q] == []
+        with counting(db) as selects:
+            found = await repo.find_by_number(older.number)  # not held: read
+            assert found is not None and found.id == older.id
+            assert await repo.find_by_number(older.number) is found  # held from then on
+            assert await repo.find_by_number(9999) is None
+        assert len([q for q in selects if "FROM tickets" in q]) == 2
