@@ -28,7 +28,7 @@ from bot.transport.base import OUTAGE_PREFIX, cause_for_people
 from storage.models import NoticeRow, OutboxRow
 from storage.notice_repository import NoticeRepository
 from storage.repositories import GridRepository, MemberRepository
-from storage.ticket_repository import CounterRepository
+from storage.counters import CounterRepository
 from storage.session import Session
 
 NOTICE_PRIORITY = {True: 1, False: 6}  # urgent notices go ahead of routine ones (replies to people are 3–5)

@@ -12,7 +12,7 @@ from storage.memo import forget, remember_for_group
 from storage.models import PollRow, PollVoteRow
 from storage.repositories import MAX_NAME, clean_text
 from storage.rows import own
-from storage.ticket_repository import CounterRepository
+from storage.counters import CounterRepository
 
 OPEN, CLOSED = "open", "closed"
 # each group's newest poll: built once (building a select costs more than running it) and read through Core, the

@@ -1,4 +1,8 @@
-"""Tickets, their reporters and timelines; the short numbers people type."""
+"""Tickets, their reporters and timelines; the short numbers people type.
+
+(Longer than most modules, on purpose: one job, all SQL about tickets — every question the bot and the console ask
+of the ticket tables, with the statements built once for the hot ones — so that a reader finds each of them here.)
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import deferred, driver
+from storage.counters import NEXT_NUMBER, CounterRepository
 from storage.duplicates import CANDIDATES, Candidates, duplicate_query
 from storage.errors import NotFound
 from storage.memo import remember_for_group
@@ -19,39 +24,7 @@ from storage.message_repository import MessageRepository
 from storage.rows import as_read, own
 from bot.domain.search import terms
 from bot.domain.tickets import OPEN_VALUES, WAITING_STATES, State, state_values
-from storage.models import INBOX, CounterRow, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
-
-
-class CounterRepository:
-    """Sequential numbers, safe across processes (one row per counter, bumped in the caller's transaction)."""
-
-    TAKEN = "counter_values"  # session.info (SQLite): counter name → the last number this unit of work took
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def next(self, name: str, *, start: int = 1) -> int:
-        conn = await self.session.connection()
-        if conn.dialect.name == "sqlite":
-            # The unit of work holds SQLite's one write lock (BEGIN IMMEDIATE) from the first bump to its commit:
-            # later numbers are the next ones up, and the counter row is written once, before the commit.
-            taken: dict[str, int] = self.session.info.setdefault(self.TAKEN, {})
-            if name in taken:
-                taken[name] += 1
-                deferred.defer(self.session, _SET_NUMBER, {"name": name, "value": taken[name]})
-                return taken[name]
-        result = await conn.execute(_NEXT_NUMBER, {"name": name, "start": start})
-        number = int(result.scalar_one())
-        if conn.dialect.name == "sqlite":
-            taken[name] = number
-        return number
-
-
-# Plain text: SQLAlchemy compiles an ON CONFLICT construct afresh at every call (it is not cacheable), which
-# cost more than the statement itself on the ticket-opening path. Both backends speak this SQL.
-_NEXT_NUMBER = text(f"INSERT INTO {CounterRow.__tablename__} (name, value) VALUES (:name, :start) "
-                    f"ON CONFLICT (name) DO UPDATE SET value = {CounterRow.__tablename__}.value + 1 RETURNING value")
-_SET_NUMBER = text(f"UPDATE {CounterRow.__tablename__} SET value = :value WHERE name = :name")
+from storage.models import INBOX, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
 
 
 def overdue_now(now: datetime) -> Any:
@@ -92,7 +65,7 @@ def _create_on_postgresql() -> Any:
     """PostgreSQL: the ticket's number, the ticket, its first reporter, its search terms and its "open" step in one
     statement (one round trip)."""
     binds = {name: bindparam(name, type_=_tickets.c[name].type) for name in _TICKET_COLUMNS}
-    number = _NEXT_NUMBER.columns(value=BigInteger).cte("next_number")
+    number = NEXT_NUMBER.columns(value=BigInteger).cte("next_number")
     ticket = _tickets.insert().from_select(
         list(_TICKET_COLUMNS), select(*(number.c.value if name == "number" else binds[name]
                                         for name in _TICKET_COLUMNS))
