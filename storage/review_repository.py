@@ -9,11 +9,11 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from storage import deferred
 from storage.models import ReviewRow
 from storage.repositories import MAX_NAME, clean_text
+from storage.rows import as_read
 from storage.ticket_repository import in_subtree
 
 PENDING = "pending"
@@ -56,10 +56,7 @@ class ReviewRepository:
         else:
             await self.session.flush()  # what the session holds goes first, as an ORM flush would have it
             row_id = (await conn.execute(_INSERT_REVIEW, values)).inserted_primary_key[0]
-        row = ReviewRow(id=int(row_id), **values)
-        make_transient_to_detached(row)  # every column is set: the session takes it as loaded
-        self.session.add(row)
-        return row
+        return as_read(self.session, ReviewRow, {"id": int(row_id), **values})  # every column set: as loaded
 
     async def _written(self) -> None:
         """The items this unit of work holds are in the table before it is read."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,13 @@ def as_read(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def held_objects(session: AsyncSession, cls: type[T]) -> Iterator[T]:
+    """The objects of `cls` the session holds (what this unit of work has read, written or changed), as they are now."""
+    for obj in session.identity_map.values():
+        if isinstance(obj, cls):
+            yield obj
 
 
 def own(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:

@@ -21,7 +21,7 @@ from storage.duplicates import CANDIDATES, Candidates, duplicate_query
 from storage.errors import NotFound
 from storage.memo import remember_for_group
 from storage.message_repository import MessageRepository
-from storage.rows import as_read, own
+from storage.rows import as_read, held_objects, own
 from bot.domain.search import terms
 from bot.domain.tickets import OPEN_VALUES, WAITING_STATES, State, state_values
 from storage.models import INBOX, MessageRow, TicketEventRow, TicketReporterRow, TicketRow, TicketTermRow
@@ -180,9 +180,9 @@ class TicketRepository:
         """The ticket with this number: the session's own if this unit of work holds it (the one just opened, the
         one a match has found — numbers are unique and never change), else read."""
         deleted = self.session.deleted
-        for held in self.session.identity_map.values():
-            if isinstance(held, TicketRow) and held.__dict__.get("number") == number and held not in deleted:
-                return held
+        for ticket in held_objects(self.session, TicketRow):
+            if ticket.__dict__.get("number") == number and ticket not in deleted:
+                return ticket
         statement = _built(("by_number",), lambda: select(TicketRow).where(TicketRow.number == bindparam("number")))
         return await self.session.scalar(statement, {"number": number})
 
@@ -347,11 +347,10 @@ class TicketRepository:
 
         if await remember_for_group(self.session, ("resolved",), room_key, load, False):
             return True
-        for held in self.session.identity_map.values():
-            if isinstance(held, TicketRow):  # its dict, not its attributes: an expired one would be loaded
-                known = held.__dict__
-                if known.get("room_key", room_key) == room_key and known.get("state", _RESOLVED) == _RESOLVED:
-                    return True
+        for ticket in held_objects(self.session, TicketRow):
+            known = ticket.__dict__  # not its attributes: an expired one would be loaded
+            if known.get("room_key", room_key) == room_key and known.get("state", _RESOLVED) == _RESOLVED:
+                return True
         return False
 
     async def awaiting_acceptance(self, assignee: str, *, limit: int = 20) -> list[TicketRow]:
